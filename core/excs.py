@@ -1,0 +1,264 @@
+"""The exception hierarchy, and the redaction helpers every error message goes through.
+
+::
+
+    AiogoogleError
+    ├── ValidationError        bad arguments; lists every problem with its path
+    ├── DiscoveryError         a malformed or unusable discovery document
+    ├── HTTPError              the server answered with an error status
+    │   └── AuthError          authentication or authorisation failed
+    ├── TransportError         no usable HTTP response (connection, TLS, protocol)
+    │   └── TransportTimeout   connect or read timeout (also a builtin TimeoutError)
+    ├── RequestTimeout         a total timeout expired (also a builtin TimeoutError)
+    ├── MediaError             an upload or download cannot proceed
+    │   ├── ResumableUploadError
+    │   └── ChecksumMismatch   downloaded bytes do not match x-goog-hash
+    └── BatchError             a batch request cannot be built or its reply parsed
+
+Secrets (access and refresh tokens, API keys, client secrets, private keys, upload
+session ids) never appear in messages: URLs and headers shown in errors go through
+:func:`redact_url` and :func:`redact_headers`.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from .models import Request, Response
+
+__all__ = [
+    "AiogoogleError",
+    "AuthError",
+    "BatchError",
+    "ChecksumMismatch",
+    "DiscoveryError",
+    "HTTPError",
+    "MediaError",
+    "Problem",
+    "RequestTimeout",
+    "ResumableUploadError",
+    "TransportError",
+    "TransportTimeout",
+    "ValidationError",
+    "redact_headers",
+    "redact_url",
+]
+
+# Query parameters whose values are credentials (PROTOCOL.md §1.4 global parameters, §6.8)
+# or capabilities (a resumable session's upload_id lets anyone write the object).
+_SECRET_QUERY = re.compile(
+    r"(?i)([?&](?:key|access_token|oauth_token|token|upload_id|client_secret|refresh_token|code|assertion|id_token)=)([^&#]*)"
+)
+_SECRET_HEADERS = frozenset(
+    {"authorization", "x-goog-api-key", "proxy-authorization", "cookie", "set-cookie"}
+)
+# Names that mark a value as secret wherever it appears (parameters, body fields).
+_SECRET_NAME = re.compile(r"(?i)(?:^|[._-])(?:key|apikey|token|secret|password|passwd|credential|private_?key|assertion)s?$|access_?token|refresh_?token|client_?secret|private_?key|api_?key")
+
+
+def _mask(value: str) -> str:
+    return "***" if len(value) <= 8 else f"{value[:3]}***"
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with credential-bearing query values masked."""
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + ("***" if m.group(2) else ""), url)
+
+
+def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> dict[str, str]:
+    """Return a copy of ``headers`` with credential headers masked."""
+    if headers is None:
+        return {}
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    out: dict[str, str] = {}
+    for name, value in items:
+        if name.lower() in _SECRET_HEADERS:
+            scheme, _, rest = str(value).partition(" ")
+            out[name] = f"{scheme} ***" if rest else "***"
+        else:
+            out[name] = value
+    return out
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a parameter or field called ``name`` holds a credential."""
+    return bool(_SECRET_NAME.search(name))
+
+
+class AiogoogleError(Exception):
+    """Root of every exception raised by aiogoogle."""
+
+
+class Problem(NamedTuple):
+    """One validation problem: where (``path`` into the arguments), what, and the value."""
+
+    path: str
+    message: str
+    value: Any = None
+
+    def describe(self) -> str:
+        if self.value is _NO_VALUE:
+            return f"{self.path}: {self.message}"
+        last = re.split(r"[.\[]", self.path)[-1].rstrip("]")
+        if is_secret_name(last):
+            shown = "<redacted>"
+        else:
+            shown = repr(self.value)
+            if len(shown) > 80:
+                shown = shown[:77] + "..."
+        return f"{self.path}: {self.message} (got {shown})"
+
+
+_NO_VALUE: Any = object()
+
+
+class ValidationError(AiogoogleError, ValueError):
+    """Arguments that do not fit the method's discovery schema.
+
+    ``problems`` lists every problem found, each with its path into the arguments
+    (``pageSize``, ``json.disks[0].initializeParams.diskSizeGb``) and the offending value.
+    The message shows them all; values of secret-looking fields are redacted.
+    """
+
+    problems: tuple[Problem, ...]
+
+    def __init__(self, problems: Iterable[tuple[str, str] | tuple[str, str, Any]] | str) -> None:
+        if isinstance(problems, str):
+            self.problems = (Problem("", problems, _NO_VALUE),)
+        else:
+            self.problems = tuple(
+                Problem(p[0], p[1], p[2] if len(p) > 2 else _NO_VALUE) for p in problems
+            )
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        lines = [p.describe() if p.path else p.message for p in self.problems]
+        if len(lines) == 1:
+            return lines[0]
+        return f"{len(lines)} problems:\n  " + "\n  ".join(lines)
+
+
+class DiscoveryError(AiogoogleError, ValueError):
+    """A discovery document is malformed, or names something that does not exist."""
+
+
+class HTTPError(AiogoogleError):
+    """The server answered with an error status (or an auth endpoint refused).
+
+    ``req`` and ``res`` are the :class:`~aiogoogle.models.Request` and
+    :class:`~aiogoogle.models.Response` (either may be ``None``). Google's error body
+    (PROTOCOL.md §4.1) is parsed into ``status_code``, ``message`` (Google's text),
+    ``status`` (the google.rpc code name, e.g. ``PERMISSION_DENIED``), ``reason`` (the first
+    ``errors[].reason`` or ``ErrorInfo.reason``, e.g. ``rateLimitExceeded``), ``errors``
+    and ``details``.
+    """
+
+    def __init__(self, msg: str, req: Request | None = None, res: Response | None = None) -> None:
+        super().__init__(msg)
+        self.req = req
+        self.res = res
+        info = google_error_info(res) if res is not None else {}
+        self.status_code: int | None = getattr(res, "status_code", None)
+        self.message: str | None = info.get("message")
+        self.status: str | None = info.get("status")
+        self.reason: str | None = info.get("reason")
+        self.errors: list[Any] = info.get("errors") or []
+        self.details: list[Any] = info.get("details") or []
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.args[0] if self.args else "", self.req, self.res))
+
+
+class AuthError(HTTPError):
+    """Authentication or authorisation failed: a 401, a refused token grant, a revoked
+    refresh token, or an id_token that failed a check (the message names the check)."""
+
+
+class TransportError(AiogoogleError):
+    """No usable HTTP response: connection refused or reset, TLS failure, a malformed or
+    truncated response. Raised by adapters and fed back into the core's retry policy."""
+
+    def __init__(self, msg: str, *, url: str | None = None) -> None:
+        self.url = redact_url(url) if url else None
+        super().__init__(f"{msg} ({self.url})" if self.url else msg)
+
+
+class TransportTimeout(TransportError, TimeoutError):
+    """A connect or read timeout expired."""
+
+
+class RequestTimeout(AiogoogleError, TimeoutError):
+    """A total timeout (``timeout=`` of ``as_*`` or of a request) expired. Nothing is
+    returned partially: every request still running was cancelled."""
+
+
+class MediaError(AiogoogleError):
+    """An upload or download cannot proceed (size over ``maxSize``, MIME type not
+    accepted, a source that cannot be re-read, a destination that cannot be written)."""
+
+
+class ResumableUploadError(MediaError):
+    """A resumable upload failed. ``session_uri`` and ``offset`` say where it stopped so
+    that it can be resumed (PROTOCOL.md §2.3); a 404/410 means the session expired."""
+
+    def __init__(self, msg: str, *, session_uri: str | None = None, offset: int | None = None) -> None:
+        super().__init__(msg)
+        self.session_uri = session_uri
+        self.offset = offset
+
+
+class ChecksumMismatch(MediaError):
+    """Downloaded bytes do not match the checksum the server sent (``x-goog-hash``)."""
+
+
+class BatchError(AiogoogleError):
+    """A batch request cannot be built (media parts, mixed APIs) or its reply parsed."""
+
+
+def google_error_info(res: Any) -> dict[str, Any]:
+    """Extract Google's error fields from a response, tolerating every shape seen in
+    practice: v2 ``{"error": {...}}``, a list of those, OAuth's ``{"error": "invalid_grant",
+    "error_description": ...}``, plain text and empty bodies (PROTOCOL.md §4.1)."""
+    body = getattr(res, "json", None)
+    if body is None:
+        data = getattr(res, "data", None)
+        if isinstance(data, (bytes, str)) and data:
+            try:
+                body = _json.loads(data)
+            except (ValueError, UnicodeDecodeError):
+                text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+                return {"message": text.strip()[:500] or None}
+    if isinstance(body, list) and body:
+        body = body[0]
+    if not isinstance(body, dict):
+        return {}
+    err = body.get("error")
+    if isinstance(err, str):
+        # RFC 6749 §5.2 token-endpoint error.
+        return {"reason": err, "message": body.get("error_description") or err, "status": None}
+    if not isinstance(err, dict):
+        return {}
+    errors = err.get("errors") if isinstance(err.get("errors"), list) else []
+    details = err.get("details") if isinstance(err.get("details"), list) else []
+    reason = None
+    for e in errors:
+        if isinstance(e, dict) and e.get("reason"):
+            reason = str(e["reason"])
+            break
+    if reason is None:
+        for d in details:
+            if isinstance(d, dict) and str(d.get("@type", "")).endswith("google.rpc.ErrorInfo") and d.get("reason"):
+                reason = str(d["reason"])
+                break
+    message = err.get("message")
+    return {
+        "message": str(message) if message is not None else None,
+        "status": str(err["status"]) if err.get("status") is not None else None,
+        "reason": reason,
+        "errors": errors,
+        "details": details,
+    }

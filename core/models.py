@@ -1,0 +1,473 @@
+"""User-visible request and response models (the seed's ``aiogoogle.models``).
+
+A :class:`Request` is what ``api.resource.method(...)`` returns: an unsent, mutable
+description of one API call. The client turns it into wire requests
+(:mod:`aiogoogle._http`) when it is sent, applying credentials, media protocols, retries and
+pagination. A :class:`Response` is what comes back (``full_res=True``) or what an
+:class:`~aiogoogle.excs.HTTPError` carries.
+"""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .excs import AuthError, BatchError, HTTPError, MediaError, google_error_info, redact_headers, redact_url
+
+if TYPE_CHECKING:
+    from .retry import RetryPolicy
+
+__all__ = ["MediaDownload", "MediaUpload", "Request", "Response", "ResumableUpload"]
+
+DEFAULT_UPLOAD_CHUNK_SIZE = 8 * 1024 * 1024  # multiple of 256 KiB (PROTOCOL.md §2.3)
+DEFAULT_DOWNLOAD_CHUNK_SIZE = 1024 * 1024
+
+ProgressCallback = Callable[[int, "int | None"], Any]
+
+
+class ResumableUpload:
+    """What a method's discovery document says about its resumable protocol.
+
+    Present on :attr:`MediaUpload.resumable` when the method supports resumable uploads.
+    ``upload_path`` is the document's ``protocols.resumable.path`` expanded to a URL; the
+    client sends resumable sessions to the ``/upload/`` URL with ``uploadType=resumable``
+    instead, as Google's own clients do (PROTOCOL.md §1.6.4).
+    """
+
+    def __init__(self, multipart: bool | None = None, chunk_size: int | None = None, upload_path: str | None = None) -> None:
+        self.multipart = multipart
+        self.chunk_size = chunk_size
+        self.upload_path = upload_path
+
+    def __repr__(self) -> str:
+        return f"ResumableUpload(multipart={self.multipart!r}, chunk_size={self.chunk_size!r})"
+
+
+class MediaUpload:
+    """The media part of an upload request.
+
+    Args:
+        file_path_or_bytes: a local file path, or the bytes to upload.
+        upload_path: the full upload URL (``rootUrl + "upload/" + servicePath + path``).
+        mime_range: MIME ranges the method accepts (the document's ``mediaUpload.accept``).
+        max_size: the largest accepted upload in bytes (``mediaUpload.maxSize``).
+        multipart: whether the method accepts metadata and media in one request.
+        chunk_size: bytes per resumable chunk, a multiple of 256 KiB.
+        resumable: a :class:`ResumableUpload` when the method supports the protocol.
+        validate: check ``max_size`` and ``mime_range`` before sending.
+        pipe_from: an async iterable of bytes to upload instead of a file or bytes.
+
+    Beyond the seed: ``content_type`` (the media's MIME type; guessed from the file name
+    when not given), ``use_resumable`` (``True``/``False`` to force the protocol, ``None`` to
+    pick resumable for large or unknown-size uploads), ``size`` (the length when known in
+    advance, e.g. for ``pipe_from``) and ``progress`` (called with ``(bytes_sent, total)``).
+    After a resumable upload started, ``session_uri`` and ``offset`` say where it stands, so
+    it can be resumed in another process.
+    """
+
+    def __init__(
+        self,
+        file_path_or_bytes: str | bytes | None = None,
+        upload_path: str | None = None,
+        mime_range: list[str] | None = None,
+        max_size: int | None = None,
+        multipart: bool = False,
+        chunk_size: int | None = None,
+        resumable: ResumableUpload | None = None,
+        validate: bool = True,
+        pipe_from: AsyncIterable[bytes] | None = None,
+        *,
+        content_type: str | None = None,
+        use_resumable: bool | None = None,
+        size: int | None = None,
+        progress: ProgressCallback | None = None,
+        session_uri: str | None = None,
+    ) -> None:
+        self.file_path_or_bytes = file_path_or_bytes
+        self.upload_path = upload_path
+        self.mime_range = mime_range
+        self.max_size = max_size
+        self.multipart = multipart
+        self.chunk_size = chunk_size if chunk_size is not None else DEFAULT_UPLOAD_CHUNK_SIZE
+        self.resumable = resumable
+        self.validate = validate
+        self.pipe_from = pipe_from
+        self.content_type = content_type
+        self.use_resumable = use_resumable
+        self.size = size if size is not None else (len(file_path_or_bytes) if isinstance(file_path_or_bytes, bytes) else None)
+        self.progress = progress
+        self.session_uri = session_uri
+        self.offset = 0
+
+    @property
+    def file_path(self) -> str | None:
+        return self.file_path_or_bytes if isinstance(self.file_path_or_bytes, str) else None
+
+    async def run_validation(self, size_func: Callable[[str], Awaitable[int]]) -> None:
+        """Check ``max_size`` (seed API; the client does this itself before sending)."""
+        if not self.validate or self.max_size is None:
+            return
+        if isinstance(self.file_path_or_bytes, bytes):
+            size = len(self.file_path_or_bytes)
+        elif isinstance(self.file_path_or_bytes, str):
+            size = await size_func(self.file_path_or_bytes)
+        else:
+            return
+        if size > self.max_size:
+            raise MediaError(f"upload of {size} bytes exceeds this method's maxSize of {self.max_size} bytes")
+
+    async def read_file(self, read_func: Callable[[str], Awaitable[bytes]]) -> bytes:
+        """Return the whole upload (seed API; the client streams instead)."""
+        if isinstance(self.file_path_or_bytes, bytes):
+            return self.file_path_or_bytes
+        if self.file_path_or_bytes is None:
+            raise MediaError("this upload has no file or bytes (it uses pipe_from)")
+        return await read_func(self.file_path_or_bytes)
+
+    def aiter_file(self, aiter_func: Callable[[str, int], AsyncIterator[bytes]]) -> AsyncIterator[bytes]:
+        """Iterate over the upload in chunks (seed API)."""
+        if self.pipe_from is not None:
+            return self.pipe_from.__aiter__()
+        if isinstance(self.file_path_or_bytes, bytes):
+            data = self.file_path_or_bytes
+
+            async def once() -> AsyncIterator[bytes]:
+                yield data
+
+            return once()
+        if self.file_path_or_bytes is None:
+            raise MediaError("this upload has no source")
+        return aiter_func(self.file_path_or_bytes, self.chunk_size)
+
+    def __repr__(self) -> str:
+        src = (
+            f"<{len(self.file_path_or_bytes)} bytes>"
+            if isinstance(self.file_path_or_bytes, bytes)
+            else repr(self.file_path_or_bytes) if self.file_path_or_bytes is not None else "pipe_from"
+        )
+        return f"MediaUpload({src}, multipart={self.multipart}, resumable={self.resumable is not None})"
+
+
+class MediaDownload:
+    """Where a download goes: a local ``file_path`` or an async consumer ``pipe_to``
+    (an object with an ``async write(chunk)`` method, or a callable taking each chunk).
+
+    Beyond the seed: ``chunk_size`` also sets the size of ``Range`` requests when
+    ``range_chunks`` is true; ``progress`` is called with ``(bytes_received, total)``;
+    ``verify`` checks ``x-goog-hash`` (crc32c/md5) on full responses.
+    """
+
+    def __init__(
+        self,
+        file_path: str | None = None,
+        chunk_size: int | None = None,
+        pipe_to: Any = None,
+        *,
+        progress: ProgressCallback | None = None,
+        range_chunks: bool = False,
+        verify: bool = True,
+        start: int = 0,
+    ) -> None:
+        self.file_path = file_path
+        self.chunk_size = chunk_size if chunk_size is not None else DEFAULT_DOWNLOAD_CHUNK_SIZE
+        self.pipe_to = pipe_to
+        self.progress = progress
+        self.range_chunks = range_chunks
+        self.verify = verify
+        self.start = start
+
+    def __repr__(self) -> str:
+        dest = repr(self.file_path) if self.file_path is not None else "pipe_to"
+        return f"MediaDownload({dest})"
+
+
+class Request:
+    """An unsent API call.
+
+    Attributes mirror aiogoogle's: ``method``, ``url`` (absolute, query included),
+    ``batch_url``, ``headers`` (a dict), ``json`` (a JSON body), ``data`` (a raw body: bytes,
+    str, or a dict sent form-encoded), ``media_upload``, ``media_download``, ``timeout``
+    (a total number of seconds, or an :class:`aiogoogle.Timeout`), ``callback`` (called with
+    the response content, returns the content to give back), ``upload_file_content_type``.
+
+    Beyond the seed: ``retry`` (a :class:`aiogoogle.RetryPolicy` for this call, ``False`` to
+    disable retries), ``batch`` (the parts of a batch request) and ``method_id`` (the
+    discovery id, e.g. ``drive.files.list``).
+    """
+
+    __slots__ = (
+        "_verify_ssl",
+        "batch",
+        "batch_url",
+        "callback",
+        "data",
+        "headers",
+        "json",
+        "media_download",
+        "media_upload",
+        "method",
+        "method_id",
+        "retry",
+        "timeout",
+        "upload_file_content_type",
+        "url",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        batch_url: str | None = None,
+        headers: dict[str, str] | None = None,
+        json: Any = None,
+        data: Any = None,
+        media_upload: MediaUpload | None = None,
+        media_download: MediaDownload | None = None,
+        timeout: Any = None,
+        callback: Callable[[Any], Any] | None = None,
+        _verify_ssl: bool = True,
+        upload_file_content_type: str | None = None,
+        *,
+        retry: RetryPolicy | bool | None = None,
+        batch: tuple[Request, ...] | None = None,
+        method_id: str | None = None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.batch_url = batch_url
+        self.headers = headers if headers is not None else {}
+        self.json = json
+        self.data = data
+        self.media_upload = media_upload
+        self.media_download = media_download
+        self.timeout = timeout
+        self.callback = callback
+        self._verify_ssl = _verify_ssl
+        self.upload_file_content_type = upload_file_content_type
+        self.retry = retry
+        self.batch = batch
+        self.method_id = method_id
+
+    @classmethod
+    def batch_requests(cls, *requests: Request) -> Request:
+        """Combine requests to one API into a single batch request (PROTOCOL.md §3).
+
+        The result is sent like any request (``await aiogoogle.as_user(batch)``) and gives
+        back one result per part, in the order given. Parts are sent to the API's
+        ``rootUrl + batchPath``; media uploads and downloads cannot be batched.
+        """
+        if not requests:
+            raise BatchError("batch_requests() needs at least one request")
+        urls = set()
+        for i, req in enumerate(requests):
+            if not isinstance(req, Request):
+                raise BatchError(f"part {i} is a {type(req).__name__}, not an aiogoogle Request")
+            if req.batch is not None:
+                raise BatchError(f"part {i} is itself a batch; batches cannot be nested")
+            if req.media_upload is not None or req.media_download is not None:
+                raise BatchError(
+                    f"part {i} ({req.method_id or req.method}) uploads or downloads media; "
+                    "Google's batch endpoint does not carry media (send it on its own)"
+                )
+            if not req.batch_url:
+                raise BatchError(f"part {i} has no batch_url (build it from a discovery method)")
+            urls.add(req.batch_url)
+        if len(urls) > 1:
+            raise BatchError(
+                "every part of a batch must go to the same API; got batch URLs " + ", ".join(sorted(urls))
+            )
+        return cls(method="POST", url=urls.pop(), batch=tuple(requests), method_id="batch")
+
+    @classmethod
+    def from_response(cls, response: Response) -> Request:
+        """A copy of the request that produced ``response`` (seed API)."""
+        req = response.req
+        if req is None:
+            raise ValueError("this response carries no request")
+        return req.copy()
+
+    def copy(self) -> Request:
+        return Request(
+            method=self.method,
+            url=self.url,
+            batch_url=self.batch_url,
+            headers=dict(self.headers),
+            json=self.json,
+            data=self.data,
+            media_upload=self.media_upload,
+            media_download=self.media_download,
+            timeout=self.timeout,
+            callback=self.callback,
+            _verify_ssl=self._verify_ssl,
+            upload_file_content_type=self.upload_file_content_type,
+            retry=self.retry,
+            batch=self.batch,
+            method_id=self.method_id,
+        )
+
+    def _rebuild_url(self, **query: Any) -> str:
+        """``url`` with the given query parameters set (``None`` removes one)."""
+        assert self.url is not None
+        parts = urlsplit(self.url)
+        pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in query]
+        pairs.extend((k, str(v)) for k, v in query.items() if v is not None)
+        return urlunsplit(parts._replace(query=urlencode(pairs)))
+
+    def __repr__(self) -> str:
+        if self.batch is not None:
+            return f"<Request batch of {len(self.batch)} -> {self.url}>"
+        extra = ""
+        if self.media_upload is not None:
+            extra = " +upload"
+        elif self.media_download is not None:
+            extra = " +download"
+        return f"<Request {self.method} {redact_url(self.url or '')}{extra}>"
+
+
+class Response:
+    """An HTTP response as returned with ``full_res=True``.
+
+    ``json`` holds the decoded body when the server sent JSON, ``data`` the body otherwise
+    (text for text types, bytes for the rest); ``content`` is whichever is set.
+    ``async for page in response`` walks the pages of a paginated list (see
+    :meth:`__call__` for other token names).
+    """
+
+    def __init__(
+        self,
+        status_code: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        url: str | None = None,
+        json: Any = None,
+        data: Any = None,
+        reason: str | None = None,
+        req: Request | None = None,
+        download_file: str | None = None,
+        upload_file: str | None = None,
+        session_factory: Any = None,
+        *,
+        pager: Callable[..., AsyncIterator[Any]] | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers if headers is not None else {}
+        self.url = url
+        self.json = json
+        self.data = data
+        self.reason = reason
+        self.req = req
+        self.download_file = download_file
+        self.upload_file = upload_file
+        self.session_factory = session_factory
+        self._pager = pager
+
+    @property
+    def content(self) -> Any:
+        """``json`` when the body was JSON (even ``{}`` or ``[]``), else ``data``."""
+        return self.json if self.json is not None else self.data
+
+    @property
+    def error_msg(self) -> str | None:
+        """Google's error message for an error response (``None`` for a success)."""
+        if self.status_code is None or self.status_code < 400:
+            return None
+        info = google_error_info(self)
+        parts = [f"{self.status_code} {self.reason or ''}".rstrip()]
+        if info.get("message"):
+            parts.append(str(info["message"]))
+        if info.get("reason"):
+            parts.append(f"[{info['reason']}]")
+        return ": ".join(parts[:2]) + (f" {parts[2]}" if len(parts) > 2 else "")
+
+    def raise_for_status(self) -> None:
+        """Raise :class:`~aiogoogle.excs.AuthError` for 401 and
+        :class:`~aiogoogle.excs.HTTPError` for any other status of 400 or more."""
+        if self.status_code is None or self.status_code < 400:
+            return
+        where = ""
+        if self.req is not None and self.req.method:
+            where = f" ({self.req.method} {redact_url(self.req.url or self.url or '')})"
+        msg = f"{self.error_msg}{where}"
+        if self.status_code == 401:
+            raise AuthError(msg, req=self.req, res=self)
+        raise HTTPError(msg, req=self.req, res=self)
+
+    def next_page(self, req_token_name: str | None = None, res_token_name: str | None = None, json_req: bool = False) -> Request | None:
+        """The request for the next page, or ``None`` on the last page.
+
+        The token is read from the response field ``res_token_name`` (default
+        ``nextPageToken``) and sent as ``req_token_name`` (default ``pageToken``), in the
+        query, or in the JSON body when ``json_req`` is true (PROTOCOL.md §5). The original
+        request is not modified.
+        """
+        from .pagination import next_page_request
+
+        return next_page_request(self, req_token_name, res_token_name, json_req)
+
+    def __call__(
+        self,
+        session_factory: Any = None,
+        req_token_name: str | None = None,
+        res_token_name: str | None = None,
+        json_req: bool = False,
+    ) -> AsyncIterator[Any]:
+        """Iterate over this page and the following ones, with custom token names.
+
+        ``async for page in response(res_token_name="pageToken")`` (BigQuery). Pages are
+        fetched through the client that produced this response, on its connection pool,
+        with its credentials refreshed as needed.
+        """
+        if self._pager is None:
+            raise TypeError(
+                "this Response did not come from an Aiogoogle client, so it cannot fetch more "
+                "pages; send the request with full_res=True through Aiogoogle.as_*()"
+            )
+        return self._pager(self, req_token_name, res_token_name, json_req)
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self()
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status_code} {redact_url(self.url or '')}>"
+
+    def _debug_headers(self) -> dict[str, str]:
+        return redact_headers(self.headers)
+
+
+def decode_body(content_type: str | None, body: bytes) -> tuple[Any, Any]:
+    """Split a body into ``(json, data)`` by its content type.
+
+    JSON types (``application/json``, ``+json``, ``text/javascript`` as some Google APIs
+    label JSON) are decoded; text types become ``str``; everything else stays ``bytes``.
+    An empty body gives ``(None, None)``. A body labelled JSON that does not parse is kept
+    as text rather than raising, so an error's real content is never hidden.
+    """
+    if not body:
+        return None, None
+    ctype = (content_type or "").split(";", 1)[0].strip().lower()
+    if ctype == "application/json" or ctype.endswith("+json") or ctype == "text/javascript":
+        try:
+            return _json.loads(body), None
+        except ValueError:
+            return None, body.decode("utf-8", "replace")
+    if ctype.startswith("text/") or ctype in ("application/xml", "application/x-www-form-urlencoded"):
+        charset = "utf-8"
+        for param in (content_type or "").split(";")[1:]:
+            k, _, v = param.strip().partition("=")
+            if k.lower() == "charset" and v:
+                charset = v.strip('"')
+        try:
+            return None, body.decode(charset, "replace")
+        except LookupError:
+            return None, body.decode("utf-8", "replace")
+    if not ctype:
+        # Untyped bodies: JSON if it parses (some servers omit the header), else bytes.
+        stripped = body.lstrip()[:1]
+        if stripped in (b"{", b"["):
+            try:
+                return _json.loads(body), None
+            except ValueError:
+                pass
+    return None, body

@@ -1,0 +1,866 @@
+"""Browse a discovery document and build requests from it (the seed's ``aiogoogle.resource``).
+
+Theory of operation
+-------------------
+``GoogleAPI(document)`` costs O(1): it keeps a reference to the caller's dict and never
+writes into it. Resources and methods are created on first attribute access and cached.
+The first time a method is called (or its parameters are inspected) it is compiled into a
+:class:`_Plan`: the parsed path template, a lookup table from every accepted keyword (the
+exact discovery name and its Python alias) to a small parameter record with its
+precompiled check, the required parameters, and the method's URLs. Global parameters are
+compiled once per API and shared by every method; a method parameter of the same name
+shadows the global one (``recaptchaenterprise`` ``projects.keys.retrieveLegacySecretKey``
+has a path parameter ``key`` next to the global ``key``).
+
+Building a request is then one pass over the keyword arguments: look up, check, place in
+the path or the query. Every problem is collected and raised together as one
+:class:`~aiogoogle.excs.ValidationError`.
+
+Names
+-----
+* A parameter's exact discovery name always works: ``**{"$.xgafv": "2"}``,
+  ``**{"aggregation.alignmentPeriod": "60s"}``.
+* Every parameter also has googleapiclient's Python alias: characters outside
+  ``[A-Za-z0-9_]`` become ``_`` and a leading non-letter gets an ``x`` prefix
+  (``max-results`` → ``max_results``, ``$.xgafv`` → ``x__xgafv``,
+  ``startDate.year`` → ``startDate_year``).
+* A name that is a Python keyword or one of the call options of :meth:`Method.__call__`
+  (``timeout``, ``validate``, ``data``, ``json``, ...) is reachable with a trailing
+  underscore: ``operations.wait(name=..., timeout_="10s")``.
+* Method and resource names follow the same rule (``getOpenid_configuration``,
+  ``import_``). Where a method has the same name as a sibling resource (25 real cases),
+  attribute access gives the resource, as aiogoogle documents, and
+  ``resource.get_method(name)`` gives the method; ``get_resource(name)`` is its twin.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import mimetypes
+import re
+from collections.abc import AsyncIterable, Callable, Iterator, Mapping
+from typing import Any
+
+from ._url import PathTemplate, encode_query_value, quote_path_value
+from .excs import DiscoveryError, ValidationError
+from .models import MediaDownload, MediaUpload, Request, ResumableUpload
+from .validate import ScalarCheck, SchemaCompiler, scalar_check
+
+__all__ = ["CALL_OPTIONS", "GoogleAPI", "Method", "Resource", "python_name"]
+
+#: Keyword arguments of :meth:`Method.__call__` that are not API parameters. An API
+#: parameter with one of these names is passed with a trailing underscore.
+CALL_OPTIONS = frozenset(
+    {
+        "validate",
+        "data",
+        "json",
+        "upload_file",
+        "download_file",
+        "timeout",
+        "pipe_from",
+        "pipe_to",
+        "path_params_safe_chars",
+        "upload_file_content_type",
+        "resumable",
+        "chunk_size",
+        "progress",
+        "retry",
+    }
+)
+
+# Undeclared system parameters aiogoogle and googleapiclient accept (PROTOCOL.md §1.4).
+_EXTRA_SYSTEM_PARAMETERS: dict[str, dict[str, Any]] = {
+    "trace": {"type": "string", "location": "query"},
+    "pp": {"type": "boolean", "location": "query"},
+    "strict": {"type": "boolean", "location": "query"},
+}
+
+_NON_IDENT = re.compile(r"[^0-9A-Za-z_]")
+
+
+def python_name(name: str) -> str:
+    """The Python-friendly alias of a discovery name (googleapiclient's ``key2param`` plus a
+    trailing ``_`` for keywords and call options)."""
+    alias = _NON_IDENT.sub("_", name)
+    if not alias[:1].isalpha():
+        alias = "x" + alias
+    if keyword.iskeyword(alias) or alias in CALL_OPTIONS:
+        alias += "_"
+    return alias
+
+
+def _parse_size(value: Any) -> int | None:
+    """``mediaUpload.maxSize``: bytes, or ``NKB|MB|GB|TB`` (PROTOCOL.md §1.3)."""
+    if value is None:
+        return None
+    text = str(value).strip().upper()
+    for suffix, shift in (("KB", 10), ("MB", 20), ("GB", 30), ("TB", 40)):
+        if text.endswith(suffix):
+            return int(float(text[: -len(suffix)]) * (1 << shift))
+    try:
+        return int(text)
+    except ValueError:
+        raise DiscoveryError(f"mediaUpload.maxSize {value!r} is not a size") from None
+
+
+class _Param:
+    """One compiled parameter. ``check`` is ``None`` when nothing needs checking."""
+
+    __slots__ = ("check", "in_path", "name", "repeated", "required", "spec")
+
+    def __init__(self, name: str, spec: Mapping[str, Any]) -> None:
+        if not isinstance(spec, Mapping):
+            raise DiscoveryError(f"parameter {name!r} is not an object")
+        location = spec.get("location", "query")
+        if location not in ("path", "query"):
+            raise DiscoveryError(f"parameter {name!r} has unsupported location {location!r}")
+        self.name = name
+        self.spec = spec
+        self.in_path = location == "path"
+        self.required = bool(spec.get("required"))
+        self.repeated = bool(spec.get("repeated"))
+        enum = spec.get("enum")
+        self.check: ScalarCheck | None = scalar_check(
+            spec.get("type"),
+            spec.get("format"),
+            pattern=spec.get("pattern"),
+            enum=tuple(enum) if isinstance(enum, list) else None,
+            minimum=spec.get("minimum"),
+            maximum=spec.get("maximum"),
+            lenient=True,
+        )
+
+
+def _compile_params(params: Mapping[str, Any], where: str) -> tuple[dict[str, _Param], dict[str, _Param]]:
+    """Compile a ``parameters`` map into (exact names, aliases)."""
+    if not isinstance(params, Mapping):
+        raise DiscoveryError(f"{where}: 'parameters' must be an object")
+    exact: dict[str, _Param] = {}
+    for name, spec in params.items():
+        exact[name] = _Param(name, spec)
+    aliases: dict[str, _Param] = {}
+    for name, p in exact.items():
+        alias = python_name(name)
+        if alias != name and alias not in exact:
+            aliases[alias] = p
+    return exact, aliases
+
+
+class _Api:
+    """Everything a method needs from its document, computed once per :class:`GoogleAPI`."""
+
+    __slots__ = (
+        "api_id",
+        "base_url",
+        "batch_url",
+        "compiler",
+        "doc",
+        "download_base",
+        "global_exact",
+        "global_lookup",
+        "root_url",
+        "service_path",
+        "upload_base",
+        "validate",
+    )
+
+    def __init__(self, doc: Mapping[str, Any], validate: bool, root_url: str | None) -> None:
+        self.doc = doc
+        self.validate = validate
+        self.api_id = str(doc.get("id") or f"{doc.get('name', '?')}:{doc.get('version', '?')}")
+        root = root_url if root_url is not None else doc.get("rootUrl")
+        service_path = doc.get("servicePath", "")
+        if not isinstance(root, str) or not root:
+            base = doc.get("baseUrl")
+            if isinstance(base, str) and base and isinstance(service_path, str) and base.endswith(service_path):
+                root = base[: len(base) - len(service_path)] if service_path else base
+            else:
+                raise DiscoveryError(f"discovery document {self.api_id}: missing 'rootUrl' (a string such as 'https://www.googleapis.com/')")
+        if not isinstance(service_path, str):
+            raise DiscoveryError(f"discovery document {self.api_id}: 'servicePath' must be a string")
+        if not root.endswith("/"):
+            root += "/"
+        self.root_url = root
+        self.service_path = service_path
+        # Every URL derives from rootUrl, so overriding it moves them all (PROTOCOL.md §1.6).
+        self.base_url = root + service_path
+        self.upload_base = root + "upload/" + service_path
+        self.download_base = root + "download/" + service_path
+        batch_path = doc.get("batchPath", "batch")
+        self.batch_url = root + str(batch_path).lstrip("/")
+        params = {**_EXTRA_SYSTEM_PARAMETERS, **(doc.get("parameters") or {})}
+        exact, aliases = _compile_params(params, f"discovery document {self.api_id}")
+        self.global_exact = exact
+        self.global_lookup = {**aliases, **exact}
+        self.compiler = SchemaCompiler(doc.get("schemas"))
+
+
+class _Node:
+    """Shared browsing behaviour of :class:`GoogleAPI` and :class:`Resource`."""
+
+    __slots__ = ()
+
+    def _specs(self) -> Mapping[str, Any]:
+        raise NotImplementedError
+
+    def _api(self) -> _Api:
+        raise NotImplementedError
+
+    def _qualname(self) -> str:
+        raise NotImplementedError
+
+    def _children(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _section(self, key: str) -> Mapping[str, Any]:
+        section = self._specs().get(key)
+        if section is None:
+            return {}
+        if not isinstance(section, Mapping):
+            raise DiscoveryError(f"{self._qualname()}: '{key}' must be an object")
+        return section
+
+    @property
+    def methods_available(self) -> list[str]:
+        """Names of the methods here (discovery names)."""
+        return list(self._section("methods"))
+
+    @property
+    def resources_available(self) -> list[str]:
+        """Names of the nested resources here (discovery names)."""
+        return list(self._section("resources"))
+
+    def get_resource(self, name: str) -> Resource:
+        """The nested resource ``name`` (discovery name or Python alias)."""
+        found = self._find("resources", name)
+        if found is None:
+            raise AttributeError(self._missing(name, "resource"))
+        return found  # type: ignore[no-any-return]
+
+    def get_method(self, name: str) -> Method:
+        """The method ``name``, even when a sibling resource has the same name."""
+        found = self._find("methods", name)
+        if found is None:
+            raise AttributeError(self._missing(name, "method"))
+        return found  # type: ignore[no-any-return]
+
+    def _find(self, section: str, name: str) -> Resource | Method | None:
+        cache = self._children()
+        key = (section, name)
+        hit = cache.get(key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        specs = self._section(section)
+        real = name if name in specs else None
+        if real is None:
+            for candidate in specs:
+                if python_name(candidate) == name or _NON_IDENT.sub("_", candidate) == name:
+                    real = candidate
+                    break
+        if real is None:
+            return None
+        spec = specs[real]
+        if not isinstance(spec, Mapping):
+            raise DiscoveryError(f"{self._qualname()}.{real} is not an object")
+        obj: Resource | Method
+        if section == "resources":
+            obj = Resource._make(real, spec, self._api(), self._qualname())
+        else:
+            obj = Method._make(real, spec, self._api(), self._qualname())
+        cache[key] = obj
+        return obj
+
+    def _missing(self, name: str, kind: str = "resource or method") -> str:
+        known = self.resources_available + self.methods_available
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        return f"{self._qualname()} has no {kind} {name!r}{hint}"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        # Resources first, then methods, as aiogoogle documents.
+        found = self._find("resources", name)
+        if found is None:
+            found = self._find("methods", name)
+        if found is None:
+            raise AttributeError(self._missing(name))
+        return found
+
+    def __dir__(self) -> list[str]:
+        names = {python_name(n) if not n.isidentifier() or keyword.iskeyword(n) else n for n in self.resources_available + self.methods_available}
+        return sorted(names | {"methods_available", "resources_available", "get_method", "get_resource"})
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and (name in self._section("resources") or name in self._section("methods"))
+
+    def __len__(self) -> int:
+        return len(self._section("resources")) + len(self._section("methods"))
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.resources_available
+        yield from self.methods_available
+
+
+class GoogleAPI(_Node):
+    """An API described by a discovery document.
+
+    Args:
+        discovery_document: the parsed discovery document (never modified).
+        validate: default for every method call's ``validate`` (True, as documented).
+        root_url: replaces the document's ``rootUrl`` for every URL built from it: JSON,
+            upload, download and batch (an emulator, a private endpoint).
+
+    ``api.resource.method(...)`` builds a request; ``api["name"]`` reads the document.
+    """
+
+    __slots__ = ("_ctx", "_kids", "_root_override", "_validate", "discovery_document", "__weakref__")
+
+    def __init__(self, discovery_document: Mapping[str, Any], validate: bool = True, *, root_url: str | None = None) -> None:
+        if not isinstance(discovery_document, Mapping):
+            raise DiscoveryError(f"a discovery document must be a dict, got {type(discovery_document).__name__}")
+        self.discovery_document = discovery_document
+        self._validate = validate
+        self._root_override = root_url
+        self._ctx: _Api | None = None
+        self._kids: dict[Any, Any] = {}
+
+    def _api(self) -> _Api:
+        ctx = self._ctx
+        if ctx is None:
+            ctx = self._ctx = _Api(self.discovery_document, self._validate, self._root_override)
+        return ctx
+
+    def _specs(self) -> Mapping[str, Any]:
+        return self.discovery_document
+
+    def _qualname(self) -> str:
+        return str(self.discovery_document.get("name") or self.discovery_document.get("id") or "api")
+
+    def _children(self) -> dict[str, Any]:
+        return self._kids
+
+    @property
+    def root_url(self) -> str:
+        """The effective root URL every request URL starts with."""
+        return self._api().root_url
+
+    def with_root_url(self, root_url: str) -> GoogleAPI:
+        """The same API with every URL rooted at ``root_url``."""
+        return GoogleAPI(self.discovery_document, self._validate, root_url=root_url)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.discovery_document[key]
+
+    def __repr__(self) -> str:
+        doc = self.discovery_document
+        title = doc.get("title") or doc.get("name") or "?"
+        try:
+            where = self._api().base_url
+        except DiscoveryError:
+            where = "?"
+        return f"<GoogleAPI {doc.get('id', '?')} {title!r} @ {where}>"
+
+
+class Resource(_Node):
+    """A resource of an API: attribute access gives nested resources and methods."""
+
+    __slots__ = ("_ctx", "_kids", "_parent", "_resource_specs", "name")
+
+    def __init__(
+        self,
+        name: str,
+        resource_specs: Mapping[str, Any],
+        global_parameters: Mapping[str, Any] | None = None,
+        schemas: Mapping[str, Any] | None = None,
+        root_url: str = "",
+        service_path: str = "",
+        batch_path: str = "batch",
+        validate: bool = True,
+    ) -> None:
+        doc = {
+            "rootUrl": root_url,
+            "servicePath": service_path,
+            "batchPath": batch_path,
+            "parameters": global_parameters or {},
+            "schemas": schemas or {},
+        }
+        self.name = name
+        self._resource_specs = resource_specs
+        self._ctx = _Api(doc, validate, None)
+        self._parent = ""
+        self._kids: dict[Any, Any] = {}
+
+    @classmethod
+    def _make(cls, name: str, specs: Mapping[str, Any], ctx: _Api, parent: str) -> Resource:
+        self = cls.__new__(cls)
+        self.name = name
+        self._resource_specs = specs
+        self._ctx = ctx
+        self._parent = parent
+        self._kids = {}
+        return self
+
+    def _api(self) -> _Api:
+        return self._ctx
+
+    def _specs(self) -> Mapping[str, Any]:
+        return self._resource_specs
+
+    def _qualname(self) -> str:
+        return f"{self._parent}.{self.name}" if self._parent else self.name
+
+    def _children(self) -> dict[str, Any]:
+        return self._kids
+
+    def __getitem__(self, key: str) -> Any:
+        return self._resource_specs[key]
+
+    def __repr__(self) -> str:
+        return f"<Resource {self._qualname()}: methods {self.methods_available}, resources {self.resources_available}>"
+
+
+class _Plan:
+    """A method compiled for building requests (see the module docstring)."""
+
+    __slots__ = (
+        "accept",
+        "http_method",
+        "lookup",
+        "max_size",
+        "media_download",
+        "method_exact",
+        "method_id",
+        "path",
+        "request_check",
+        "request_schema",
+        "required",
+        "resumable_path",
+        "supports_upload",
+        "api_version",
+        "use_download_service",
+        "upload_multipart",
+    )
+
+    def __init__(self, name: str, specs: Mapping[str, Any], ctx: _Api, qualname: str) -> None:
+        self.method_id = str(specs.get("id") or qualname)
+        http_method = specs.get("httpMethod")
+        if not isinstance(http_method, str) or not http_method:
+            raise DiscoveryError(f"method {self.method_id}: missing 'httpMethod'")
+        self.http_method = http_method.upper()
+        path = specs.get("path")
+        if not isinstance(path, str):
+            raise DiscoveryError(f"method {self.method_id}: missing 'path'")
+        self.path = PathTemplate(path)
+        exact, aliases = _compile_params(specs.get("parameters") or {}, f"method {self.method_id}")
+        for var in self.path.names:
+            p = exact.get(var)
+            if p is None:
+                raise DiscoveryError(f"method {self.method_id}: path variable {{{var}}} has no parameter")
+            if not p.in_path:
+                # Substitution is by name; a parameter used in the path is a path parameter.
+                p.in_path = True
+        self.method_exact = exact
+        # Method parameters shadow global ones of the same name, exact names win over aliases.
+        self.lookup = {**aliases, **exact}
+        # A path variable is required whatever the document says: without it the URL breaks.
+        in_template = set(self.path.names)
+        self.required = tuple(p for p in exact.values() if p.required or p.name in in_template)
+        request = specs.get("request")
+        self.request_schema = request if isinstance(request, Mapping) else None
+        self.request_check: Any = None
+        self.supports_upload = bool(specs.get("supportsMediaUpload"))
+        media = specs.get("mediaUpload") if isinstance(specs.get("mediaUpload"), Mapping) else {}
+        accept = media.get("accept")
+        self.accept = list(accept) if isinstance(accept, list) else None
+        self.max_size = _parse_size(media.get("maxSize"))
+        protocols = media.get("protocols") if isinstance(media.get("protocols"), Mapping) else {}
+        resumable = protocols.get("resumable") if isinstance(protocols.get("resumable"), Mapping) else None
+        self.resumable_path = str(resumable.get("path", "")) if resumable else None
+        simple = protocols.get("simple") if isinstance(protocols.get("simple"), Mapping) else {}
+        self.upload_multipart = bool(simple.get("multipart", True))
+        self.media_download = bool(specs.get("supportsMediaDownload"))
+        self.use_download_service = bool(specs.get("useMediaDownloadService"))
+        api_version = specs.get("apiVersion")
+        self.api_version = str(api_version) if api_version else None
+
+
+def _close_names(key: str, plan: _Plan, ctx: _Api) -> list[str]:
+    names = list(plan.method_exact) + [n for n in ctx.global_exact if n not in plan.method_exact]
+    return difflib.get_close_matches(key, names, n=3, cutoff=0.6)
+
+
+class Method:
+    """A method of an API. Call it to build an unsent :class:`~aiogoogle.models.Request`."""
+
+    __slots__ = ("_ctx", "_method_specs", "_parent", "_plan", "name")
+
+    def __init__(
+        self,
+        name: str,
+        method_specs: Mapping[str, Any],
+        global_parameters: Mapping[str, Any] | None = None,
+        schemas: Mapping[str, Any] | None = None,
+        root_url: str = "",
+        service_path: str = "",
+        batch_path: str = "batch",
+        validate: bool = True,
+    ) -> None:
+        doc = {
+            "rootUrl": root_url,
+            "servicePath": service_path,
+            "batchPath": batch_path,
+            "parameters": global_parameters or {},
+            "schemas": schemas or {},
+        }
+        self.name = name
+        self._method_specs = method_specs
+        self._ctx = _Api(doc, validate, None)
+        self._parent = ""
+        self._plan: _Plan | None = None
+
+    @classmethod
+    def _make(cls, name: str, specs: Mapping[str, Any], ctx: _Api, parent: str) -> Method:
+        self = cls.__new__(cls)
+        self.name = name
+        self._method_specs = specs
+        self._ctx = ctx
+        self._parent = parent
+        self._plan = None
+        return self
+
+    def _compiled(self) -> _Plan:
+        plan = self._plan
+        if plan is None:
+            qual = f"{self._parent}.{self.name}" if self._parent else self.name
+            plan = self._plan = _Plan(self.name, self._method_specs, self._ctx, qual)
+        return plan
+
+    # ------------------------------------------------------------------ browsing
+
+    def __getitem__(self, key: str) -> Any:
+        return self._method_specs[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.parameters
+
+    def __len__(self) -> int:
+        return len(self.parameters)
+
+    @property
+    def id(self) -> str:
+        return self._compiled().method_id
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """Every parameter the method takes (method parameters shadow global ones)."""
+        plan = self._compiled()
+        merged = {name: p.spec for name, p in plan.method_exact.items()}
+        for name, p in self._ctx.global_exact.items():
+            if name not in merged and name not in _EXTRA_SYSTEM_PARAMETERS:
+                merged[name] = p.spec
+        return merged
+
+    def _names(self, *, path: bool | None = None, required: bool | None = None) -> list[str]:
+        out = []
+        for name, spec in self.parameters.items():
+            in_path = spec.get("location") == "path"
+            if path is not None and in_path != path:
+                continue
+            if required is not None and bool(spec.get("required")) != required:
+                continue
+            out.append(name)
+        return out
+
+    @property
+    def optional_parameters(self) -> list[str]:
+        return self._names(required=False)
+
+    @property
+    def required_parameters(self) -> list[str]:
+        return self._names(required=True)
+
+    @property
+    def path_parameters(self) -> list[str]:
+        return self._names(path=True)
+
+    @property
+    def query_parameters(self) -> list[str]:
+        return self._names(path=False)
+
+    @property
+    def required_query_parameters(self) -> list[str]:
+        return self._names(path=False, required=True)
+
+    @property
+    def optional_query_parameters(self) -> list[str]:
+        return self._names(path=False, required=False)
+
+    def _schema(self, key: str) -> dict[str, Any] | None:
+        ref = self._method_specs.get(key)
+        if not isinstance(ref, Mapping):
+            return None
+        name = ref.get("$ref")
+        schemas = self._ctx.doc.get("schemas") or {}
+        if isinstance(name, str) and name in schemas:
+            return schemas[name]  # type: ignore[no-any-return]
+        return dict(ref)
+
+    @property
+    def request(self) -> dict[str, Any] | None:
+        """The request body schema (resolved from ``$ref``), or ``None``."""
+        return self._schema("request")
+
+    @property
+    def response(self) -> dict[str, Any] | None:
+        """The response body schema (resolved from ``$ref``), or ``None``."""
+        return self._schema("response")
+
+    def python_names(self) -> dict[str, str]:
+        """Map every accepted keyword alias to its discovery parameter name."""
+        plan = self._compiled()
+        out = {alias: p.name for alias, p in self._ctx.global_lookup.items() if alias != p.name and p.name not in plan.method_exact}
+        out.update({alias: p.name for alias, p in plan.lookup.items() if alias != p.name})
+        return out
+
+    def __repr__(self) -> str:
+        try:
+            plan = self._compiled()
+            return f"<Method {plan.method_id} {plan.http_method} {self._ctx.base_url}{plan.path.template}>"
+        except DiscoveryError as exc:
+            return f"<Method {self.name} (invalid: {exc})>"
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) - {"_ctx", "_method_specs", "_parent", "_plan"})
+
+    # ------------------------------------------------------------------ building
+
+    def __call__(
+        self,
+        validate: bool | None = None,
+        data: Any = None,
+        json: Any = None,
+        upload_file: str | bytes | None = None,
+        download_file: str | None = None,
+        timeout: Any = None,
+        pipe_from: AsyncIterable[bytes] | None = None,
+        pipe_to: Any = None,
+        path_params_safe_chars: Mapping[str, str] | None = None,
+        upload_file_content_type: str | None = None,
+        resumable: bool | None = None,
+        chunk_size: int | None = None,
+        progress: Callable[[int, int | None], Any] | None = None,
+        retry: Any = None,
+        **params: Any,
+    ) -> Request:
+        """Build an unsent request.
+
+        Args:
+            validate: check parameters and body against the schemas (default: the API's).
+            json: the JSON body. data: a raw body (bytes, str, or a dict sent form-encoded).
+            upload_file: a file path or bytes to upload (methods with ``supportsMediaUpload``).
+            pipe_from: an async iterable of bytes to upload instead.
+            download_file: write the media (``alt=media``) to this path.
+            pipe_to: hand the media to this async consumer instead (``write(chunk)``).
+            timeout: total seconds for this request, or an :class:`aiogoogle.Timeout`.
+            path_params_safe_chars: per path parameter, characters to leave unencoded.
+            upload_file_content_type: the MIME type of the upload.
+            resumable: force (True) or forbid (False) a resumable upload; ``None`` picks it
+                for large or unknown-size uploads when the method supports it.
+            chunk_size: bytes per resumable chunk (multiple of 256 KiB) or per download read.
+            progress: called with ``(bytes_done, total_or_None)`` during media transfers.
+            retry: a :class:`aiogoogle.RetryPolicy` for this call, or ``False``.
+            **params: path and query parameters, by discovery name or Python alias.
+
+        Raises:
+            ValidationError: listing every problem, each with its path.
+        """
+        plan = self._plan or self._compiled()
+        ctx = self._ctx
+        checking = ctx.validate if validate is None else validate
+        problems: list[tuple[str, str, Any]] = []
+        path_values: dict[str, Any] = {}
+        query: list[str] = []
+        seen: set[str] = set()
+        mget = plan.lookup.get
+        gget = ctx.global_lookup.get
+        for key, value in params.items():
+            p = mget(key) or gget(key)
+            if p is None:
+                problems.append((key, self._unknown(key, plan), value))
+                continue
+            if value is None:
+                continue
+            wire = p.name
+            if wire in seen:
+                problems.append((key, f"given twice (as {wire!r} and as its alias)", value))
+                continue
+            seen.add(wire)
+            multiple = type(value) in (list, tuple, set, frozenset)
+            if checking:
+                check = p.check
+                if multiple:
+                    if not p.repeated:
+                        problems.append((key, "takes a single value, not a list", value))
+                    elif check is not None:
+                        for i, item in enumerate(value):
+                            if item is not None:
+                                msg = check(item)
+                                if msg is not None:
+                                    problems.append((f"{key}[{i}]", msg, item))
+                elif check is not None:
+                    msg = check(value)
+                    if msg is not None:
+                        problems.append((key, msg, value))
+            if p.in_path:
+                if multiple:
+                    if not checking:
+                        problems.append((key, "a path parameter takes a single value", value))
+                    continue
+                path_values[wire] = value
+            elif multiple:
+                qkey = wire if _plain(wire) else encode_query_value(wire)
+                for item in value:
+                    if item is not None:
+                        query.append(f"{qkey}={encode_query_value(item)}")
+            else:
+                qkey = wire if _plain(wire) else encode_query_value(wire)
+                query.append(f"{qkey}={encode_query_value(value)}")
+        for p in plan.required:
+            if p.name not in seen and (checking or p.in_path):
+                where = "path" if p.in_path else "query"
+                problems.append((p.name, f"required {where} parameter is missing", _MISSING))
+        if json is not None and data is not None:
+            problems.append(("json", "pass either json= or data=, not both", _MISSING))
+        if json is not None and checking:
+            self._check_body(plan, json, problems)
+        uploading = upload_file is not None or pipe_from is not None
+        if uploading and not plan.supports_upload:
+            problems.append(("upload_file", f"{plan.method_id} does not accept media uploads", _MISSING))
+        if upload_file is not None and pipe_from is not None:
+            problems.append(("pipe_from", "pass either upload_file= or pipe_from=, not both", _MISSING))
+        if download_file is not None and pipe_to is not None:
+            problems.append(("pipe_to", "pass either download_file= or pipe_to=, not both", _MISSING))
+        if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0):
+            problems.append(("chunk_size", "must be a positive number of bytes", chunk_size))
+        if problems:
+            raise ValidationError([_render(p) for p in problems])
+
+        path = plan.path.expand(path_values, dict(path_params_safe_chars) if path_params_safe_chars else None) if plan.path.variables else plan.path.literals[0]
+        downloading = download_file is not None or pipe_to is not None
+        alt = params.get("alt")
+        if downloading and plan.media_download and alt is None:
+            query.append("alt=media")
+            alt = "media"
+        base = ctx.download_base if (alt == "media" and plan.use_download_service) else ctx.base_url
+        qs = "&".join(query)
+        url = f"{base}{path}?{qs}" if qs else base + path
+
+        media_upload = None
+        if uploading:
+            media_upload = self._media_upload(plan, path, query, json, upload_file, pipe_from, upload_file_content_type, resumable, chunk_size, progress)
+        media_download = None
+        if downloading:
+            media_download = MediaDownload(download_file, chunk_size, pipe_to, progress=progress)
+        headers = {"X-Goog-Api-Version": plan.api_version} if plan.api_version else {}
+        return Request(
+            method=plan.http_method,
+            url=url,
+            batch_url=ctx.batch_url,
+            headers=headers,
+            json=json,
+            data=data,
+            media_upload=media_upload,
+            media_download=media_download,
+            timeout=timeout,
+            upload_file_content_type=upload_file_content_type,
+            retry=retry,
+            method_id=plan.method_id,
+        )
+
+    def _unknown(self, key: str, plan: _Plan) -> str:
+        if key == "body":
+            return f"unknown parameter for {plan.method_id}; the request body goes in json=... (googleapiclient's body=)"
+        if key == "media_body":
+            return f"unknown parameter for {plan.method_id}; uploads go in upload_file=... or pipe_from=..."
+        if key.endswith("_") and key[:-1] in CALL_OPTIONS:
+            return f"{plan.method_id} has no API parameter {key[:-1]!r}"
+        close = _close_names(key, plan, self._ctx)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        return f"unknown parameter for {plan.method_id}{hint}"
+
+    def _check_body(self, plan: _Plan, body: Any, problems: list[tuple[str, str, Any]]) -> None:
+        if plan.request_schema is None:
+            problems.append(("json", f"{plan.method_id} takes no request body (validate=False sends it anyway)", _MISSING))
+            return
+        check = plan.request_check
+        if check is None:
+            check = plan.request_check = self._ctx.compiler.compile(plan.request_schema)
+        found: list[tuple[str, str, Any]] = []
+        check(body, "json", found, plan.method_id)
+        problems.extend(found)
+
+    def _media_upload(
+        self,
+        plan: _Plan,
+        path: str,
+        query: list[str],
+        json: Any,
+        upload_file: str | bytes | None,
+        pipe_from: AsyncIterable[bytes] | None,
+        content_type: str | None,
+        resumable: bool | None,
+        chunk_size: int | None,
+        progress: Any,
+    ) -> MediaUpload:
+        ctx = self._ctx
+        if resumable and plan.resumable_path is None:
+            raise ValidationError([("resumable", f"{plan.method_id} does not support resumable uploads", True)])
+        if content_type is None and isinstance(upload_file, str):
+            content_type = mimetypes.guess_type(upload_file)[0]
+        if content_type is not None and plan.accept and not _mime_accepted(content_type, plan.accept):
+            raise ValidationError([("upload_file_content_type", f"{plan.method_id} accepts only {', '.join(plan.accept)}", content_type)])
+        upload_type = "resumable" if resumable else ("multipart" if json is not None else "media")
+        qs = "&".join([*query, f"uploadType={upload_type}"])
+        upload_url = f"{ctx.upload_base}{path}?{qs}"
+        resumable_info = None
+        if plan.resumable_path is not None:
+            resumable_info = ResumableUpload(
+                multipart=True,
+                chunk_size=chunk_size,
+                upload_path=ctx.root_url + "resumable/upload/" + ctx.service_path + path,
+            )
+        return MediaUpload(
+            upload_file,
+            upload_path=upload_url,
+            mime_range=plan.accept,
+            max_size=plan.max_size,
+            multipart=json is not None,
+            chunk_size=chunk_size,
+            resumable=resumable_info,
+            pipe_from=pipe_from,
+            content_type=content_type,
+            use_resumable=resumable,
+            progress=progress,
+        )
+
+
+_MISSING: Any = object()
+_plain = re.compile(r"[A-Za-z0-9_.~-]*\Z").match
+
+
+def _render(problem: tuple[str, str, Any]) -> tuple[str, str] | tuple[str, str, Any]:
+    path, message, value = problem
+    return (path, message) if value is _MISSING else (path, message, value)
+
+
+def _mime_accepted(content_type: str, accept: list[str]) -> bool:
+    ctype = content_type.split(";", 1)[0].strip().lower()
+    major = ctype.split("/", 1)[0]
+    for rng in accept:
+        r = rng.split(";", 1)[0].strip().lower()
+        if r in ("*/*", ctype) or (r.endswith("/*") and r[:-2] == major):
+            return True
+    return False

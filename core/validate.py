@@ -1,0 +1,634 @@
+"""Validation of parameters and bodies against discovery schemas.
+
+Theory of operation
+-------------------
+Discovery schemas are a small JSON-Schema draft 3 dialect (PROTOCOL.md §1.5): ``type``,
+``format``, ``properties``, ``additionalProperties``, ``items``, ``$ref``, ``enum``,
+``pattern``, ``minimum``/``maximum`` and ``annotations.required``. Instead of interpreting a
+schema on every call, each schema node is *compiled once* into a small closure, and the
+closures are cached: scalar checks by their constraints (so the thousands of identical
+``string/int64`` nodes share one), named schemas by id. ``$ref`` compiles lazily, when a
+value first reaches it, so recursive schemas and huge documents cost nothing up front.
+
+Checks never stop at the first problem: every problem is appended to a list with its path
+into the arguments (``json.disks[0].initializeParams.diskSizeGb``), and the caller raises
+one :class:`~aiogoogle.excs.ValidationError` listing them all. Paths are passed down as
+cheap ``(parent, key)`` pairs and only rendered to text when a problem is found.
+
+Rules (PROTOCOL.md §1.4-1.5, proto3 JSON mapping):
+
+* ``int32``/``uint32``/``int64``/``uint64`` accept Python ints and decimal strings within
+  range (JSON numbers lose precision above 2**53, so 64-bit values are usually strings).
+* ``float``/``double`` accept ints and floats (not bools) and the strings ``"NaN"``,
+  ``"Infinity"``, ``"-Infinity"``; a non-finite Python float is refused in a JSON body
+  because JSON cannot carry it.
+* ``byte`` is base64, standard or URL-safe alphabet, padding optional.
+* ``date`` is ``YYYY-MM-DD``; ``date-time`` and ``google-datetime`` are RFC 3339 with a
+  time zone; ``google-duration`` is ``"3.5s"``; ``google-fieldmask`` is comma-separated
+  field paths.
+* ``pattern`` must match the *whole* value (Java ``matches()`` semantics), not a prefix.
+* ``enum`` is checked for each element of repeated values.
+* An object with ``properties`` and no ``additionalProperties`` refuses unknown fields
+  (Google answers them with 400 "Unknown name"); ``any`` accepts any JSON value.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .excs import DiscoveryError, ValidationError
+
+__all__ = ["SchemaCompiler", "ScalarCheck", "render_path", "scalar_check", "validate"]
+
+Path = Any  # a str root, or a (parent, key) pair; rendered only when a problem is found
+Problems = list[tuple[str, str, Any]]
+Check = Callable[[Any, Path, Problems, str], None]
+ScalarCheck = Callable[[Any], "str | None"]
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def render_path(path: Path) -> str:
+    """Render a ``(parent, key)`` chain as ``json.items[0].name``."""
+    parts: list[Any] = []
+    while isinstance(path, tuple):
+        path, key = path
+        parts.append(key)
+    out = [str(path)]
+    for key in reversed(parts):
+        if isinstance(key, int):
+            out.append(f"[{key}]")
+        elif _IDENT.match(key):
+            out.append(f".{key}" if out[-1] else key)
+        else:
+            out.append(f"[{key!r}]")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- scalars
+
+_INT_RANGES = {
+    "int32": (-(2**31), 2**31 - 1),
+    "uint32": (0, 2**32 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+    "uint64": (0, 2**64 - 1),
+}
+_DECIMAL = re.compile(r"-?[0-9]+\Z")
+_NUMBER_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
+_SPECIAL_FLOATS = frozenset({"NaN", "Infinity", "-Infinity"})
+_BASE64 = re.compile(r"[A-Za-z0-9+/\-_]*={0,2}\Z")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
+_DATETIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
+)
+_DURATION = re.compile(r"-?[0-9]+(?:\.[0-9]{1,9})?s\Z")
+_MAX_DURATION_SECONDS = 315_576_000_000  # google.protobuf.Duration range
+_FIELD_SEGMENT = r"(?:[A-Za-z_][A-Za-z0-9_]*|\*|`[^`]*`)"
+_FIELD_MASK = re.compile(
+    rf"(?:{_FIELD_SEGMENT}(?:\.{_FIELD_SEGMENT})*(?:\s*,\s*{_FIELD_SEGMENT}(?:\.{_FIELD_SEGMENT})*)*)?\Z"
+)
+_PATTERNS: dict[str, re.Pattern[str] | None] = {}
+
+
+def _compile_pattern(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return _PATTERNS[pattern]
+    except KeyError:
+        pass
+    try:
+        compiled: re.Pattern[str] | None = re.compile(pattern)
+    except re.error:
+        # A Java-only construct Python cannot compile: do not block the call on it.
+        compiled = None
+    _PATTERNS[pattern] = compiled
+    return compiled
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def _check_date(m: re.Match[str]) -> bool:
+    try:
+        _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return False
+    return True
+
+
+def _check_datetime(m: re.Match[str]) -> bool:
+    if not _check_date(m):
+        return False
+    hour, minute, second = int(m.group(4)), int(m.group(5)), int(m.group(6))
+    if hour > 23 or minute > 59 or second > 60:
+        return False
+    tz = m.group(8)
+    if tz not in ("Z", "z"):
+        if int(tz[1:3]) > 23 or int(tz[4:6]) > 59:
+            return False
+    return True
+
+
+def _string_format_check(fmt: str | None) -> ScalarCheck | None:
+    """A check for a ``type: string`` value of the given format, or None if unconstrained."""
+    if fmt in ("int64", "uint64"):
+        lo, hi = _INT_RANGES[fmt]
+
+        def check_int64(value: Any) -> str | None:
+            if isinstance(value, str):
+                if not _DECIMAL.match(value):
+                    return f"expected a decimal {fmt} string"
+                n = int(value)
+            elif type(value) is int or (isinstance(value, int) and not isinstance(value, bool)):
+                n = value
+            else:
+                return f"expected an {fmt} (int or decimal string), got {_type_name(value)}"
+            if n < lo or n > hi:
+                return f"out of {fmt} range [{lo}, {hi}]"
+            return None
+
+        return check_int64
+    if fmt == "byte":
+
+        def check_byte(value: Any) -> str | None:
+            if not isinstance(value, str):
+                if isinstance(value, (bytes, bytearray)):
+                    return "expected base64 text, got bytes (use base64.b64encode(data).decode())"
+                return f"expected a base64 string, got {_type_name(value)}"
+            if not _BASE64.match(value) or len(value.rstrip("=")) % 4 == 1:
+                return "expected base64 (standard or URL-safe alphabet)"
+            return None
+
+        return check_byte
+    if fmt == "date":
+
+        def check_date(value: Any) -> str | None:
+            if not isinstance(value, str):
+                return f"expected a date string YYYY-MM-DD, got {_type_name(value)}"
+            m = _DATE.match(value)
+            if m is None or not _check_date(m):
+                return "expected a date YYYY-MM-DD"
+            return None
+
+        return check_date
+    if fmt in ("date-time", "google-datetime"):
+
+        def check_datetime(value: Any) -> str | None:
+            if not isinstance(value, str):
+                hint = " (use .isoformat() on an aware datetime)" if isinstance(value, _dt.datetime) else ""
+                return f"expected an RFC 3339 timestamp string, got {_type_name(value)}{hint}"
+            m = _DATETIME.match(value)
+            if m is None or not _check_datetime(m):
+                return "expected an RFC 3339 timestamp with a time zone, e.g. 2024-05-01T12:00:00Z"
+            return None
+
+        return check_datetime
+    if fmt == "google-duration":
+
+        def check_duration(value: Any) -> str | None:
+            if not isinstance(value, str):
+                return f"expected a duration string such as '3.5s', got {_type_name(value)}"
+            if not _DURATION.match(value):
+                return "expected a duration in seconds such as '3.5s' or '60s'"
+            if abs(float(value[:-1])) > _MAX_DURATION_SECONDS:
+                return "duration out of range (at most 10,000 years)"
+            return None
+
+        return check_duration
+    if fmt == "google-fieldmask":
+
+        def check_fieldmask(value: Any) -> str | None:
+            if not isinstance(value, str):
+                return f"expected a field mask string such as 'name,labels', got {_type_name(value)}"
+            if not _FIELD_MASK.match(value):
+                return "expected a field mask: comma-separated field paths such as 'name,metadata.labels'"
+            return None
+
+        return check_fieldmask
+    return None
+
+
+def _integer_check(fmt: str | None) -> ScalarCheck:
+    lo, hi = _INT_RANGES.get(fmt or "", (None, None))
+    label = fmt or "integer"
+
+    def check_integer(value: Any) -> str | None:
+        if isinstance(value, bool):
+            return f"expected an integer ({label}), got bool"
+        if isinstance(value, int):
+            n = value
+        elif isinstance(value, str) and _DECIMAL.match(value):
+            n = int(value)
+        elif isinstance(value, float) and value.is_integer():
+            n = int(value)
+        else:
+            return f"expected an integer ({label}), got {_type_name(value)}"
+        if lo is not None and (n < lo or n > hi):  # type: ignore[operator]
+            return f"out of {label} range [{lo}, {hi}]"
+        return None
+
+    return check_integer
+
+
+def _number_check(fmt: str | None, *, in_body: bool) -> ScalarCheck:
+    label = fmt or "number"
+
+    def check_number(value: Any) -> str | None:
+        if isinstance(value, bool):
+            return f"expected a number ({label}), got bool"
+        if isinstance(value, int):
+            return None
+        if isinstance(value, float):
+            if in_body and not math.isfinite(value):
+                return "JSON cannot carry NaN or infinity; send the strings 'NaN', 'Infinity' or '-Infinity'"
+            return None
+        if isinstance(value, str) and (value in _SPECIAL_FLOATS or _NUMBER_TEXT.match(value)):
+            return None
+        return f"expected a number ({label}), got {_type_name(value)}"
+
+    return check_number
+
+
+def _bool_check(*, lenient: bool) -> ScalarCheck:
+    def check_bool(value: Any) -> str | None:
+        if isinstance(value, bool):
+            return None
+        if lenient and value in ("true", "false"):
+            return None
+        return f"expected a boolean, got {_type_name(value)}"
+
+    return check_bool
+
+
+def _string_check(*, lenient: bool) -> ScalarCheck:
+    def check_string(value: Any) -> str | None:
+        if isinstance(value, str):
+            return None
+        if lenient and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return None
+        return f"expected a string, got {_type_name(value)}"
+
+    return check_string
+
+
+_SCALARS: dict[tuple[Any, ...], ScalarCheck | None] = {}
+
+
+def scalar_check(
+    type_: str | None,
+    fmt: str | None = None,
+    *,
+    pattern: str | None = None,
+    enum: tuple[str, ...] | None = None,
+    minimum: str | None = None,
+    maximum: str | None = None,
+    lenient: bool = False,
+    in_body: bool = False,
+) -> ScalarCheck | None:
+    """Return a (cached) check ``value -> problem message or None`` for one scalar schema.
+
+    ``lenient`` is for query and path parameters, whose values travel as text: numbers
+    are accepted for strings and ``"true"``/``"false"`` for booleans. Returns ``None`` when
+    the schema constrains nothing.
+    """
+    key = (type_, fmt, pattern, enum, minimum, maximum, lenient, in_body)
+    try:
+        return _SCALARS[key]
+    except KeyError:
+        pass
+    base: ScalarCheck | None
+    if type_ == "string":
+        base = _string_format_check(fmt)
+        if base is None:
+            base = _string_check(lenient=lenient)
+    elif type_ == "integer":
+        base = _integer_check(fmt)
+    elif type_ == "number":
+        base = _number_check(fmt, in_body=in_body)
+    elif type_ == "boolean":
+        base = _bool_check(lenient=lenient)
+    else:
+        base = None
+    checks: list[ScalarCheck] = [base] if base is not None else []
+    if enum:
+        allowed = frozenset(enum)
+        shown = ", ".join(enum[:12]) + (", ..." if len(enum) > 12 else "")
+
+        def check_enum(value: Any) -> str | None:
+            if isinstance(value, str) and value in allowed:
+                return None
+            if isinstance(value, bool) and str(value).lower() in allowed:
+                return None
+            return f"not one of the allowed values ({shown})"
+
+        checks.append(check_enum)
+    if pattern:
+        regex = _compile_pattern(pattern)
+        if regex is not None:
+            fullmatch = regex.fullmatch
+
+            def check_pattern(value: Any) -> str | None:
+                if isinstance(value, str) and fullmatch(value) is None:
+                    return f"does not match the pattern {pattern}"
+                return None
+
+            checks.append(check_pattern)
+    if minimum is not None or maximum is not None:
+        lo = _to_number(minimum)
+        hi = _to_number(maximum)
+
+        def check_range(value: Any) -> str | None:
+            n = _to_number(value)
+            if n is None:
+                return None  # the type check reports it
+            if lo is not None and n < lo:
+                return f"below the minimum {minimum}"
+            if hi is not None and n > hi:
+                return f"above the maximum {maximum}"
+            return None
+
+        checks.append(check_range)
+
+    result: ScalarCheck | None
+    if not checks:
+        result = None
+    elif len(checks) == 1:
+        result = checks[0]
+    else:
+        first, rest = checks[0], tuple(checks[1:])
+
+        def check_all(value: Any) -> str | None:
+            msg = first(value)
+            if msg is not None:
+                return msg
+            for c in rest:
+                msg = c(value)
+                if msg is not None:
+                    return msg
+            return None
+
+        result = check_all
+    _SCALARS[key] = result
+    return result
+
+
+def _to_number(value: Any) -> float | int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
+
+
+# --------------------------------------------------------------------------- JSON values
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _check_json(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+    """``type: any``: the value must be representable as JSON."""
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return
+    if t is float:
+        if not math.isfinite(value):
+            problems.append((render_path(path), "JSON cannot carry NaN or infinity", value))
+        return
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                problems.append((render_path(path), f"JSON object keys must be strings, got {_type_name(k)}", k))
+                continue
+            _check_json(v, (path, k), problems, method_id)
+        return
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_json(v, (path, i), problems, method_id)
+        return
+    if isinstance(value, _JSON_SCALARS):
+        return
+    hint = ""
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        hint = " (send value.isoformat())"
+    elif isinstance(value, (bytes, bytearray)):
+        hint = " (base64-encode bytes)"
+    problems.append((render_path(path), f"{_type_name(value)} is not a JSON value{hint}", value))
+
+
+def _check_plain_string(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+    if type(value) is not str and not isinstance(value, str):
+        problems.append((render_path(path), f"expected a string, got {_type_name(value)}", value))
+
+
+def _check_plain_bool(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+    if value is not True and value is not False:
+        problems.append((render_path(path), f"expected a boolean, got {_type_name(value)}", value))
+
+
+def _scalar_node(check: ScalarCheck) -> Check:
+    def node(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+        msg = check(value)
+        if msg is not None:
+            problems.append((render_path(path), msg, value))
+
+    return node
+
+
+class SchemaCompiler:
+    """Compiles the schemas of one discovery document into checks, lazily and once.
+
+    ``compile_ref(name)`` returns the check for the named schema; ``compile(node)`` for an
+    inline schema node. Checks take ``(value, path, problems, method_id)``; ``method_id``
+    lets ``annotations.required`` (required only for some methods) apply.
+    """
+
+    __slots__ = ("_by_node", "_refs", "_schemas")
+
+    def __init__(self, schemas: Mapping[str, Any] | None) -> None:
+        self._schemas = schemas if isinstance(schemas, Mapping) else {}
+        self._refs: dict[str, Check] = {}
+        self._by_node: dict[int, tuple[Any, Check]] = {}
+
+    def compile_ref(self, name: str) -> Check:
+        try:
+            return self._refs[name]
+        except KeyError:
+            pass
+        schema = self._schemas.get(name)
+        if not isinstance(schema, Mapping):
+            raise DiscoveryError(f"schema {name!r} is referenced but not defined in the discovery document")
+        # Register a forwarding stub first so that recursive references resolve.
+        slot: list[Check] = []
+
+        def forward(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+            slot[0](value, path, problems, method_id)
+
+        self._refs[name] = forward
+        check = self.compile(schema)
+        slot.append(check)
+        self._refs[name] = check
+        return check
+
+    def compile(self, node: Mapping[str, Any]) -> Check:
+        cached = self._by_node.get(id(node))
+        if cached is not None and cached[0] is node:
+            return cached[1]
+        check = self._compile(node)
+        self._by_node[id(node)] = (node, check)
+        return check
+
+    def _compile(self, node: Mapping[str, Any]) -> Check:
+        if not isinstance(node, Mapping):
+            raise DiscoveryError(f"a schema must be an object, got {_type_name(node)}")
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            # Compiled on first use of the referencing schema; a cycle resolves through
+            # the forwarding stub compile_ref registers before compiling.
+            return self.compile_ref(ref)
+        type_ = node.get("type")
+        if type_ == "object":
+            return self._compile_object(node)
+        if type_ == "array":
+            return self._compile_array(node)
+        if type_ in ("string", "integer", "number", "boolean"):
+            enum = node.get("enum")
+            if "format" not in node and "pattern" not in node and enum is None and "minimum" not in node and "maximum" not in node:
+                if type_ == "string":
+                    return _check_plain_string
+                if type_ == "boolean":
+                    return _check_plain_bool
+            check = scalar_check(
+                type_,
+                node.get("format"),
+                pattern=node.get("pattern"),
+                enum=tuple(enum) if isinstance(enum, list) else None,
+                minimum=node.get("minimum"),
+                maximum=node.get("maximum"),
+                in_body=True,
+            )
+            return _scalar_node(check) if check is not None else _check_json
+        # "any", a missing type, or an unknown one: any JSON value.
+        return _check_json
+
+    def _compile_array(self, node: Mapping[str, Any]) -> Check:
+        items = node.get("items")
+        item_check = self.compile(items) if isinstance(items, Mapping) else _check_json
+        pattern = node.get("pattern")
+        if isinstance(pattern, str) and isinstance(items, Mapping) and "pattern" not in items:
+            # A few documents put the pattern on the array; it constrains each element.
+            extra = scalar_check("string", pattern=pattern)
+            inner = item_check
+
+            def item_check(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+                inner(value, path, problems, method_id)
+                if extra is not None and isinstance(value, str):
+                    msg = extra(value)
+                    if msg:
+                        problems.append((render_path(path), msg, value))
+
+        def check_array(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+            if type(value) is not list and not isinstance(value, (list, tuple)):
+                problems.append((render_path(path), f"expected an array (list), got {_type_name(value)}", value))
+                return
+            for i, item in enumerate(value):
+                if item is not None:
+                    item_check(item, (path, i), problems, method_id)
+
+        return check_array
+
+    def _compile_object(self, node: Mapping[str, Any]) -> Check:
+        props = node.get("properties")
+        addl = node.get("additionalProperties")
+        addl_check: Check | None = None
+        if isinstance(addl, Mapping):
+            addl_check = self.compile(addl)
+        elif addl is True:
+            addl_check = _check_json
+        if not isinstance(props, Mapping) or not props:
+            if addl_check is None:
+                # A free-form object (no properties declared): any JSON object.
+                def check_free(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+                    if not isinstance(value, Mapping):
+                        problems.append((render_path(path), f"expected an object (dict), got {_type_name(value)}", value))
+                        return
+                    _check_json(value, path, problems, method_id)
+
+                return check_free
+            map_check = addl_check
+
+            def check_map(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+                if not isinstance(value, Mapping):
+                    problems.append((render_path(path), f"expected an object (dict), got {_type_name(value)}", value))
+                    return
+                for k, v in value.items():
+                    if not isinstance(k, str):
+                        problems.append((render_path(path), f"object keys must be strings, got {_type_name(k)}", k))
+                    elif v is not None:
+                        map_check(v, (path, k), problems, method_id)
+
+            return check_map
+
+        compiled: dict[str, Check] = {}
+        required_for: list[tuple[str, frozenset[str]]] = []
+        for name, sub in props.items():
+            if not isinstance(sub, Mapping):
+                raise DiscoveryError(f"property {name!r} has a schema that is not an object")
+            compiled[name] = self.compile(sub)
+            ann = sub.get("annotations")
+            if isinstance(ann, Mapping) and isinstance(ann.get("required"), list):
+                required_for.append((name, frozenset(ann["required"])))
+        known = ", ".join(list(compiled)[:10]) + (", ..." if len(compiled) > 10 else "")
+        schema_id = node.get("id")
+        where = f" of {schema_id}" if schema_id else ""
+        get = compiled.get
+        extra_check = addl_check
+        required = tuple(required_for)
+
+        def check_object(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+            if type(value) is not dict and not isinstance(value, Mapping):
+                problems.append((render_path(path), f"expected an object (dict), got {_type_name(value)}", value))
+                return
+            for k, v in value.items():
+                sub = get(k)
+                if sub is None:
+                    if extra_check is not None:
+                        if v is not None:
+                            extra_check(v, (path, k), problems, method_id)
+                    else:
+                        problems.append(
+                            (render_path((path, k)) if isinstance(k, str) else render_path(path),
+                             f"unknown field{where} (known: {known}; validate=False sends it anyway)", v)
+                        )
+                elif v is not None:
+                    sub(v, (path, k), problems, method_id)
+            if required:
+                for name, methods in required:
+                    if method_id in methods and value.get(name) is None:
+                        problems.append((render_path((path, name)), f"required by {method_id}", None))
+
+        return check_object
+
+
+def validate(instance: Any, schema: Mapping[str, Any], schemas: Mapping[str, Any] | None = None, schema_name: str | None = None) -> None:
+    """Validate ``instance`` against a discovery ``schema`` (seed API).
+
+    ``schemas`` resolves ``$ref``; ``schema_name`` names the root in messages. Raises
+    :class:`~aiogoogle.excs.ValidationError` listing every problem, or returns ``None``.
+    """
+    compiler = SchemaCompiler(schemas)
+    problems: Problems = []
+    compiler.compile(schema)(instance, schema_name or "instance", problems, "")
+    if problems:
+        raise ValidationError(problems)

@@ -1,1 +1,59 @@
-"""aiogoogle"""
+"""aiogoogle: an async Google API client on a sans-IO core.
+
+The names documented by aiogoogle 5.x are here under the same paths::
+
+    from aiogoogle import Aiogoogle, GoogleAPI
+    from aiogoogle.excs import HTTPError, AuthError, ValidationError
+    from aiogoogle.auth.creds import UserCreds, ClientCreds, ServiceAccountCreds
+    from aiogoogle.sessions.aiohttp_session import AiohttpSession
+"""
+
+from __future__ import annotations
+
+from .__version__ import __version__
+from ._http import Timeout
+from .client import Aiogoogle
+from .discovery import DiscoveryEndpoints
+from .excs import (
+    AiogoogleError,
+    AuthError,
+    BatchError,
+    ChecksumMismatch,
+    DiscoveryError,
+    HTTPError,
+    MediaError,
+    RequestTimeout,
+    ResumableUploadError,
+    TransportError,
+    ValidationError,
+)
+from .models import MediaDownload, MediaUpload, Request, Response, ResumableUpload
+from .resource import GoogleAPI, Method, Resource
+from .retry import RetryPolicy
+
+__all__ = [
+    "Aiogoogle",
+    "AiogoogleError",
+    "AuthError",
+    "BatchError",
+    "ChecksumMismatch",
+    "DiscoveryEndpoints",
+    "DiscoveryError",
+    "GoogleAPI",
+    "HTTPError",
+    "MediaDownload",
+    "MediaError",
+    "MediaUpload",
+    "Method",
+    "Request",
+    "RequestTimeout",
+    "Resource",
+    "Response",
+    "ResumableUpload",
+    "ResumableUploadError",
+    "RetryPolicy",
+    "Timeout",
+    "TransportError",
+    "ValidationError",
+    "__version__",
+]

@@ -8,7 +8,10 @@
     ├── HTTPError              the server answered with an error status
     │   └── AuthError          authentication or authorisation failed
     ├── TransportError         no usable HTTP response (connection, TLS, protocol)
+    │   ├── ConnectError       the connection could not be made (request never sent)
+    │   │   └── ConnectTimeout
     │   └── TransportTimeout   connect or read timeout (also a builtin TimeoutError)
+    │       └── ReadTimeout
     ├── RequestTimeout         a total timeout expired (also a builtin TimeoutError)
     ├── MediaError             an upload or download cannot proceed
     │   ├── ResumableUploadError
@@ -35,6 +38,9 @@ __all__ = [
     "AuthError",
     "BatchError",
     "ChecksumMismatch",
+    "ConnectError",
+    "ConnectTimeout",
+    "ReadTimeout",
     "DiscoveryError",
     "HTTPError",
     "MediaError",
@@ -187,8 +193,21 @@ class TransportError(AiogoogleError):
         super().__init__(f"{msg} ({self.url})" if self.url else msg)
 
 
+class ConnectError(TransportError):
+    """The connection could not be established (refused, DNS, TLS handshake): the request
+    certainly did not reach the server, so retrying is safe for every method."""
+
+
 class TransportTimeout(TransportError, TimeoutError):
     """A connect or read timeout expired."""
+
+
+class ConnectTimeout(ConnectError, TransportTimeout):
+    """Connecting took longer than ``Timeout.connect``."""
+
+
+class ReadTimeout(TransportTimeout):
+    """Once connected, the server sent nothing for longer than ``Timeout.read``."""
 
 
 class RequestTimeout(AiogoogleError, TimeoutError):

@@ -1,0 +1,182 @@
+"""The asyncio adapter, on aiohttp (the default ``session_factory``).
+
+It only moves bytes: no redirects (``allow_redirects=False``; a resumable upload's 308 is
+not a redirect), no decompression (``auto_decompress=False``; the core decodes, and keeps
+raw bytes for checksums), no cookies. TLS is verified with the system trust store unless
+``ssl``/``ca_file`` say otherwise or a request sets ``verify_ssl=False``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl as _ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, TypeVar
+
+import aiohttp
+from yarl import URL
+
+from aiogoogle._http import HttpRequest
+from aiogoogle.excs import ConnectError, ConnectTimeout, ReadTimeout, RequestTimeout, TransportError
+
+from .base import BaseSession
+
+__all__ = ["AiohttpSession"]
+
+T = TypeVar("T")
+
+
+def _translate(exc: BaseException, url: str, *, connecting: bool) -> TransportError:
+    if isinstance(exc, aiohttp.ConnectionTimeoutError) or (connecting and isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError))):
+        return ConnectTimeout("connect timeout", url=url)
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return ReadTimeout("read timeout", url=url)
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return ConnectError(f"TLS certificate verification failed: {exc.certificate_error}", url=url)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectError(f"cannot connect: {exc.os_error.strerror or exc.os_error}", url=url)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return TransportError(f"incomplete response body: {exc}", url=url)
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return TransportError("server closed the connection", url=url)
+    return TransportError(f"{type(exc).__name__}: {exc}", url=url)
+
+
+class _Response:
+    __slots__ = ("_done", "_resp", "headers", "reason", "status", "url")
+
+    def __init__(self, resp: aiohttp.ClientResponse, url: str) -> None:
+        self._resp = resp
+        self._done = False
+        self.status = resp.status
+        self.reason = resp.reason or ""
+        self.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in resp.raw_headers]
+        self.url = url
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        content = self._resp.content
+        try:
+            while True:
+                chunk = await content.readany()
+                if not chunk:
+                    break
+                yield chunk
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise _translate(exc, self.url, connecting=False) from None
+        self._done = True
+
+    async def aclose(self) -> None:
+        if self._done:
+            self._resp.release()
+        else:
+            self._resp.close()
+
+
+class AiohttpSession(BaseSession):
+    """asyncio + aiohttp.
+
+    Args:
+        ssl: an :class:`ssl.SSLContext` to use for TLS (e.g. trusting a private CA).
+        ca_file: a PEM file of CA certificates to trust instead of the system store.
+        limit: the maximum number of connections (all hosts).
+        limit_per_host: the maximum number of connections per host (0: no limit).
+        proxy: an HTTP proxy URL for every request.
+        trust_env: honour ``HTTP(S)_PROXY``/``NO_PROXY`` and ``.netrc`` (aiohttp's option).
+        **client_session_kwargs: passed to :class:`aiohttp.ClientSession` as is.
+    """
+
+    def __init__(
+        self,
+        *,
+        ssl: _ssl.SSLContext | None = None,
+        ca_file: str | None = None,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        proxy: str | None = None,
+        trust_env: bool = False,
+        **client_session_kwargs: Any,
+    ) -> None:
+        if ssl is None and ca_file is not None:
+            ssl = _ssl.create_default_context(cafile=ca_file)
+        self._ssl = ssl
+        self._limit = limit
+        self._limit_per_host = limit_per_host
+        self._proxy = proxy
+        self._trust_env = trust_env
+        self._kwargs = client_session_kwargs
+        self._client: aiohttp.ClientSession | None = None
+
+    def _session(self) -> aiohttp.ClientSession:
+        client = self._client
+        if client is None or client.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._limit,
+                limit_per_host=self._limit_per_host,
+                ssl=self._ssl if self._ssl is not None else True,
+            )
+            client = self._client = aiohttp.ClientSession(
+                connector=connector,
+                auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=self._trust_env,
+                timeout=aiohttp.ClientTimeout(total=None),
+                skip_auto_headers=("User-Agent",),
+                **self._kwargs,
+            )
+        return client
+
+    async def send(self, request: HttpRequest) -> _Response:
+        timeout = request.timeout
+        client_timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=timeout.connect, sock_read=timeout.read, connect=timeout.connect
+        )
+        body = request.body
+        data: Any = body if body else None
+        try:
+            resp = await self._session().request(
+                request.method,
+                URL(request.url, encoded=True),
+                headers=request.headers,
+                data=data,
+                allow_redirects=False,
+                timeout=client_timeout,
+                ssl=None if request.verify_ssl else False,
+                proxy=self._proxy,
+            )
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise _translate(exc, request.url, connecting=True) from None
+        return _Response(resp, request.url)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    async def gather(self, thunks: Sequence[Callable[[], Awaitable[T]]], timeout: float | None = None) -> list[T]:
+        tasks = [asyncio.ensure_future(thunk()) for thunk in thunks]
+        try:
+            async with asyncio.timeout(timeout) as scope:
+                return list(await asyncio.gather(*tasks))
+        except TimeoutError:
+            if scope.expired():
+                raise RequestTimeout(f"not finished within the total timeout of {timeout} s; every request still running was cancelled") from None
+            raise
+        finally:
+            pending = [t for t in tasks if not t.done()]
+            for t in pending:
+                t.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            for t in tasks:
+                if t.done() and not t.cancelled():
+                    t.exception()  # mark retrieved: only the first failure is raised
+
+    def lock(self) -> AbstractAsyncContextManager[Any]:
+        return asyncio.Lock()
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(fn, *args)
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and not client.closed:
+            await client.close()

@@ -1,0 +1,275 @@
+"""The flow of one API call: from a :class:`~aiogoogle.models.Request` to a
+:class:`~aiogoogle.models.Response`.
+
+Every exchange with a server goes through :func:`send_flow`, the single place where
+credentials are applied (and refreshed once after a 401), redirects are followed (never a
+308: resumable uploads use it, PROTOCOL.md §2.3) with credentials dropped when the origin
+changes, and the retry policy is applied. Media, batch, pagination and token flows all
+reuse it, so these policies behave the same everywhere.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from ._effects import NO_AUTH, AuthInfo, Authorize, Flow, Now, Send, Sleep
+from ._http import BodyConsumer, HttpRequest, HttpResponse, Timeout
+from .__version__ import __version__
+from .excs import TransportError, ValidationError, google_error_info
+from .models import Request, Response, decode_body
+from .retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy, RetryState
+
+__all__ = ["CallOptions", "apply_auth", "build_response", "call_flow", "send_flow", "to_http"]
+
+USER_AGENT = f"aiogoogle/{__version__} (gzip)"
+API_CLIENT = f"aiogoogle/{__version__} gl-python/{platform.python_version()}"
+_REDIRECTS = frozenset({301, 302, 303, 307})
+_CREDENTIAL_HEADERS = frozenset({"authorization", "x-goog-api-key", "cookie", "proxy-authorization", "x-goog-user-project"})
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """Client-wide settings a call flow needs (all overridable per request)."""
+
+    retry: RetryPolicy = DEFAULT_RETRY
+    timeout: Timeout = field(default_factory=Timeout)
+    max_redirects: int = 10
+    user_agent: str = USER_AGENT
+    extra_headers: tuple[tuple[str, str], ...] = ()
+
+    def policy_for(self, request: Request) -> RetryPolicy:
+        retry = request.retry
+        if retry is None or retry is True:
+            return self.retry
+        if retry is False:
+            return NO_RETRY
+        if isinstance(retry, RetryPolicy):
+            return retry
+        raise ValidationError([("retry", "must be a RetryPolicy, True or False", retry)])
+
+
+def encode_body(request: Request) -> tuple[bytes, str | None]:
+    """The request body as bytes and its default content type."""
+    if request.json is not None:
+        try:
+            return _json.dumps(request.json, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(), "application/json"
+        except (TypeError, ValueError) as exc:
+            raise ValidationError([("json", f"cannot be encoded as JSON: {exc}", request.json)]) from None
+    data = request.data
+    if data is None:
+        return b"", None
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data), "application/octet-stream"
+    if isinstance(data, str):
+        return data.encode(), "text/plain; charset=utf-8"
+    if isinstance(data, Mapping):
+        return urlencode(list(data.items()), doseq=True).encode(), "application/x-www-form-urlencoded"
+    raise ValidationError([("data", "must be bytes, str or a dict", data)])
+
+
+def base_headers(request: Request, options: CallOptions) -> dict[str, str]:
+    headers: dict[str, str] = {
+        "user-agent": options.user_agent,
+        "x-goog-api-client": API_CLIENT,
+        "accept-encoding": "gzip, deflate",
+    }
+    for name, value in options.extra_headers:
+        headers[name.lower()] = value
+    for name, value in request.headers.items():
+        headers[name.lower()] = str(value)
+    return headers
+
+
+def to_http(request: Request, options: CallOptions, *, url: str | None = None) -> HttpRequest:
+    """The wire form of a plain (non-media, non-batch) request, before credentials."""
+    if not request.method or not (url or request.url):
+        raise ValidationError([("request", "has no method or url", request)])
+    body, ctype = encode_body(request)
+    headers = base_headers(request, options)
+    if ctype is not None and "content-type" not in headers:
+        headers["content-type"] = ctype
+    if "accept" not in headers:
+        headers["accept"] = "application/json" if request.media_download is None else "*/*"
+    return HttpRequest(
+        method=request.method.upper(),
+        url=url or request.url or "",
+        headers=tuple(headers.items()),
+        body=body,
+        timeout=exchange_timeout(request, options),
+        verify_ssl=request._verify_ssl,
+    )
+
+
+def exchange_timeout(request: Request, options: CallOptions) -> Timeout:
+    """Connect/read limits for each exchange of ``request`` (a number as ``request.timeout``
+    is a total for the whole call, enforced by the client)."""
+    return request.timeout if isinstance(request.timeout, Timeout) else options.timeout
+
+
+def apply_auth(http: HttpRequest, auth: AuthInfo) -> HttpRequest:
+    """``http`` with the credential's headers and query parameters applied."""
+    if auth is NO_AUTH or (not auth.headers and not auth.query):
+        return http
+    url = http.url
+    if auth.query:
+        existing = {pair.split("=", 1)[0] for pair in urlsplit(url).query.split("&") if pair}
+        extra = [(k, v) for k, v in auth.query if k not in existing]
+        if extra:
+            url = f"{url}{'&' if '?' in url else '?'}{urlencode(extra)}"
+    headers = http.headers
+    if auth.headers:
+        names = {name.lower() for name, _ in auth.headers}
+        headers = tuple((n, v) for n, v in headers if n.lower() not in names) + auth.headers
+    return replace(http, url=url, headers=headers)
+
+
+def _same_origin(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+
+
+def _redirected(http: HttpRequest, response: HttpResponse) -> HttpRequest | None:
+    location = response.headers.get("location")
+    if not location:
+        return None
+    target = urljoin(http.url, location)
+    method, body, headers = http.method, http.body, http.headers
+    if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+        # RFC 9110 §15.4: the follow-up is a GET without the body.
+        method, body = ("GET" if method != "HEAD" else "HEAD"), b""
+        headers = tuple((n, v) for n, v in headers if not n.lower().startswith("content-"))
+    if not _same_origin(http.url, target):
+        # Never hand credentials to another origin.
+        headers = tuple((n, v) for n, v in headers if n.lower() not in _CREDENTIAL_HEADERS)
+    return replace(http, method=method, url=target, body=body, headers=headers)
+
+
+def send_flow(
+    http: HttpRequest,
+    policy: RetryPolicy,
+    *,
+    consumer: BodyConsumer | None = None,
+    authorize: bool = True,
+    max_redirects: int = 10,
+    idempotent: bool | None = None,
+) -> Flow[HttpResponse]:
+    """Send ``http`` with credentials, redirects and retries; return the final response.
+
+    Error statuses that are not retried (or whose retries ran out) are *returned*, not
+    raised: the caller decides (``raise_for_status``). Transport failures that cannot be
+    retried are raised.
+    """
+    if idempotent is None:
+        idempotent = RetryPolicy.is_idempotent(http.method, http.url, dict(http.headers))
+    state: RetryState | None = None
+    stale: str | None = None
+    auth_retried = False
+    redirects = 0
+    current = http
+    started: float = yield Now(monotonic=True)
+    while True:
+        auth = (yield Authorize(stale)) if authorize else NO_AUTH
+        stale = None
+        try:
+            response: HttpResponse = yield Send(apply_auth(current, auth), consumer)
+        except TransportError as exc:
+            if state is None:
+                state = RetryState(policy, idempotent, started)
+            if not policy.error_is_retryable(exc, idempotent):
+                raise
+            delay = state.next_delay((yield Now(monotonic=True)), None)
+            if delay is None:
+                raise
+            yield Sleep(delay)
+            continue
+        status = response.status
+        if status < 300:
+            return response
+        if status in _REDIRECTS and redirects < max_redirects:
+            nxt = _redirected(current, response)
+            if nxt is not None:
+                redirects += 1
+                if not _same_origin(current.url, nxt.url):
+                    authorize = False
+                current = nxt
+                continue
+        if status == 401 and not auth_retried and auth.token is not None:
+            # The token may have expired or been revoked early: refresh once and retry.
+            auth_retried = True
+            stale = auth.token
+            continue
+        if status >= 400 and (status in policy.statuses or status == 403):
+            info = google_error_info(_BodyView(response)) if status == 403 else None
+            if state is None:
+                state = RetryState(policy, idempotent, started)
+            if state.should_retry_response(status, info):
+                from .retry import parse_retry_after
+
+                now_wall = yield Now()
+                retry_after = parse_retry_after(response.headers.get("retry-after"), now_wall)
+                delay = state.next_delay((yield Now(monotonic=True)), retry_after)
+                if delay is not None:
+                    yield Sleep(delay)
+                    continue
+        return response
+
+
+class _BodyView:
+    """Adapts an :class:`HttpResponse` to :func:`~aiogoogle.excs.google_error_info`."""
+
+    __slots__ = ("data", "json")
+
+    def __init__(self, response: HttpResponse) -> None:
+        self.json, self.data = decode_body(response.headers.get("content-type"), response.body)
+
+
+def build_response(http: HttpResponse, request: Request, *, url: str | None = None) -> Response:
+    """The user-facing :class:`Response` for a finished exchange."""
+    json_body, data = decode_body(http.headers.get("content-type"), http.body)
+    download = request.media_download.file_path if request.media_download is not None else None
+    upload = request.media_upload.file_path if request.media_upload is not None else None
+    return Response(
+        status_code=http.status,
+        headers=http.headers,
+        url=url or http.url or request.url,
+        json=json_body,
+        data=data,
+        reason=http.reason or _reason(http.status),
+        req=request,
+        download_file=download,
+        upload_file=upload,
+    )
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def call_flow(request: Request, options: CallOptions) -> Flow[Response]:
+    """The whole call: dispatches media, batch and plain requests."""
+    if request.batch is not None:
+        from .batch import batch_flow
+
+        return (yield from batch_flow(request, options))
+    if request.media_upload is not None:
+        from .media import upload_flow
+
+        return (yield from upload_flow(request, options))
+    if request.media_download is not None:
+        from .media import download_flow
+
+        return (yield from download_flow(request, options))
+    http = to_http(request, options)
+    response = yield from send_flow(http, options.policy_for(request), max_redirects=options.max_redirects)
+    return build_response(response, request)
+

@@ -1,0 +1,331 @@
+"""The one driver loop: runs core flows by awaiting only the adapter interface.
+
+It is async but framework-neutral: it never imports an event loop library; every wait is
+an ``await`` on a :class:`~aiogoogle._transport.Session` method. Its jobs, all mechanical:
+
+* step the flow, performing each effect (see :mod:`aiogoogle._effects`);
+* throw every failure of an effect back into the flow, so the flow decides (retry,
+  recover, clean up, re-raise);
+* turn described request bodies (:class:`~aiogoogle._http.StreamBody`) into byte streams
+  from local files and async sources, without holding them whole in memory;
+* undo ``Content-Encoding`` (unless the request asked for raw bytes) and either buffer a
+  response body or stream it through the flow's :class:`~aiogoogle._http.BodyConsumer` into
+  a file or a pipe.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from ._effects import NO_AUTH, AuthInfo, Authorize, Call, Emit, FileOp, Flow, Now, Pull, Send, Sleep
+from ._http import ContentDecoder, FileRange, FileTarget, Headers, HttpResponse, PipeSource, StreamBody
+from ._transport import AsyncFile, Session
+from .excs import MediaError
+
+__all__ = ["Driver", "READ_SIZE"]
+
+T = TypeVar("T")
+
+#: Bytes read from a local file or an async source per step when streaming an upload.
+READ_SIZE = 1024 * 1024
+#: Downloaded bytes are buffered up to this size before each write to a local file.
+WRITE_BUFFER = 1024 * 1024
+
+Authorizer = Callable[[str | None], Awaitable[AuthInfo]]
+
+_EMIT = object()
+_DONE = object()
+
+
+class _PipeReader:
+    """Reads exact amounts from an async byte iterable, keeping what was read too much."""
+
+    __slots__ = ("_buffer", "_done", "_iterator")
+
+    def __init__(self, source: AsyncIterable[bytes]) -> None:
+        self._iterator: AsyncIterator[Any] = source.__aiter__()
+        self._buffer = bytearray()
+        self._done = False
+
+    async def read(self, size: int) -> bytes:
+        """Up to ``size`` bytes; fewer only at the end of the source; b"" once exhausted."""
+        while len(self._buffer) < size and not self._done:
+            try:
+                chunk = await self._iterator.__anext__()
+            except StopAsyncIteration:
+                self._done = True
+                break
+            if isinstance(chunk, str):
+                chunk = chunk.encode()
+            if not isinstance(chunk, (bytes, bytearray, memoryview)):
+                raise MediaError(f"pipe_from yielded {type(chunk).__name__}; it must yield bytes")
+            self._buffer += chunk
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+
+class Driver:
+    """Runs flows against one session, for one logical call.
+
+    ``authorize`` answers :class:`~aiogoogle._effects.Authorize` effects (the client binds
+    it to the call's credentials); without one, requests go out unauthenticated.
+    """
+
+    __slots__ = ("_authorize", "_pipes", "clock", "monotonic", "session")
+
+    def __init__(
+        self,
+        session: Session,
+        authorize: Authorizer | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.session = session
+        self._authorize = authorize
+        self._pipes: dict[int, _PipeReader] = {}
+        self.clock = clock
+        self.monotonic = monotonic
+
+    async def run(self, flow: Flow[T]) -> T:
+        """Run ``flow`` to completion and return its result (emitted items are dropped)."""
+        reply: Any = None
+        error: BaseException | None = None
+        while True:
+            kind, value, reply, error = await self._advance(flow, reply, error)
+            if kind is _DONE:
+                return value  # type: ignore[no-any-return]
+
+    def iterate(self, flow: Flow[Any]) -> AsyncIterator[Any]:
+        """Run ``flow``, yielding every item it emits."""
+        return _FlowIterator(self, flow)
+
+    async def _advance(self, flow: Flow[Any], reply: Any, error: BaseException | None) -> tuple[object, Any, Any, BaseException | None]:
+        while True:
+            try:
+                effect = flow.throw(error) if error is not None else flow.send(reply)
+            except StopIteration as stop:
+                return _DONE, stop.value, None, None
+            reply, error = None, None
+            if type(effect) is Emit:
+                return _EMIT, effect.item, None, None
+            try:
+                reply = await self._perform(effect)
+            except Exception as exc:
+                # Every failure goes back into the flow: the flow is the policy.
+                error = exc
+
+    async def _perform(self, effect: Any) -> Any:
+        kind = type(effect)
+        if kind is Send:
+            return await self._send(effect)
+        if kind is Authorize:
+            if self._authorize is None:
+                return NO_AUTH
+            return await self._authorize(effect.stale)
+        if kind is Sleep:
+            if effect.seconds > 0:
+                await self.session.sleep(effect.seconds)
+            return None
+        if kind is Now:
+            return self.monotonic() if effect.monotonic else self.clock()
+        if kind is Pull:
+            return await self._reader(effect.source).read(effect.max_bytes)
+        if kind is FileOp:
+            return await self.session.file_op(effect)  # type: ignore[attr-defined]
+        if kind is Call:
+            result = effect.fn(*effect.args)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        raise TypeError(f"a flow yielded {effect!r}, which is not an effect")
+
+    def _reader(self, source: AsyncIterable[bytes]) -> _PipeReader:
+        reader = self._pipes.get(id(source))
+        if reader is None:
+            reader = self._pipes[id(source)] = _PipeReader(source)
+        return reader
+
+    # ------------------------------------------------------------------ HTTP
+
+    async def _send(self, effect: Send) -> HttpResponse:
+        request = effect.request
+        stream: Any = None
+        if isinstance(request.body, StreamBody):
+            stream = self._body_stream(request.body)
+            request = replace(request, body=stream)
+        try:
+            raw = await self.session.send(request)
+            try:
+                headers = Headers(raw.headers)
+                decoder = None
+                if not request.raw:
+                    encoding = headers.get("content-encoding")
+                    if encoding and encoding.strip().lower() != "identity":
+                        decoder = ContentDecoder(encoding)
+                consumer = effect.consumer
+                if consumer is not None and consumer.accepts(raw.status, headers):
+                    count = await self._pump(raw.chunks(), decoder, consumer)
+                    return HttpResponse(raw.status, headers, b"", raw.reason, request.url, streamed=count)
+                parts = [chunk async for chunk in raw.chunks()]
+                body = b"".join(parts)
+                if decoder is not None:
+                    body = decoder.decode(body) + decoder.flush()
+                return HttpResponse(raw.status, headers, body, raw.reason, request.url)
+            finally:
+                await raw.aclose()
+        finally:
+            if stream is not None:
+                try:
+                    await stream.aclose()
+                except RuntimeError:
+                    # Still being consumed by the adapter's writer task, which ends with
+                    # the connection; the generator's own finally closes its file then.
+                    pass
+
+    async def _body_stream(self, body: StreamBody) -> AsyncIterator[bytes]:
+        for segment in body.segments:
+            if isinstance(segment, bytes):
+                if segment:
+                    yield segment
+            elif isinstance(segment, FileRange):
+                async for chunk in self._file_chunks(segment):
+                    yield chunk
+            elif isinstance(segment, PipeSource):
+                reader = self._reader(segment.source)
+                remaining = segment.length
+                while remaining is None or remaining > 0:
+                    want = READ_SIZE if remaining is None else min(READ_SIZE, remaining)
+                    chunk = await reader.read(want)
+                    if not chunk:
+                        if remaining:
+                            raise MediaError(f"pipe_from ended {remaining} bytes before the declared size")
+                        break
+                    if remaining is not None:
+                        remaining -= len(chunk)
+                    yield chunk
+            else:
+                raise TypeError(f"unknown body segment {segment!r}")
+
+    async def _file_chunks(self, segment: FileRange) -> AsyncIterator[bytes]:
+        try:
+            handle: AsyncFile = await self.session.open_file(segment.path, "rb")
+        except OSError as exc:
+            raise MediaError(f"cannot read {segment.path!r}: {exc.strerror or exc}") from None
+        try:
+            if segment.start:
+                await handle.seek(segment.start)
+            remaining = segment.length
+            while remaining is None or remaining > 0:
+                want = READ_SIZE if remaining is None else min(READ_SIZE, remaining)
+                chunk = await handle.read(want)
+                if not chunk:
+                    if remaining:
+                        raise MediaError(f"{segment.path!r} is {remaining} bytes shorter than when the upload started")
+                    break
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+        finally:
+            await handle.aclose()
+
+    async def _pump(self, chunks: AsyncIterator[bytes], decoder: ContentDecoder | None, consumer: Any) -> int:
+        target = consumer.target
+        count = 0
+        if isinstance(target, FileTarget):
+            try:
+                handle = await self.session.open_file(target.path, "r+b" if target.offset else "wb")
+                if target.offset:
+                    await handle.seek(target.offset)
+            except OSError as exc:
+                raise MediaError(f"cannot write {target.path!r}: {exc.strerror or exc}") from None
+            buffer = bytearray()
+            try:
+                try:
+                    async for chunk in chunks:
+                        if decoder is not None:
+                            chunk = decoder.decode(chunk)
+                        if not chunk:
+                            continue
+                        data = consumer.feed(chunk)
+                        buffer += data
+                        count += len(data)
+                        if len(buffer) >= WRITE_BUFFER:
+                            await handle.write(bytes(buffer))
+                            buffer.clear()
+                        await _maybe_await(consumer.progress())
+                    if decoder is not None:
+                        tail = decoder.flush()
+                        if tail:
+                            data = consumer.feed(tail)
+                            buffer += data
+                            count += len(data)
+                finally:
+                    # Bytes that arrived before a failure are kept: a resumed download
+                    # continues after them.
+                    if buffer:
+                        await handle.write(bytes(buffer))
+            finally:
+                await handle.aclose()
+            return count
+        write = target.write
+        async for chunk in chunks:
+            if decoder is not None:
+                chunk = decoder.decode(chunk)
+            if not chunk:
+                continue
+            data = consumer.feed(chunk)
+            count += len(data)
+            await _maybe_await(write(data))
+            await _maybe_await(consumer.progress())
+        if decoder is not None:
+            tail = decoder.flush()
+            if tail:
+                data = consumer.feed(tail)
+                count += len(data)
+                await _maybe_await(write(data))
+        return count
+
+
+async def _maybe_await(value: Any) -> None:
+    if value is not None and inspect.isawaitable(value):
+        await value
+
+
+class _FlowIterator:
+    """``async for item in driver.iterate(flow)``: one flow step per ``__anext__``."""
+
+    __slots__ = ("_driver", "_error", "_finished", "_flow", "_reply")
+
+    def __init__(self, driver: Driver, flow: Flow[Any]) -> None:
+        self._driver = driver
+        self._flow = flow
+        self._reply: Any = None
+        self._error: BaseException | None = None
+        self._finished = False
+
+    def __aiter__(self) -> _FlowIterator:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._finished:
+            raise StopAsyncIteration
+        try:
+            kind, value, self._reply, self._error = await self._driver._advance(self._flow, self._reply, self._error)
+        except BaseException:
+            self._finished = True
+            raise
+        if kind is _DONE:
+            self._finished = True
+            raise StopAsyncIteration
+        return value
+
+    async def aclose(self) -> None:
+        self._finished = True
+        self._flow.close()
+

@@ -1,0 +1,345 @@
+"""The ``Aiogoogle`` client: discovery, sending requests as a user, a service account, with
+an API key or anonymously, concurrency, pagination.
+
+It is async but framework-neutral: it awaits only the session (adapter) it was given, so
+the same client runs on asyncio (``AiohttpSession``, the default), curio
+(``CurioAsksSession``) and trio (``TrioSession``, also importable as ``TrioAsksSession``).
+
+Sessions
+--------
+The client owns one session (one connection pool), created on first use and closed by
+``close()`` or when the outermost ``async with`` block ends. Every request, page, token
+refresh and discovery call goes through it. Pages iterated after the client was closed
+(as in aiogoogle's own examples) use a temporary session that is closed when the
+iteration ends.
+
+Concurrency
+-----------
+``as_user(r1, r2, r3)`` sends the requests concurrently and returns their results in the
+order given. By default the first failure cancels the rest and is raised (as our own
+exception type, on every framework). With ``return_exceptions=True`` every request runs
+to the end and failures take their place in the result list. ``timeout`` is a total for
+all of them: when it expires everything still running is cancelled and
+:class:`~aiogoogle.excs.RequestTimeout` is raised; nothing is ever returned partially.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from ._call import CallOptions, call_flow
+from ._driver import Authorizer, Driver
+from ._http import Timeout
+from ._transport import Session
+from .discovery import DiscoveryCache, DiscoveryEndpoints, discovery_flow, list_api_flow
+from .excs import AiogoogleError, ValidationError
+from .models import Request, Response
+from .pagination import items_of, pages_flow
+from .resource import GoogleAPI
+from .retry import DEFAULT_RETRY, RetryPolicy
+
+__all__ = ["Aiogoogle"]
+
+
+def _default_session_factory() -> Session:
+    from aiogoogle.sessions.aiohttp_session import AiohttpSession
+
+    return AiohttpSession()
+
+
+def default_cache_dir() -> str:
+    """``$AIOGOOGLE_CACHE_DIR``, else ``$XDG_CACHE_HOME/aiogoogle/discovery``, else
+    ``~/.cache/aiogoogle/discovery``."""
+    explicit = os.environ.get("AIOGOOGLE_CACHE_DIR")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "aiogoogle", "discovery")
+
+
+class Aiogoogle:
+    """The client.
+
+    Args:
+        session_factory: a callable returning a session (adapter); default
+            :class:`~aiogoogle.sessions.aiohttp_session.AiohttpSession`.
+        api_key, user_creds, client_creds, service_account_creds: default credentials
+            (each ``as_*`` call can override them).
+
+    Keyword-only (beyond the seed):
+        retry: the default :class:`~aiogoogle.RetryPolicy` (``False`` disables retries).
+        timeout: default connect/read :class:`~aiogoogle.Timeout` of every exchange.
+        discovery_endpoints: where ``discover``/``list_api`` look (e.g.
+            ``DiscoveryEndpoints.at(local_server.url)``).
+        discovery_cache: ``True`` (default) caches documents in :func:`default_cache_dir`,
+            a path caches them there, ``False``/``None`` disables the cache.
+        on_refresh: called (sync or async) with the new credentials each time the client
+            refreshes user or service-account credentials (aiogoogle issue #149).
+        refresh_margin: seconds before expiry at which credentials are refreshed (225).
+        auth_endpoints: where OAuth2, OpenID Connect and metadata-server requests go
+            (see :class:`aiogoogle.auth.Endpoints`).
+    """
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session] | None = None,
+        api_key: str | None = None,
+        user_creds: Any = None,
+        client_creds: Any = None,
+        service_account_creds: Any = None,
+        *,
+        retry: RetryPolicy | bool = True,
+        timeout: Timeout | None = None,
+        discovery_endpoints: DiscoveryEndpoints | None = None,
+        discovery_cache: bool | str | None = True,
+        on_refresh: Callable[[Any], Any] | None = None,
+        refresh_margin: float | None = None,
+        auth_endpoints: Any = None,
+    ) -> None:
+        from .auth._authorize import ClientAuth
+
+        self.session_factory = session_factory or _default_session_factory
+        self.api_key = api_key
+        self.user_creds = user_creds
+        self.client_creds = client_creds
+        self.service_account_creds = service_account_creds
+        if retry is True:
+            policy = DEFAULT_RETRY
+        elif retry is False:
+            policy = RetryPolicy(max_attempts=1)
+        elif isinstance(retry, RetryPolicy):
+            policy = retry
+        else:
+            raise ValidationError([("retry", "must be a RetryPolicy, True or False", retry)])
+        self._options = CallOptions(retry=policy, timeout=timeout or Timeout())
+        self.discovery_endpoints = discovery_endpoints or DiscoveryEndpoints()
+        if discovery_cache is True:
+            self._cache: DiscoveryCache | None = DiscoveryCache(default_cache_dir())
+        elif isinstance(discovery_cache, str):
+            self._cache = DiscoveryCache(discovery_cache)
+        else:
+            self._cache = None
+        self.on_refresh = on_refresh
+        self._session: Session | None = None
+        self._entered = 0
+        self._auth = ClientAuth(self, refresh_margin=refresh_margin, endpoints=auth_endpoints)
+        self.oauth2 = self._auth.oauth2
+        self.openid_connect = self._auth.openid_connect
+        self.service_account_manager = self._auth.service_account_manager
+        self.api_key_manager = self._auth.api_key_manager
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> Aiogoogle:
+        await self._ensure_session()
+        self._entered += 1
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._entered = max(0, self._entered - 1)
+        if self._entered == 0:
+            await self.close()
+
+    async def close(self) -> None:
+        """Close the session and its connections. The client can be used again later."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def _ensure_session(self) -> Session:
+        if self._session is None:
+            self._session = self.session_factory()
+        return self._session
+
+    @asynccontextmanager
+    async def _temporary_session(self) -> AsyncIterator[Session]:
+        if self._session is not None:
+            yield self._session
+            return
+        session = self.session_factory()
+        try:
+            yield session
+        finally:
+            await session.close()
+
+    @property
+    def options(self) -> CallOptions:
+        return self._options
+
+    def driver(self, session: Session, authorize: Authorizer | None = None) -> Driver:
+        return Driver(session, authorize)
+
+    # ------------------------------------------------------------------ discovery
+
+    async def list_api(self, name: str | None = None, preferred: bool | None = None, fields: str | None = None) -> Any:
+        """``discovery.apis.list``: APIs (and versions) known to the Discovery Service."""
+        session = await self._ensure_session()
+        return await Driver(session).run(list_api_flow(name, preferred, fields, self.discovery_endpoints, self._options))
+
+    async def discover(
+        self,
+        api_name: str,
+        api_version: str | None = None,
+        validate: bool = True,
+        *,
+        root_url: str | None = None,
+    ) -> GoogleAPI:
+        """Fetch a discovery document and return the :class:`~aiogoogle.resource.GoogleAPI`.
+
+        Without ``api_version`` the preferred version is looked up first (two requests).
+        ``root_url`` re-roots every URL of the API (an emulator, a private endpoint).
+        """
+        session = await self._ensure_session()
+        document = await Driver(session).run(
+            discovery_flow(api_name, api_version, self.discovery_endpoints, self._options, self._cache)
+        )
+        return GoogleAPI(document, validate, root_url=root_url)
+
+    # ------------------------------------------------------------------ sending
+
+    async def as_user(
+        self,
+        *requests: Request,
+        timeout: float | None = None,
+        full_res: bool = False,
+        user_creds: Any = None,
+        raise_for_status: bool = True,
+        return_exceptions: bool = False,
+    ) -> Any:
+        """Send requests on behalf of a user (OAuth2 ``user_creds``), refreshing the access
+        token when it is about to expire (once for all concurrent requests) and once more
+        after a 401."""
+        return await self._send(requests, self._auth.user(user_creds), timeout, full_res, raise_for_status, return_exceptions)
+
+    async def as_service_account(
+        self,
+        *requests: Request,
+        timeout: float | None = None,
+        full_res: bool = False,
+        service_account_creds: Any = None,
+        raise_for_status: bool = True,
+        return_exceptions: bool = False,
+    ) -> Any:
+        """Send requests as a service account (a key, Application Default Credentials or the
+        metadata server)."""
+        return await self._send(
+            requests, self._auth.service_account(service_account_creds), timeout, full_res, raise_for_status, return_exceptions
+        )
+
+    async def as_api_key(
+        self,
+        *requests: Request,
+        timeout: float | None = None,
+        full_res: bool = False,
+        api_key: str | None = None,
+        raise_for_status: bool = True,
+        return_exceptions: bool = False,
+    ) -> Any:
+        """Send requests with an API key."""
+        return await self._send(requests, self._auth.api_key(api_key), timeout, full_res, raise_for_status, return_exceptions)
+
+    async def as_anon(
+        self,
+        *requests: Request,
+        timeout: float | None = None,
+        full_res: bool = False,
+        raise_for_status: bool = True,
+        return_exceptions: bool = False,
+    ) -> Any:
+        """Send requests without credentials."""
+        return await self._send(requests, None, timeout, full_res, raise_for_status, return_exceptions)
+
+    async def send(self, *requests: Request, **kwargs: Any) -> Any:
+        """Same as :meth:`as_anon` (seed API)."""
+        return await self.as_anon(*requests, **kwargs)
+
+    async def _send(
+        self,
+        requests: Sequence[Request],
+        authorize: Authorizer | None,
+        timeout: float | None,
+        full_res: bool,
+        raise_for_status: bool,
+        return_exceptions: bool,
+    ) -> Any:
+        if not requests:
+            raise ValidationError("no request to send")
+        for i, req in enumerate(requests):
+            if not isinstance(req, Request):
+                hint = " (call the method: api.res.method(...), not api.res.method)" if callable(req) else ""
+                raise ValidationError([(f"requests[{i}]", f"is a {type(req).__name__}, not an aiogoogle Request{hint}", req)])
+        session = await self._ensure_session()
+
+        def thunk(req: Request) -> Callable[[], Awaitable[Any]]:
+            async def one() -> Any:
+                try:
+                    return await self._one(session, req, authorize, full_res, raise_for_status)
+                except AiogoogleError as exc:
+                    if return_exceptions:
+                        return exc
+                    raise
+
+            return one
+
+        if len(requests) == 1 and timeout is None:
+            result = await thunk(requests[0])()
+            return result
+        results = await session.gather([thunk(r) for r in requests], timeout=timeout)
+        return results[0] if len(requests) == 1 else results
+
+    async def _one(self, session: Session, request: Request, authorize: Authorizer | None, full_res: bool, raise_for_status: bool) -> Any:
+        total = request.timeout.total if isinstance(request.timeout, Timeout) else request.timeout
+        driver = Driver(session, authorize)
+        if total is not None:
+            if isinstance(total, bool) or not isinstance(total, (int, float)):
+                raise ValidationError([("timeout", "must be seconds (a number) or aiogoogle.Timeout", total)])
+            [outcome] = await session.gather([lambda: driver.run(call_flow(request, self._options))], timeout=float(total))
+        else:
+            outcome = await driver.run(call_flow(request, self._options))
+        if isinstance(outcome, list):  # a batch: one outcome per part
+            return [self._finish(part, authorize, full_res, raise_for_status) for part in outcome]
+        return self._finish(outcome, authorize, full_res, raise_for_status)
+
+    def _finish(self, outcome: Any, authorize: Authorizer | None, full_res: bool, raise_for_status: bool) -> Any:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        response: Response = outcome
+        response._pager = self._pager(authorize)
+        response.session_factory = self.session_factory
+        if raise_for_status:
+            response.raise_for_status()
+        req = response.req
+        if full_res:
+            return response
+        content = response.content
+        if req is not None and req.callback is not None:
+            content = req.callback(content)
+        return content
+
+    def _pager(self, authorize: Authorizer | None) -> Callable[..., AsyncIterator[Any]]:
+        client = self
+
+        def pager(response: Response, req_token_name: str | None, res_token_name: str | None, json_req: bool) -> AsyncIterator[Any]:
+            async def pages() -> AsyncIterator[Any]:
+                async with client._temporary_session() as session:
+                    it = Driver(session, authorize).iterate(pages_flow(response, client._options, req_token_name, res_token_name, json_req))
+                    async for page in it:
+                        yield page
+
+            return pages()
+
+        return pager
+
+    async def items(self, response: Response, field: str | None = None) -> AsyncIterator[Any]:
+        """Every item of every page of a ``full_res=True`` list response (``field``: the
+        list field, by default ``items`` or the page's only list)."""
+        async for page in response:
+            for item in items_of(page, field):
+                yield item
+
+    def __repr__(self) -> str:
+        kinds = [k for k, v in (("user", self.user_creds), ("service account", self.service_account_creds), ("api key", self.api_key)) if v]
+        return f"<Aiogoogle {', '.join(kinds) or 'anonymous'}{' (open)' if self._session else ''}>"

@@ -1,0 +1,168 @@
+"""When and how long to wait before trying a request again (PROTOCOL.md §4.2-4.3).
+
+A :class:`RetryPolicy` is plain data plus pure decisions; the request flow asks it after
+each failed attempt. Retried: 408, 429, 500, 502, 503, 504, a 403 whose reason is
+``rateLimitExceeded`` or ``userRateLimitExceeded``, and transport failures (connection
+refused or reset, timeouts, truncated responses). Waits grow exponentially with *full
+jitter* (a uniform draw between 0 and the capped exponential), are at least the server's
+``Retry-After`` (seconds or an HTTP date; none of the other Python clients honours it), and
+never run past the overall deadline: if the next wait would end after it, the last error is
+raised at once instead of sleeping in vain.
+
+Idempotency rule: a request that may have been executed is not repeated blindly. ``GET``,
+``HEAD``, ``OPTIONS``, ``PUT`` and ``DELETE`` are retried on every retryable failure.
+``POST`` and ``PATCH`` are retried only when the failure proves the server did not act on
+them (a connection that was never established, 408, 429, a rate-limit 403), unless the
+request is made idempotent by a precondition (a query parameter ``if...Match``, such as
+Cloud Storage's ``ifGenerationMatch``, or an ``If-Match`` header), or the policy says
+``retry_non_idempotent=True``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random as _random
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .excs import ConnectError, TransportError, google_error_info
+
+__all__ = ["DEFAULT_RETRY", "NO_RETRY", "RetryPolicy", "parse_retry_after"]
+
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+_PRECONDITION = re.compile(r"[?&]if[A-Za-z]*Match=", re.IGNORECASE)
+_REJECTED_STATUSES = frozenset({408, 429})
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (RFC 9110 §10.2.3), or ``None``."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retry settings. ``RetryPolicy()`` is the client's default.
+
+    Args:
+        max_attempts: attempts in total, the first included (1 disables retries).
+        initial_backoff: the cap of the first wait, in seconds.
+        multiplier: how the cap grows per attempt.
+        max_backoff: the largest cap of a single wait.
+        deadline: seconds from the first attempt after which no retry starts
+            (``None``: bounded by ``max_attempts`` only).
+        statuses: HTTP statuses that are retried.
+        rate_limit_reasons: reasons of a 403 that make it retryable.
+        retry_non_idempotent: also retry POST/PATCH after failures that may have
+            executed them (5xx, broken connections).
+        respect_retry_after: wait at least the server's ``Retry-After``.
+        random: the source of jitter (inject a seeded one for deterministic tests).
+    """
+
+    max_attempts: int = 5
+    initial_backoff: float = 1.0
+    multiplier: float = 2.0
+    max_backoff: float = 32.0
+    deadline: float | None = 120.0
+    statuses: frozenset[int] = frozenset({408, 429, 500, 502, 503, 504})
+    rate_limit_reasons: frozenset[str] = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
+    retry_non_idempotent: bool = False
+    respect_retry_after: bool = True
+    random: Callable[[], float] = field(default=_random.random, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("RetryPolicy.max_attempts must be at least 1")
+        if self.initial_backoff < 0 or self.max_backoff < 0 or self.multiplier < 1:
+            raise ValueError("RetryPolicy backoff values must be non-negative and multiplier >= 1")
+
+    def backoff(self, retry_number: int) -> float:
+        """The jittered wait before retry number ``retry_number`` (1-based)."""
+        cap = min(self.max_backoff, self.initial_backoff * self.multiplier ** (retry_number - 1))
+        return self.random() * cap
+
+    @staticmethod
+    def is_idempotent(method: str, url: str, headers: Mapping[str, str] | None = None) -> bool:
+        """Whether repeating the request cannot do harm (see the module docstring)."""
+        if method.upper() in _IDEMPOTENT_METHODS:
+            return True
+        if _PRECONDITION.search(url):
+            return True
+        if headers:
+            for name in headers:
+                if name.lower() in ("if-match", "if-none-match"):
+                    return True
+        return False
+
+    def response_is_retryable(self, status: int, body_info: Mapping[str, Any] | None, idempotent: bool) -> bool:
+        """Whether an error response should be retried."""
+        if status == 403:
+            reason = (body_info or {}).get("reason")
+            return reason in self.rate_limit_reasons
+        if status not in self.statuses:
+            return False
+        return idempotent or self.retry_non_idempotent or status in _REJECTED_STATUSES
+
+    def error_is_retryable(self, error: BaseException, idempotent: bool) -> bool:
+        """Whether a transport failure should be retried."""
+        if not isinstance(error, TransportError):
+            return False
+        return idempotent or self.retry_non_idempotent or isinstance(error, ConnectError)
+
+
+#: The client's default policy: on, with safe settings.
+DEFAULT_RETRY = RetryPolicy()
+#: No retries at all.
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+class RetryState:
+    """Book-keeping of one call's attempts (used by the request flows)."""
+
+    __slots__ = ("attempt", "idempotent", "policy", "started")
+
+    def __init__(self, policy: RetryPolicy, idempotent: bool, started: float) -> None:
+        self.policy = policy
+        self.idempotent = idempotent
+        self.started = started
+        self.attempt = 1
+
+    def next_delay(self, now_monotonic: float, retry_after: float | None) -> float | None:
+        """The wait before the next attempt, or ``None`` when retrying must stop."""
+        policy = self.policy
+        if self.attempt >= policy.max_attempts:
+            return None
+        delay = policy.backoff(self.attempt)
+        if retry_after is not None and policy.respect_retry_after:
+            delay = max(delay, retry_after)
+        if policy.deadline is not None and now_monotonic + delay - self.started > policy.deadline:
+            return None
+        self.attempt += 1
+        return delay
+
+    def should_retry_response(self, status: int, info: Mapping[str, Any] | None) -> bool:
+        return self.policy.response_is_retryable(status, info, self.idempotent)
+
+
+def error_info_from_body(status: int, content_type: str | None, body: bytes) -> dict[str, Any]:
+    """Google's error fields from a raw error body (for the 403-reason check)."""
+    if status != 403 or not body:
+        return {}
+
+    class _R:
+        json: Any = None
+        data: Any = body
+
+    return google_error_info(_R())

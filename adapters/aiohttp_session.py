@@ -62,7 +62,7 @@ class _Response:
                 if not chunk:
                     break
                 yield chunk
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise _translate(exc, self.url, connecting=False) from None
         self._done = True
 
@@ -141,10 +141,10 @@ class AiohttpSession(BaseSession):
                 data=data,
                 allow_redirects=False,
                 timeout=client_timeout,
-                ssl=None if request.verify_ssl else False,
+                ssl=bool(request.verify_ssl),
                 proxy=self._proxy,
             )
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise _translate(exc, request.url, connecting=True) from None
         return _Response(resp, request.url)
 

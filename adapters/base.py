@@ -109,9 +109,9 @@ class BaseSession:
             # Continuing a partial download: create the file if it vanished.
             def open_rw() -> IO[bytes]:
                 try:
-                    return open(path, mode)  # noqa: SIM115
+                    return open(path, mode)
                 except FileNotFoundError:
-                    return open(path, "w+b")  # noqa: SIM115
+                    return open(path, "w+b")
 
             return ThreadFile(self, await self.run_sync(open_rw))
         if "w" in mode:

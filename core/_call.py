@@ -14,12 +14,11 @@ import json as _json
 import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
+from .__version__ import __version__
 from ._effects import NO_AUTH, AuthInfo, Authorize, Flow, Now, Send, Sleep
 from ._http import BodyConsumer, HttpRequest, HttpResponse, Timeout
-from .__version__ import __version__
 from .excs import TransportError, ValidationError, google_error_info
 from .models import Request, Response, decode_body
 from .retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy, RetryState

@@ -22,7 +22,15 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from ._effects import NO_AUTH, AuthInfo, Authorize, Call, Emit, FileOp, Flow, Now, Pull, Send, Sleep
-from ._http import ContentDecoder, FileRange, FileTarget, Headers, HttpResponse, PipeSource, StreamBody
+from ._http import (
+    ContentDecoder,
+    FileRange,
+    FileTarget,
+    Headers,
+    HttpResponse,
+    PipeSource,
+    StreamBody,
+)
 from ._transport import AsyncFile, Session
 from .excs import MediaError
 
@@ -137,7 +145,7 @@ class Driver:
         if kind is Pull:
             return await self._reader(effect.source).read(effect.max_bytes)
         if kind is FileOp:
-            return await self.session.file_op(effect)  # type: ignore[attr-defined]
+            return await self.session.file_op(effect)
         if kind is Call:
             result = effect.fn(*effect.args)
             if inspect.isawaitable(result):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, Union
+from typing import Any, Literal, TypeVar
 
 from ._http import BodyConsumer, HttpRequest
 
@@ -105,5 +105,5 @@ class Call:
     args: tuple[Any, ...] = ()
 
 
-Effect = Union[Send, Sleep, Now, Emit, Authorize, Pull, FileOp, Call]
+Effect = Send | Sleep | Now | Emit | Authorize | Pull | FileOp | Call
 Flow = Generator[Effect, Any, T]

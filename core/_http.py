@@ -18,7 +18,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 __all__ = [
     "BodyConsumer",
@@ -57,7 +57,7 @@ class Headers(Mapping[str, str]):
     def __getitem__(self, name: str) -> str:
         return self._map[name.lower()]
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         return self._map.get(name.lower(), default)
 
     def __contains__(self, name: object) -> bool:
@@ -129,7 +129,7 @@ class PipeSource:
     length: int | None = None
 
 
-Segment = Union[bytes, FileRange, PipeSource]
+Segment = bytes | FileRange | PipeSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +155,7 @@ class StreamBody:
         return cls(tuple(segments), total)
 
 
-Body = Union[bytes, StreamBody, AsyncIterable[bytes]]
+Body = bytes | StreamBody | AsyncIterable[bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +285,7 @@ class ContentDecoder:
 class _Deflate:
     """``deflate`` is meant to be zlib-wrapped, but some servers send raw deflate."""
 
-    __slots__ = ("_obj", "_first")
+    __slots__ = ("_first", "_obj")
 
     def __init__(self) -> None:
         self._obj: Any = zlib.decompressobj()

@@ -39,9 +39,14 @@ class RawResponse(Protocol):
     to the end, closed otherwise. It is always called, exactly once.
     """
 
-    status: int
-    reason: str
-    headers: Sequence[tuple[str, str]]
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def headers(self) -> Sequence[tuple[str, str]]: ...
 
     def chunks(self) -> AsyncIterator[bytes]: ...
 

@@ -48,7 +48,7 @@ def quote_path_value(value: str, reserved: bool, safe: str | None = None) -> str
 class PathTemplate:
     """A method ``path`` split once into literals and variables, expanded by name."""
 
-    __slots__ = ("literals", "variables", "template")
+    __slots__ = ("literals", "template", "variables")
 
     def __init__(self, template: str) -> None:
         self.template = template

@@ -258,7 +258,7 @@ class Aiogoogle:
 
     async def _send(
         self,
-        requests: Sequence[Request],
+        requests: Sequence[Any],
         authorize: Authorizer | None,
         timeout: float | None,
         full_res: bool,

@@ -261,8 +261,9 @@ def google_error_info(res: Any) -> dict[str, Any]:
         return {"reason": err, "message": body.get("error_description") or err, "status": None}
     if not isinstance(err, dict):
         return {}
-    errors = err.get("errors") if isinstance(err.get("errors"), list) else []
-    details = err.get("details") if isinstance(err.get("details"), list) else []
+    raw_errors, raw_details = err.get("errors"), err.get("details")
+    errors: list[Any] = raw_errors if isinstance(raw_errors, list) else []
+    details: list[Any] = raw_details if isinstance(raw_details, list) else []
     reason = None
     for e in errors:
         if isinstance(e, dict) and e.get("reason"):

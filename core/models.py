@@ -14,7 +14,15 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, M
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .excs import AuthError, BatchError, HTTPError, MediaError, google_error_info, redact_headers, redact_url
+from .excs import (
+    AuthError,
+    BatchError,
+    HTTPError,
+    MediaError,
+    google_error_info,
+    redact_headers,
+    redact_url,
+)
 
 if TYPE_CHECKING:
     from .retry import RetryPolicy
@@ -198,6 +206,7 @@ class Request:
     """
 
     __slots__ = (
+        "__weakref__",
         "_verify_ssl",
         "batch",
         "batch_url",
@@ -213,7 +222,6 @@ class Request:
         "timeout",
         "upload_file_content_type",
         "url",
-        "__weakref__",
     )
 
     def __init__(

@@ -37,12 +37,12 @@ from __future__ import annotations
 
 import difflib
 import keyword
-import mimetypes
 import re
 from collections.abc import AsyncIterable, Callable, Iterator, Mapping
 from typing import Any
 
-from ._url import PathTemplate, encode_query_value, quote_path_value
+from ._mime import guess_type
+from ._url import PathTemplate, encode_query_value
 from .excs import DiscoveryError, ValidationError
 from .models import MediaDownload, MediaUpload, Request, ResumableUpload
 from .validate import ScalarCheck, SchemaCompiler, scalar_check
@@ -190,7 +190,12 @@ class _Api:
         self.download_base = root + "download/" + service_path
         batch_path = doc.get("batchPath", "batch")
         self.batch_url = root + str(batch_path).lstrip("/")
-        params = {**_EXTRA_SYSTEM_PARAMETERS, **(doc.get("parameters") or {})}
+        declared = doc.get("parameters")
+        if declared is None:
+            declared = {}
+        if not isinstance(declared, Mapping):
+            raise DiscoveryError(f"discovery document {self.api_id}: 'parameters' must be an object")
+        params = {**_EXTRA_SYSTEM_PARAMETERS, **declared}
         exact, aliases = _compile_params(params, f"discovery document {self.api_id}")
         self.global_exact = exact
         self.global_lookup = {**aliases, **exact}
@@ -211,7 +216,7 @@ class _Node:
     def _qualname(self) -> str:
         raise NotImplementedError
 
-    def _children(self) -> dict[str, Any]:
+    def _children(self) -> dict[Any, Any]:
         raise NotImplementedError
 
     def _section(self, key: str) -> Mapping[str, Any]:
@@ -235,16 +240,16 @@ class _Node:
     def get_resource(self, name: str) -> Resource:
         """The nested resource ``name`` (discovery name or Python alias)."""
         found = self._find("resources", name)
-        if found is None:
+        if not isinstance(found, Resource):
             raise AttributeError(self._missing(name, "resource"))
-        return found  # type: ignore[no-any-return]
+        return found
 
     def get_method(self, name: str) -> Method:
         """The method ``name``, even when a sibling resource has the same name."""
         found = self._find("methods", name)
-        if found is None:
+        if not isinstance(found, Method):
             raise AttributeError(self._missing(name, "method"))
-        return found  # type: ignore[no-any-return]
+        return found
 
     def _find(self, section: str, name: str) -> Resource | Method | None:
         cache = self._children()
@@ -261,6 +266,11 @@ class _Node:
                     break
         if real is None:
             return None
+        if real != name:
+            hit = cache.get((section, real))
+            if hit is not None:
+                cache[key] = hit
+                return hit  # type: ignore[no-any-return]
         spec = specs[real]
         if not isinstance(spec, Mapping):
             raise DiscoveryError(f"{self._qualname()}.{real} is not an object")
@@ -269,7 +279,7 @@ class _Node:
             obj = Resource._make(real, spec, self._api(), self._qualname())
         else:
             obj = Method._make(real, spec, self._api(), self._qualname())
-        cache[key] = obj
+        cache[key] = cache[(section, real)] = obj
         return obj
 
     def _missing(self, name: str, kind: str = "resource or method") -> str:
@@ -316,7 +326,7 @@ class GoogleAPI(_Node):
     ``api.resource.method(...)`` builds a request; ``api["name"]`` reads the document.
     """
 
-    __slots__ = ("_ctx", "_kids", "_root_override", "_validate", "discovery_document", "__weakref__")
+    __slots__ = ("__weakref__", "_ctx", "_kids", "_root_override", "_validate", "discovery_document")
 
     def __init__(self, discovery_document: Mapping[str, Any], validate: bool = True, *, root_url: str | None = None) -> None:
         if not isinstance(discovery_document, Mapping):
@@ -339,7 +349,7 @@ class GoogleAPI(_Node):
     def _qualname(self) -> str:
         return str(self.discovery_document.get("name") or self.discovery_document.get("id") or "api")
 
-    def _children(self) -> dict[str, Any]:
+    def _children(self) -> dict[Any, Any]:
         return self._kids
 
     @property
@@ -412,7 +422,7 @@ class Resource(_Node):
     def _qualname(self) -> str:
         return f"{self._parent}.{self.name}" if self._parent else self.name
 
-    def _children(self) -> dict[str, Any]:
+    def _children(self) -> dict[Any, Any]:
         return self._kids
 
     def __getitem__(self, key: str) -> Any:
@@ -427,6 +437,7 @@ class _Plan:
 
     __slots__ = (
         "accept",
+        "api_version",
         "http_method",
         "lookup",
         "max_size",
@@ -439,9 +450,8 @@ class _Plan:
         "required",
         "resumable_path",
         "supports_upload",
-        "api_version",
-        "use_download_service",
         "upload_multipart",
+        "use_download_service",
     )
 
     def __init__(self, name: str, specs: Mapping[str, Any], ctx: _Api, qualname: str) -> None:
@@ -454,7 +464,8 @@ class _Plan:
         if not isinstance(path, str):
             raise DiscoveryError(f"method {self.method_id}: missing 'path'")
         self.path = PathTemplate(path)
-        exact, aliases = _compile_params(specs.get("parameters") or {}, f"method {self.method_id}")
+        params = specs.get("parameters")
+        exact, aliases = _compile_params({} if params is None else params, f"method {self.method_id}")
         for var in self.path.names:
             p = exact.get(var)
             if p is None:
@@ -472,19 +483,22 @@ class _Plan:
         self.request_schema = request if isinstance(request, Mapping) else None
         self.request_check: Any = None
         self.supports_upload = bool(specs.get("supportsMediaUpload"))
-        media = specs.get("mediaUpload") if isinstance(specs.get("mediaUpload"), Mapping) else {}
+        media = _mapping(specs.get("mediaUpload"))
         accept = media.get("accept")
         self.accept = list(accept) if isinstance(accept, list) else None
         self.max_size = _parse_size(media.get("maxSize"))
-        protocols = media.get("protocols") if isinstance(media.get("protocols"), Mapping) else {}
-        resumable = protocols.get("resumable") if isinstance(protocols.get("resumable"), Mapping) else None
-        self.resumable_path = str(resumable.get("path", "")) if resumable else None
-        simple = protocols.get("simple") if isinstance(protocols.get("simple"), Mapping) else {}
-        self.upload_multipart = bool(simple.get("multipart", True))
+        protocols = _mapping(media.get("protocols"))
+        resumable = protocols.get("resumable")
+        self.resumable_path = str(resumable.get("path", "")) if isinstance(resumable, Mapping) else None
+        self.upload_multipart = bool(_mapping(protocols.get("simple")).get("multipart", True))
         self.media_download = bool(specs.get("supportsMediaDownload"))
         self.use_download_service = bool(specs.get("useMediaDownloadService"))
         api_version = specs.get("apiVersion")
         self.api_version = str(api_version) if api_version else None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _close_names(key: str, plan: _Plan, ctx: _Api) -> list[str]:
@@ -819,7 +833,7 @@ class Method:
         if resumable and plan.resumable_path is None:
             raise ValidationError([("resumable", f"{plan.method_id} does not support resumable uploads", True)])
         if content_type is None and isinstance(upload_file, str):
-            content_type = mimetypes.guess_type(upload_file)[0]
+            content_type = guess_type(upload_file)
         if content_type is not None and plan.accept and not _mime_accepted(content_type, plan.accept):
             raise ValidationError([("upload_file_content_type", f"{plan.method_id} accepts only {', '.join(plan.accept)}", content_type)])
         upload_type = "resumable" if resumable else ("multipart" if json is not None else "media")

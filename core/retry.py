@@ -20,7 +20,7 @@ Cloud Storage's ``ifGenerationMatch``, or an ``If-Match`` header), or the policy
 
 from __future__ import annotations
 
-import email.utils
+import calendar
 import random as _random
 import re
 from collections.abc import Callable, Mapping
@@ -36,6 +36,39 @@ _PRECONDITION = re.compile(r"[?&]if[A-Za-z]*Match=", re.IGNORECASE)
 _REJECTED_STATUSES = frozenset({408, 429})
 
 
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+# IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT",
+# asctime "Sun Nov  6 08:49:37 1994" (RFC 9110 §5.6.7).
+_IMF = re.compile(r"[A-Za-z]{3},\s+(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2}):(\d{2})\s+GMT\Z")
+_RFC850 = re.compile(r"[A-Za-z]+,\s+(\d{1,2})-([A-Za-z]{3})-(\d{2})\s+(\d{2}):(\d{2}):(\d{2})\s+GMT\Z")
+_ASCTIME = re.compile(r"[A-Za-z]{3}\s+([A-Za-z]{3})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})\Z")
+
+
+def parse_http_date(value: str) -> float | None:
+    """Seconds since the epoch for an HTTP date (RFC 9110 §5.6.7), or ``None``."""
+    value = value.strip()
+    m = _IMF.match(value)
+    if m:
+        day, mon, year, hh, mm, ss = m.groups()
+    else:
+        m = _RFC850.match(value)
+        if m:
+            day, mon, yy, hh, mm, ss = m.groups()
+            year = str(2000 + int(yy) if int(yy) < 70 else 1900 + int(yy))
+        else:
+            m = _ASCTIME.match(value)
+            if not m:
+                return None
+            mon, day, hh, mm, ss, year = m.groups()
+    month = _MONTHS.get(mon.lower())
+    if month is None:
+        return None
+    try:
+        return float(calendar.timegm((int(year), month, int(day), int(hh), int(mm), int(ss), 0, 0, 0)))
+    except (ValueError, OverflowError):
+        return None
+
+
 def parse_retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (RFC 9110 §10.2.3), or ``None``."""
     if not value:
@@ -43,13 +76,10 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
+    when = parse_http_date(value)
     if when is None:
         return None
-    return max(0.0, when.timestamp() - now)
+    return max(0.0, when - now)
 
 
 @dataclass(frozen=True)

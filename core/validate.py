@@ -127,10 +127,7 @@ def _check_datetime(m: re.Match[str]) -> bool:
     if hour > 23 or minute > 59 or second > 60:
         return False
     tz = m.group(8)
-    if tz not in ("Z", "z"):
-        if int(tz[1:3]) > 23 or int(tz[4:6]) > 59:
-            return False
-    return True
+    return tz in ("Z", "z") or (int(tz[1:3]) <= 23 and int(tz[4:6]) <= 59)
 
 
 def _string_format_check(fmt: str | None) -> ScalarCheck | None:
@@ -221,9 +218,7 @@ def _integer_check(fmt: str | None) -> ScalarCheck:
             return f"expected an integer ({label}), got bool"
         if isinstance(value, int):
             n = value
-        elif isinstance(value, str) and _DECIMAL.match(value):
-            n = int(value)
-        elif isinstance(value, float) and value.is_integer():
+        elif (isinstance(value, str) and _DECIMAL.match(value)) or (isinstance(value, float) and value.is_integer()):
             n = int(value)
         else:
             return f"expected an integer ({label}), got {_type_name(value)}"

@@ -1,0 +1,108 @@
+"""The seed's public names and module paths all import, with the documented signatures.
+
+This pins the API that aiogoogle 5.x documents (../shared/seed/aiogoogle-docs.txt): a
+rename or a dropped parameter fails here before it reaches a user.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any
+
+import pytest
+
+# module path -> names the seed documents there
+SEED_NAMES: dict[str, list[str]] = {
+    "aiogoogle": ["Aiogoogle", "GoogleAPI", "HTTPError", "AuthError", "ValidationError", "AiogoogleError"],
+    "aiogoogle.client": ["Aiogoogle"],
+    "aiogoogle.resource": ["GoogleAPI", "Resource", "Method"],
+    "aiogoogle.models": ["Request", "Response", "MediaUpload", "MediaDownload", "ResumableUpload"],
+    "aiogoogle.excs": ["AiogoogleError", "HTTPError", "AuthError", "ValidationError"],
+    "aiogoogle.validate": ["validate"],
+    "aiogoogle.utils": ["_dict"],
+    "aiogoogle.auth": ["UserCreds", "ClientCreds", "ServiceAccountCreds", "ApiKey", "IdToken"],
+    "aiogoogle.auth.creds": ["UserCreds", "ClientCreds", "ServiceAccountCreds", "ApiKey", "IdToken"],
+    "aiogoogle.auth.managers": ["Oauth2Manager", "OpenIdConnectManager", "ServiceAccountManager", "ApiKeyManager"],
+    "aiogoogle.auth.utils": ["create_secret"],
+    "aiogoogle.sessions.abc": ["AbstractSession"],
+    "aiogoogle.sessions.aiohttp_session": ["AiohttpSession"],
+    "aiogoogle.sessions.curio_asks_session": ["CurioAsksSession"],
+    "aiogoogle.sessions.trio_asks_session": ["TrioAsksSession"],
+}
+
+PAIRS = [(module, name) for module, names in SEED_NAMES.items() for name in names]
+
+
+@pytest.mark.parametrize(("module", "name"), PAIRS, ids=[f"{m}.{n}" for m, n in PAIRS])
+def test_seed_name_imports(module: str, name: str) -> None:
+    assert hasattr(importlib.import_module(module), name), f"{module}.{name} is missing"
+
+
+def _params(obj: Any) -> list[str]:
+    return list(inspect.signature(obj).parameters)
+
+
+# callable -> the parameters the seed documents, in order (ours may add keyword-only ones after)
+SIGNATURES: dict[str, list[str]] = {
+    "aiogoogle.client.Aiogoogle.__init__": ["self", "session_factory", "api_key", "user_creds", "client_creds", "service_account_creds"],
+    "aiogoogle.client.Aiogoogle.as_anon": ["self", "requests", "timeout", "full_res"],
+    "aiogoogle.client.Aiogoogle.as_api_key": ["self", "requests", "timeout", "full_res", "api_key"],
+    "aiogoogle.client.Aiogoogle.as_service_account": ["self", "requests", "timeout", "full_res", "service_account_creds"],
+    "aiogoogle.client.Aiogoogle.as_user": ["self", "requests", "timeout", "full_res", "user_creds"],
+    "aiogoogle.client.Aiogoogle.discover": ["self", "api_name", "api_version", "validate"],
+    "aiogoogle.client.Aiogoogle.list_api": ["self", "name", "preferred", "fields"],
+    "aiogoogle.resource.Method.__call__": ["self", "validate", "data", "json", "upload_file", "download_file", "timeout"],
+    "aiogoogle.models.Response.next_page": ["self", "req_token_name", "res_token_name", "json_req"],
+    "aiogoogle.models.Response.__call__": ["self", "session_factory", "req_token_name", "res_token_name", "json_req"],
+    "aiogoogle.validate.validate": ["instance", "schema", "schemas", "schema_name"],
+    "aiogoogle.auth.utils.create_secret": ["bytes_length"],
+    "aiogoogle.auth.managers.ApiKeyManager.authorize": ["self", "request", "key"],
+    "aiogoogle.auth.managers.Oauth2Manager.authorization_url": [
+        "self", "client_creds", "state", "access_type", "include_granted_scopes", "login_hint", "prompt", "response_type", "scopes",
+    ],
+    "aiogoogle.auth.managers.Oauth2Manager.build_user_creds": ["self", "grant", "client_creds", "grant_type"],
+    "aiogoogle.auth.managers.Oauth2Manager.refresh": ["self", "user_creds", "client_creds"],
+    "aiogoogle.auth.managers.Oauth2Manager.revoke": ["self", "user_creds"],
+    "aiogoogle.auth.managers.Oauth2Manager.get_me_info": ["self", "user_creds"],
+    "aiogoogle.auth.managers.Oauth2Manager.get_token_info": ["self", "user_creds"],
+    "aiogoogle.auth.managers.Oauth2Manager.is_ready": ["self", "client_creds"],
+    "aiogoogle.auth.managers.OpenIdConnectManager.authorization_url": [
+        "self", "client_creds", "nonce", "state", "prompt", "display", "login_hint", "access_type",
+        "include_granted_scopes", "openid_realm", "hd", "response_type", "scopes",
+    ],
+    "aiogoogle.auth.managers.OpenIdConnectManager.build_user_creds": ["self", "grant", "client_creds", "grant_type", "nonce", "hd", "verify"],
+    "aiogoogle.auth.managers.OpenIdConnectManager.decode_and_validate": ["self", "id_token_jwt", "client_id", "nonce", "hd"],
+    "aiogoogle.auth.managers.OpenIdConnectManager.get_user_info": ["self", "user_creds"],
+    "aiogoogle.auth.managers.OpenIdConnectManager.get_token_info_jwt": ["self", "user_creds"],
+    "aiogoogle.auth.managers.ServiceAccountManager.detect_default_creds_source": ["self"],
+    "aiogoogle.auth.managers.ServiceAccountManager.refresh": ["self"],
+}
+
+
+def _resolve(dotted: str) -> Any:
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(dotted)
+
+
+@pytest.mark.parametrize("dotted", sorted(SIGNATURES))
+def test_seed_signature(dotted: str) -> None:
+    expected = SIGNATURES[dotted]
+    actual = _params(_resolve(dotted))
+    assert actual[: len(expected)] == expected, f"{dotted}{actual} does not start with the seed's {expected}"
+
+
+def test_client_has_the_documented_managers() -> None:
+    from aiogoogle import Aiogoogle
+
+    client = Aiogoogle(discovery_cache=False)
+    for name in ("oauth2", "openid_connect", "service_account_manager", "api_key_manager"):
+        assert getattr(client, name) is not None, f"Aiogoogle().{name} is None"

@@ -9,7 +9,6 @@ scratch directory and type-checks it there, so error paths still point at the so
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 
@@ -17,16 +16,27 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGE = os.path.join(ROOT, "build", "typecheck")
 
 
+def _link(target: str, link: str) -> None:
+    # Replace atomically, so concurrent runs (parallel test workers, several shells) never
+    # see a half-built tree.
+    if os.path.islink(link) and os.readlink(link) == target:
+        return
+    tmp = f"{link}.{os.getpid()}.tmp"
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+
 def stage() -> str:
     pkg = os.path.join(STAGE, "aiogoogle")
-    shutil.rmtree(STAGE, ignore_errors=True)
-    os.makedirs(pkg)
+    os.makedirs(pkg, exist_ok=True)
     core = os.path.join(ROOT, "core")
-    for name in os.listdir(core):
-        if name == "__pycache__":
-            continue
-        os.symlink(os.path.join(core, name), os.path.join(pkg, name))
-    os.symlink(os.path.join(ROOT, "adapters"), os.path.join(pkg, "sessions"))
+    wanted = {name for name in os.listdir(core) if name != "__pycache__"}
+    for name in wanted:
+        _link(os.path.join(core, name), os.path.join(pkg, name))
+    _link(os.path.join(ROOT, "adapters"), os.path.join(pkg, "sessions"))
+    for name in os.listdir(pkg):  # files removed from core/ since the last run
+        if name not in wanted and name != "sessions" and os.path.islink(os.path.join(pkg, name)):
+            os.remove(os.path.join(pkg, name))
     return STAGE
 
 

@@ -184,7 +184,7 @@ def memory_compute() -> dict[str, float]:
         print(json.dumps({{"methods": sum(1 for _ in walk_methods(doc)), "mb": (tracemalloc.get_traced_memory()[0] - t0) / 2**20}}))
         """
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=VENVS)
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
@@ -197,7 +197,7 @@ def main() -> None:
     peers = {}
     for name, req in (("aiogoogle519", "aiogoogle==5.19.0"), ("googleapiclient", "google-api-python-client==2.202.0")):
         python = ensure_venv(name, req)
-        out = subprocess.run([python, "-c", PEER_SCRIPT, name, docs_dir(), str(number // 4 if name != "aiogoogle519" else number // 10 or 1), str(repeat)], input=cases_json, capture_output=True, text=True, check=True)
+        out = subprocess.run([python, "-c", PEER_SCRIPT, name, docs_dir(), str(number // 4 if name != "aiogoogle519" else number // 10 or 1), str(repeat)], input=cases_json, capture_output=True, text=True, check=True, cwd=VENVS)
         peers[name] = json.loads(out.stdout)
     mine = ours(number, repeat)
     print(f"{'case (µs per request)':28} {'ours held':>10} {'+wire':>8} {'AG held':>9} {'GAC held':>9} {'vs AG':>7} {'vs GAC':>7}   {'ours chain':>10} {'AG chain':>9} {'GAC chain':>9}")

@@ -52,11 +52,16 @@ class CallOptions:
         raise ValidationError([("retry", "must be a RetryPolicy, True or False", retry)])
 
 
+# Built once: json.dumps with non-default options constructs an encoder on every call.
+# Compact, UTF-8 (not \u escapes), and NaN/Infinity refused because JSON cannot carry them.
+_JSON_ENCODER = _json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def encode_body(request: Request) -> tuple[bytes, str | None]:
     """The request body as bytes and its default content type."""
     if request.json is not None:
         try:
-            return _json.dumps(request.json, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(), "application/json"
+            return _JSON_ENCODER.encode(request.json).encode(), "application/json"
         except (TypeError, ValueError) as exc:
             raise ValidationError([("json", f"cannot be encoded as JSON: {exc}", request.json)]) from None
     data = request.data

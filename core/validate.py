@@ -349,7 +349,24 @@ def scalar_check(
         checks.append(check_range)
 
     result: ScalarCheck | None
-    if not checks:
+    if type_ == "string" and fmt is None and not lenient and (enum or pattern) and len(checks) > 1:
+        # The common body case (an enum or a pattern on a plain string) as one call: a str
+        # needs only the value checks; anything else gets the type message first.
+        type_check, value_checks = checks[0], tuple(checks[1:])
+
+        def check_string_value(value: Any) -> str | None:
+            if type(value) is not str:
+                msg = type_check(value)
+                if msg is not None:
+                    return msg
+            for c in value_checks:
+                msg = c(value)
+                if msg is not None:
+                    return msg
+            return None
+
+        result = check_string_value
+    elif not checks:
         result = None
     elif len(checks) == 1:
         result = checks[0]
@@ -438,7 +455,23 @@ def _scalar_node(check: ScalarCheck) -> Check:
         if msg is not None:
             problems.append((render_path(path), msg, value))
 
+    _SCALAR_OF_NODE[node] = check
     return node
+
+
+# Containers call scalar checks directly (one call per value instead of two) and test plain
+# strings inline: bodies are mostly scalars, so this is where validation time goes.
+_SCALAR_OF_NODE: dict[Check, ScalarCheck] = {}
+_PLAIN_STRING, _SCALAR, _NODE = 0, 1, 2
+
+
+def _entry(check: Check) -> tuple[int, Any]:
+    if check is _check_plain_string:
+        return _PLAIN_STRING, None
+    scalar = _SCALAR_OF_NODE.get(check)
+    if scalar is not None:
+        return _SCALAR, scalar
+    return _NODE, check
 
 
 class SchemaCompiler:
@@ -533,13 +566,26 @@ class SchemaCompiler:
                     if msg:
                         problems.append((render_path(path), msg, value))
 
+        kind, fn = _entry(item_check)
+
         def check_array(value: Any, path: Path, problems: Problems, method_id: str) -> None:
             if type(value) is not list and not isinstance(value, (list, tuple)):
                 problems.append((render_path(path), f"expected an array (list), got {_type_name(value)}", value))
                 return
-            for i, item in enumerate(value):
-                if item is not None:
-                    item_check(item, (path, i), problems, method_id)
+            if kind == _PLAIN_STRING:
+                for i, item in enumerate(value):
+                    if type(item) is not str and item is not None and not isinstance(item, str):
+                        problems.append((render_path((path, i)), f"expected a string, got {_type_name(item)}", item))
+            elif kind == _SCALAR:
+                for i, item in enumerate(value):
+                    if item is not None:
+                        msg = fn(item)
+                        if msg is not None:
+                            problems.append((render_path((path, i)), msg, item))
+            else:
+                for i, item in enumerate(value):
+                    if item is not None:
+                        fn(item, (path, i), problems, method_id)
 
         return check_array
 
@@ -575,12 +621,12 @@ class SchemaCompiler:
 
             return check_map
 
-        compiled: dict[str, Check] = {}
+        compiled: dict[str, tuple[int, Any]] = {}
         required_for: list[tuple[str, frozenset[str]]] = []
         for name, sub in props.items():
             if not isinstance(sub, Mapping):
                 raise DiscoveryError(f"property {name!r} has a schema that is not an object")
-            compiled[name] = self.compile(sub)
+            compiled[name] = _entry(self.compile(sub))
             ann = sub.get("annotations")
             if isinstance(ann, Mapping) and isinstance(ann.get("required"), list):
                 required_for.append((name, frozenset(ann["required"])))
@@ -596,8 +642,8 @@ class SchemaCompiler:
                 problems.append((render_path(path), f"expected an object (dict), got {_type_name(value)}", value))
                 return
             for k, v in value.items():
-                sub = get(k)
-                if sub is None:
+                entry = get(k)
+                if entry is None:
                     if extra_check is not None:
                         if v is not None:
                             extra_check(v, (path, k), problems, method_id)
@@ -607,7 +653,16 @@ class SchemaCompiler:
                              f"unknown field{where} (known: {known}; validate=False sends it anyway)", v)
                         )
                 elif v is not None:
-                    sub(v, (path, k), problems, method_id)
+                    kind, fn = entry
+                    if kind == _PLAIN_STRING:
+                        if type(v) is not str and not isinstance(v, str):
+                            problems.append((render_path((path, k)), f"expected a string, got {_type_name(v)}", v))
+                    elif kind == _SCALAR:
+                        msg = fn(v)
+                        if msg is not None:
+                            problems.append((render_path((path, k)), msg, v))
+                    else:
+                        fn(v, (path, k), problems, method_id)
             if required:
                 for name, methods in required:
                     if method_id in methods and value.get(name) is None:

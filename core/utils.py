@@ -7,7 +7,7 @@ from typing import Any
 __all__ = ["_dict"]
 
 
-class _dict(dict[str, Any]):  # noqa: N801 - the seed's public name
+class _dict(dict[str, Any]):  # the seed's public name, underscore included
     """A ``dict`` whose keys can also be read and written as attributes.
 
     Missing attributes read as ``None`` (the seed's credentials rely on this:

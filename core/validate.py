@@ -462,12 +462,14 @@ def _scalar_node(check: ScalarCheck) -> Check:
 # Containers call scalar checks directly (one call per value instead of two) and test plain
 # strings inline: bodies are mostly scalars, so this is where validation time goes.
 _SCALAR_OF_NODE: dict[Check, ScalarCheck] = {}
-_PLAIN_STRING, _SCALAR, _NODE = 0, 1, 2
+_PLAIN_STRING, _SCALAR, _NODE, _PLAIN_BOOL = 0, 1, 2, 3
 
 
 def _entry(check: Check) -> tuple[int, Any]:
     if check is _check_plain_string:
         return _PLAIN_STRING, None
+    if check is _check_plain_bool:
+        return _PLAIN_BOOL, None
     scalar = _SCALAR_OF_NODE.get(check)
     if scalar is not None:
         return _SCALAR, scalar
@@ -608,15 +610,22 @@ class SchemaCompiler:
 
                 return check_free
             map_check = addl_check
+            strings_only = map_check is _check_plain_string
 
             def check_map(value: Any, path: Path, problems: Problems, method_id: str) -> None:
                 if not isinstance(value, Mapping):
                     problems.append((render_path(path), f"expected an object (dict), got {_type_name(value)}", value))
                     return
                 for k, v in value.items():
-                    if not isinstance(k, str):
+                    if type(k) is not str and not isinstance(k, str):
                         problems.append((render_path(path), f"object keys must be strings, got {_type_name(k)}", k))
-                    elif v is not None:
+                    elif v is None:
+                        continue
+                    elif strings_only:
+                        # map<string, string> (labels, metadata): the common case, inline.
+                        if type(v) is not str and not isinstance(v, str):
+                            problems.append((render_path((path, k)), f"expected a string, got {_type_name(v)}", v))
+                    else:
                         map_check(v, (path, k), problems, method_id)
 
             return check_map
@@ -661,6 +670,9 @@ class SchemaCompiler:
                         msg = fn(v)
                         if msg is not None:
                             problems.append((render_path((path, k)), msg, v))
+                    elif kind == _PLAIN_BOOL:
+                        if v is not True and v is not False:
+                            problems.append((render_path((path, k)), f"expected a boolean, got {_type_name(v)}", v))
                     else:
                         fn(v, (path, k), problems, method_id)
             if required:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from sys import intern  # the same literals and names recur across a document's methods
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -56,16 +57,16 @@ class PathTemplate:
         variables: list[tuple[str, bool]] = []
         pos = 0
         for m in _EXPRESSION.finditer(template):
-            literals.append(template[pos : m.start()])
+            literals.append(intern(template[pos : m.start()]))
             expr = m.group(1)
             reserved = expr.startswith("+")
             name = expr[1:] if reserved else expr
             if not name or any(c in name for c in "#./;?&,*:=") or expr[:1] in "#./;?&":
                 # Only {var} and {+var} occur in Google's documents (PROTOCOL.md §1.7).
                 raise DiscoveryError(f"unsupported URL template expression {{{expr}}} in path {template!r}")
-            variables.append((name, reserved))
+            variables.append((intern(name), reserved))
             pos = m.end()
-        literals.append(template[pos:])
+        literals.append(intern(template[pos:]))
         self.literals = tuple(literals)
         self.variables = tuple(variables)
 

@@ -450,18 +450,25 @@ def _check_plain_bool(value: Any, path: Path, problems: Problems, method_id: str
 
 
 def _scalar_node(check: ScalarCheck) -> Check:
+    # Shared like the scalar checks themselves: thousands of properties have the same one.
+    cached = _NODE_OF_SCALAR.get(check)
+    if cached is not None:
+        return cached
+
     def node(value: Any, path: Path, problems: Problems, method_id: str) -> None:
         msg = check(value)
         if msg is not None:
             problems.append((render_path(path), msg, value))
 
     _SCALAR_OF_NODE[node] = check
+    _NODE_OF_SCALAR[check] = node
     return node
 
 
 # Containers call scalar checks directly (one call per value instead of two) and test plain
 # strings inline: bodies are mostly scalars, so this is where validation time goes.
 _SCALAR_OF_NODE: dict[Check, ScalarCheck] = {}
+_NODE_OF_SCALAR: dict[ScalarCheck, Check] = {}
 _PLAIN_STRING, _SCALAR, _NODE, _PLAIN_BOOL = 0, 1, 2, 3
 
 
@@ -516,7 +523,10 @@ class SchemaCompiler:
         if cached is not None and cached[0] is node:
             return cached[1]
         check = self._compile(node)
-        self._by_node[id(node)] = (node, check)
+        if node.get("type") in ("object", "array"):
+            # Only containers get closures of their own; scalars share cached checks and
+            # $ref nodes are cached by name, so remembering them would only cost memory.
+            self._by_node[id(node)] = (node, check)
         return check
 
     def _compile(self, node: Mapping[str, Any]) -> Check:

@@ -58,7 +58,9 @@ __all__ = ["BODY_RECORD_LIMIT", "LocalGoogleServer", "Recorded", "Reply", "serve
 #: How much of each request body :class:`Recorded` keeps (the rest is counted, not kept).
 BODY_RECORD_LIMIT = 1 << 20
 
-_CHUNK = 1 << 16
+# Per-request storage keys (typed keys avoid aiohttp's NotAppKeyWarning).
+_RECORDED: Any = getattr(web, "RequestKey", lambda name, t: name)("aiogoogle_recorded", object)
+_BODY_DONE: Any = getattr(web, "RequestKey", lambda name, t: name)("aiogoogle_body_done", bool)
 _HOSTS_ALLOWED = ("127.0.0.1", "localhost")
 
 # google.rpc.Code names for the HTTP statuses Google maps them to (PROTOCOL.md §4.1).
@@ -719,19 +721,19 @@ class LocalGoogleServer:
         """Read the whole request body (plugins: use this rather than ``request.read()`` so
         the log records it). Returns it in full."""
         raw = await request.read()
-        rec = request.get("aiogoogle.recorded")
+        rec = request.get(_RECORDED)
         if rec is not None:
             rec.body = raw[:BODY_RECORD_LIMIT]
             rec.body_size = len(raw)
-            request["aiogoogle.body_done"] = True
+            request[_BODY_DONE] = True
         return raw
 
     async def _drain(self, request: web.Request) -> None:
         """Consume whatever is left of the body, keeping at most BODY_RECORD_LIMIT bytes."""
-        if request.get("aiogoogle.body_done"):
+        if request.get(_BODY_DONE):
             return
-        request["aiogoogle.body_done"] = True
-        rec: Recorded | None = request.get("aiogoogle.recorded")
+        request[_BODY_DONE] = True
+        rec: Recorded | None = request.get(_RECORDED)
         if not request.body_exists:
             return
         content = request.content
@@ -796,7 +798,7 @@ class LocalGoogleServer:
             for k, v in request.query.items():
                 query.setdefault(k, []).append(v)
             rec = Recorded(method, path, query, headers, peer_port=int(peer[1]) if peer else 0)
-            request["aiogoogle.recorded"] = rec
+            request[_RECORDED] = rec
             self.log.append(rec)
         reply: Reply | None = None
         custom: Handler | None = None
@@ -923,7 +925,7 @@ class LocalGoogleServer:
 
     async def _h_echo(self, request: web.Request) -> web.StreamResponse:
         await self._drain(request)
-        rec: Recorded | None = request.get("aiogoogle.recorded")
+        rec: Recorded | None = request.get(_RECORDED)
         out: dict[str, Any] = {
             "method": request.method,
             "path": request.path,

@@ -18,7 +18,7 @@ from aiogoogle._effects import FileOp
 from aiogoogle._http import HttpRequest
 from aiogoogle._transport import RawResponse
 
-__all__ = ["BaseSession", "ThreadFile"]
+__all__ = ["BaseSession", "ThreadFile", "process_environ"]
 
 T = TypeVar("T")
 
@@ -80,6 +80,17 @@ def _write_atomic(path: str, data: bytes, private: bool) -> None:
     except BaseException:
         _remove(tmp)
         raise
+
+
+def process_environ() -> dict[str, str]:
+    """A snapshot of the process environment, for the core's auth flows.
+
+    The core never reads ``os.environ`` (it is pure); Application Default Credentials
+    detection and the quota-project header take the environment as a mapping, and this is
+    where the client gets it by default (``ServiceAccountManager.environ`` overrides it,
+    e.g. with a dict in tests).
+    """
+    return dict(os.environ)
 
 
 class BaseSession:

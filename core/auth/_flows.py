@@ -1,0 +1,644 @@
+"""The auth protocols as pure flows (PROTOCOL.md §6): build each request, parse each reply.
+
+Every function here is synchronous and does no I/O: the flows yield effects
+(:mod:`aiogoogle._effects`) and the driver performs them. The clock comes in through
+``Now``, local files through ``FileOp("read")`` and the environment as a plain mapping the
+caller obtained outside the core (see :func:`default_creds_flow`). Every exchange goes
+through :func:`aiogoogle._call.send_flow` with ``authorize=False`` (token endpoints take
+no bearer token), so retries and redirects behave as for API calls.
+
+Errors are :class:`~aiogoogle.excs.AuthError` with the endpoint's RFC 6749 §5.2 error code
+and description; tokens, secrets and assertions never appear in them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from .._call import API_CLIENT, USER_AGENT, CallOptions, send_flow
+from .._effects import FileOp, Flow, Now
+from .._http import Headers, HttpRequest, HttpResponse, Timeout
+from ..excs import AuthError, TransportError, google_error_info
+from ..models import Response, decode_body
+from ..retry import RetryPolicy
+from ._jwt import UnknownKeyError, jwks_keys, sign_rs256, validate_id_token
+from .creds import ServiceAccountCreds, UserCreds
+from .endpoints import Endpoints
+
+__all__ = [
+    "DefaultCreds",
+    "authorization_url",
+    "code_exchange_flow",
+    "default_creds_flow",
+    "expires_at_ts",
+    "is_expired",
+    "jwt_bearer_assertion",
+    "jwt_bearer_flow",
+    "metadata_token_flow",
+    "refresh_flow",
+    "revoke_flow",
+    "self_signed_jwt",
+    "to_iso",
+    "user_creds_from_reply",
+]
+
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+#: Longest lifetime Google accepts for an assertion or self-signed JWT (PROTOCOL.md §6.5).
+MAX_JWT_LIFETIME = 3600
+#: Default seconds before expiry at which credentials count as expired (google-auth's
+#: ``REFRESH_THRESHOLD``, 3 min 45 s; ANCHORS-google.md §1.7).
+DEFAULT_REFRESH_MARGIN = 225.0
+
+
+# ---------------------------------------------------------------------------- time
+
+
+def to_iso(timestamp: float) -> str:
+    """A UNIX timestamp as ISO 8601 UTC with a ``Z`` (how ``expires_at`` is stored)."""
+    return datetime.fromtimestamp(int(timestamp), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def expires_at_ts(creds: Mapping[str, Any]) -> float | None:
+    """``creds['expires_at']`` as a UNIX timestamp (``None`` when absent or unreadable).
+
+    Accepts ``...Z``, explicit offsets and naive values (aiogoogle 5 stored naive UTC)."""
+    value = creds.get("expires_at")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def is_expired(creds: Mapping[str, Any], now: float, margin: float = 0.0) -> bool:
+    """Whether ``creds`` must be refreshed before use: no access token, or ``expires_at``
+    within ``margin`` seconds of ``now``. Without ``expires_at`` a token counts as valid
+    (a 401 will still trigger one refresh, PROTOCOL.md §4.1)."""
+    if not creds.get("access_token"):
+        return True
+    expiry = expires_at_ts(creds)
+    return expiry is not None and now + margin >= expiry
+
+
+# ---------------------------------------------------------------------------- wire helpers
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+def _headers(extra: Sequence[tuple[str, str]] = ()) -> tuple[tuple[str, str], ...]:
+    return (
+        ("user-agent", USER_AGENT),
+        ("x-goog-api-client", API_CLIENT),
+        ("accept", "application/json"),
+        ("accept-encoding", "gzip, deflate"),
+        *extra,
+    )
+
+
+def form_request(url: str, fields: Sequence[tuple[str, str]], options: CallOptions, headers: Sequence[tuple[str, str]] = ()) -> HttpRequest:
+    """A ``POST`` of ``fields`` as ``application/x-www-form-urlencoded``."""
+    body = urlencode(list(fields)).encode()
+    return HttpRequest(
+        method="POST",
+        url=url,
+        headers=_headers((("content-type", _FORM), *headers)),
+        body=body,
+        timeout=options.timeout,
+    )
+
+
+def get_request(url: str, options: CallOptions, headers: Sequence[tuple[str, str]] = (), timeout: Timeout | None = None) -> HttpRequest:
+    return HttpRequest(method="GET", url=url, headers=_headers(headers), body=b"", timeout=timeout or options.timeout)
+
+
+def _response(http: HttpResponse, url: str) -> Response:
+    json_body, data = decode_body(http.headers.get("content-type"), http.body)
+    return Response(status_code=http.status, headers=http.headers, url=url, json=json_body, data=data, reason=http.reason)
+
+
+def _failure(what: str, http: HttpResponse, url: str) -> AuthError:
+    res = _response(http, url)
+    info = google_error_info(res)
+    code = info.get("reason") or ""
+    text = info.get("message") or http.reason or ""
+    detail = f"{code}: {text}" if code and text and text != code else (code or text)
+    msg = f"{what} failed: HTTP {http.status}" + (f" {detail}" if detail else "")
+    if code == "invalid_grant" and what.startswith("refresh"):
+        msg += " (the refresh token was revoked or has expired; the user must sign in again)"
+    return AuthError(msg, res=res)
+
+
+def exchange_flow(http: HttpRequest, options: CallOptions, what: str, *, idempotent: bool, retry: RetryPolicy | None = None) -> Flow[tuple[HttpResponse, Any]]:
+    """Send ``http`` (no credentials) and return the response with its JSON body; a status
+    of 400 or more raises :class:`AuthError` naming ``what`` and the server's error."""
+    response = yield from send_flow(http, retry or options.retry, authorize=False, idempotent=idempotent, max_redirects=options.max_redirects)
+    if response.status >= 400:
+        raise _failure(what, response, http.url)
+    body, _data = decode_body(response.headers.get("content-type") or "application/json", response.body)
+    return response, body
+
+
+def _json_object(body: Any, what: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise AuthError(f"{what}: the reply is not a JSON object")
+    return body
+
+
+# ---------------------------------------------------------------------------- authorization URL
+
+
+def authorization_url(endpoint: str, params: Sequence[tuple[str, Any]]) -> str:
+    """``endpoint`` with ``params`` (``None`` values dropped, booleans as ``true``/``false``)
+    encoded as a query: every value percent-encoded, spaces as ``%20`` (aiogoogle 5 left
+    ``redirect_uri`` raw and doubled ``&``, ANCHORS-aiogoogle.md)."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in params:
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        pairs.append((name, str(value)))
+    sep = "&" if "?" in endpoint else "?"
+    return endpoint + sep + urlencode(pairs, quote_via=quote, safe="")
+
+
+# ---------------------------------------------------------------------------- user credentials
+
+
+def _client_auth(client: Mapping[str, Any] | None, fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Client authentication (RFC 6749 §2.3.1): the id and secret in the body by default
+    (``client_secret_post``), or HTTP Basic when ``token_endpoint_auth_method`` says
+    ``client_secret_basic``. Returns the extra headers."""
+    if not client or not client.get("client_id"):
+        return []
+    client_id, secret = str(client["client_id"]), client.get("client_secret")
+    if secret and client.get("token_endpoint_auth_method") == "client_secret_basic":
+        raw = f"{quote(client_id, safe='')}:{quote(str(secret), safe='')}".encode()
+        return [("authorization", "Basic " + base64.b64encode(raw).decode("ascii"))]
+    fields.append(("client_id", client_id))
+    if secret:
+        fields.append(("client_secret", str(secret)))
+    return []
+
+
+def user_creds_from_reply(
+    reply: Mapping[str, Any],
+    now: float,
+    *,
+    previous: Mapping[str, Any] | None = None,
+    token_uri: str | None = None,
+    endpoints: Endpoints | None = None,
+    requested_scopes: Sequence[str] | None = None,
+) -> UserCreds:
+    """:class:`UserCreds` from a token endpoint reply (PROTOCOL.md §6.2).
+
+    A refresh reply usually has no ``refresh_token``: the previous one is kept. Fields the
+    reply does not cover (``client_id`` of an ADC file, ``quota_project_id``, the previous
+    ``id_token_jwt``) are carried over from ``previous``.
+    """
+    access = reply.get("access_token")
+    if not isinstance(access, str) or not access:
+        raise AuthError("the token reply has no access_token")
+    creds = UserCreds(**dict(previous)) if previous else UserCreds()
+    creds["access_token"] = access
+    expires_in = reply.get("expires_in")
+    try:
+        seconds = int(expires_in) if expires_in is not None else None
+    except (TypeError, ValueError):
+        raise AuthError("the token reply's expires_in is not a number") from None
+    creds["expires_in"] = seconds
+    creds["expires_at"] = to_iso(now + seconds) if seconds is not None else None
+    if isinstance(reply.get("refresh_token"), str) and reply["refresh_token"]:
+        creds["refresh_token"] = reply["refresh_token"]
+    scope = reply.get("scope")
+    if isinstance(scope, str):
+        creds["scopes"] = scope.split()
+    elif creds.get("scopes") is None and requested_scopes is not None:
+        creds["scopes"] = list(requested_scopes)
+    if isinstance(reply.get("id_token"), str):
+        creds["id_token_jwt"] = reply["id_token"]
+        creds["id_token"] = None
+    creds["token_type"] = reply.get("token_type") or creds.get("token_type") or "Bearer"
+    if endpoints is not None:
+        creds["token_uri"] = token_uri or creds.get("token_uri") or endpoints.token
+        creds["revoke_uri"] = creds.get("revoke_uri") or endpoints.revocation
+        creds["token_info_uri"] = creds.get("token_info_uri") or endpoints.tokeninfo
+    elif token_uri:
+        creds["token_uri"] = token_uri
+    return creds
+
+
+def code_exchange_flow(
+    code: str,
+    client: Mapping[str, Any],
+    endpoints: Endpoints,
+    options: CallOptions,
+    *,
+    grant_type: str = "authorization_code",
+    redirect_uri: str | None = None,
+    code_verifier: str | None = None,
+) -> Flow[UserCreds]:
+    """Exchange an authorization code for :class:`UserCreds` (PROTOCOL.md §6.2)."""
+    if not code:
+        raise AuthError("no authorization code (grant) to exchange")
+    fields = [("grant_type", grant_type), ("code", code)]
+    redirect = redirect_uri or client.get("redirect_uri")
+    if redirect:
+        fields.append(("redirect_uri", str(redirect)))
+    if code_verifier:
+        fields.append(("code_verifier", code_verifier))
+    headers = _client_auth(client, fields)
+    # A code can be redeemed once: never repeat the exchange after an ambiguous failure.
+    _res, body = yield from exchange_flow(form_request(endpoints.token, fields, options, headers), options, "authorization code exchange", idempotent=False)
+    now: float = yield Now()
+    return user_creds_from_reply(_json_object(body, "authorization code exchange"), now, endpoints=endpoints, requested_scopes=client.get("scopes"))
+
+
+def refresh_flow(user_creds: Mapping[str, Any], client: Mapping[str, Any] | None, endpoints: Endpoints, options: CallOptions) -> Flow[UserCreds]:
+    """Refresh user credentials with their refresh token (PROTOCOL.md §6.2).
+
+    The client id and secret come from ``client`` or, for gcloud's ADC files, from the
+    credentials themselves. The request goes to the credentials' ``token_uri`` when set.
+    """
+    refresh_token = user_creds.get("refresh_token")
+    if not refresh_token:
+        raise AuthError("cannot refresh: the user credentials have no refresh_token (sign in again with access_type='offline')")
+    owner: Mapping[str, Any] | None = client if client and client.get("client_id") else None
+    if owner is None and user_creds.get("client_id"):
+        owner = user_creds
+    if owner is None:
+        raise AuthError("cannot refresh: no client_id (pass client_creds to Aiogoogle or to refresh())")
+    fields = [("grant_type", "refresh_token"), ("refresh_token", str(refresh_token))]
+    headers = _client_auth(owner, fields)
+    url = str(user_creds.get("token_uri") or endpoints.token)
+    # Refreshing twice is harmless, so 5xx and dropped connections are retried.
+    _res, body = yield from exchange_flow(form_request(url, fields, options, headers), options, "refresh of user credentials", idempotent=True)
+    now: float = yield Now()
+    return user_creds_from_reply(_json_object(body, "refresh"), now, previous=user_creds, token_uri=url, endpoints=endpoints)
+
+
+def revoke_flow(token: str, endpoints: Endpoints, options: CallOptions, client: Mapping[str, Any] | None = None, url: str | None = None) -> Flow[None]:
+    """Revoke an access or refresh token (RFC 7009; PROTOCOL.md §6.2)."""
+    if not token:
+        raise AuthError("nothing to revoke: the credentials have no token")
+    fields = [("token", token)]
+    headers = _client_auth(client, fields)
+    yield from exchange_flow(form_request(url or endpoints.revocation, fields, options, headers), options, "token revocation", idempotent=True)
+    return None
+
+
+def bearer_get_flow(url: str, access_token: str, options: CallOptions, what: str) -> Flow[dict[str, Any]]:
+    """``GET url`` with ``Authorization: Bearer`` (userinfo) and return the JSON object."""
+    if not access_token:
+        raise AuthError(f"{what}: the credentials have no access_token")
+    http = get_request(url, options, (("authorization", f"Bearer {access_token}"),))
+    _res, body = yield from exchange_flow(http, options, what, idempotent=True)
+    return _json_object(body, what)
+
+
+def tokeninfo_flow(url: str, options: CallOptions, *, access_token: str | None = None, id_token: str | None = None) -> Flow[dict[str, Any]]:
+    """Google's tokeninfo (``POST`` form, so the token stays out of URLs and server logs)."""
+    if access_token:
+        fields = [("access_token", access_token)]
+    elif id_token:
+        fields = [("id_token", id_token)]
+    else:
+        raise AuthError("token info: the credentials have no token")
+    _res, body = yield from exchange_flow(form_request(url, fields, options), options, "token info", idempotent=True)
+    return _json_object(body, "token info")
+
+
+def json_get_flow(url: str, options: CallOptions, what: str) -> Flow[tuple[dict[str, Any], Headers]]:
+    """``GET url`` without credentials (openid-configuration, JWKS)."""
+    res, body = yield from exchange_flow(get_request(url, options), options, what, idempotent=True)
+    return _json_object(body, what), res.headers
+
+
+# ---------------------------------------------------------------------------- service accounts
+
+
+def _scopes(value: Any) -> list[str]:
+    if not value:
+        return []
+    return value.split() if isinstance(value, str) else [str(s) for s in value]
+
+
+def jwt_bearer_assertion(creds: Mapping[str, Any], now: float, token_uri: str, *, scopes: Sequence[str] | None = None, subject: str | None = None) -> str:
+    """The signed JWT-bearer assertion of a service account (PROTOCOL.md §6.5; RFC 7523):
+    ``iss`` = client_email, ``scope``, ``aud`` = the token URI, ``iat``, ``exp`` = iat+3600,
+    ``sub`` only for domain-wide delegation, plus ``additional_claims``."""
+    email, key = creds.get("client_email"), creds.get("private_key")
+    if not email or not key:
+        raise AuthError("the service account credentials need client_email and private_key")
+    iat = int(now)
+    claims: dict[str, Any] = {"iss": email, "aud": token_uri, "iat": iat, "exp": iat + MAX_JWT_LIFETIME}
+    scope = _scopes(scopes if scopes is not None else creds.get("scopes"))
+    if scope:
+        claims["scope"] = " ".join(scope)
+    sub = subject or creds.get("subject")
+    if sub:
+        claims["sub"] = sub
+    extra = creds.get("additional_claims")
+    if isinstance(extra, Mapping):
+        claims.update(extra)
+    return sign_rs256(claims, str(key), creds.get("private_key_id"))
+
+
+def self_signed_jwt(creds: Mapping[str, Any], now: float, *, audience: str | None = None, scopes: Sequence[str] | None = None, lifetime: int = MAX_JWT_LIFETIME) -> str:
+    """A self-signed JWT used directly as the bearer token, with no token exchange
+    (PROTOCOL.md §6.5; AIP-4111): ``iss`` = ``sub`` = client_email and **either** ``aud``
+    (``https://{service}.googleapis.com/``) **or** ``scope``, never both."""
+    email, key = creds.get("client_email"), creds.get("private_key")
+    if not email or not key:
+        raise AuthError("the service account credentials need client_email and private_key")
+    if creds.get("subject") and creds.get("subject") != email:
+        raise AuthError("a self-signed JWT cannot act for another user (domain-wide delegation needs the token exchange)")
+    iat = int(now)
+    claims: dict[str, Any] = {"iss": email, "sub": email, "iat": iat, "exp": iat + min(lifetime, MAX_JWT_LIFETIME)}
+    if audience:
+        claims["aud"] = audience
+    else:
+        scope = _scopes(scopes if scopes is not None else creds.get("scopes"))
+        if not scope:
+            raise AuthError("a self-signed JWT needs an audience or scopes")
+        claims["scope"] = " ".join(scope)
+    return sign_rs256(claims, str(key), creds.get("private_key_id"))
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A bearer token and its expiry (UNIX time; ``None`` if unknown). Never shows the token."""
+
+    token: str
+    expires_at: float | None
+
+    def __repr__(self) -> str:
+        return f"AccessToken(token='***', expires_at={self.expires_at!r})"
+
+
+def _access_token(body: Any, now: float, what: str) -> AccessToken:
+    reply = _json_object(body, what)
+    token = reply.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise AuthError(f"{what}: the reply has no access_token")
+    try:
+        expires_in = float(reply["expires_in"]) if reply.get("expires_in") is not None else None
+    except (TypeError, ValueError):
+        raise AuthError(f"{what}: expires_in is not a number") from None
+    return AccessToken(token, now + expires_in if expires_in is not None else None)
+
+
+def jwt_bearer_flow(creds: Mapping[str, Any], endpoints: Endpoints, options: CallOptions) -> Flow[AccessToken]:
+    """A service account's access token through the JWT-bearer grant at the key's
+    ``token_uri`` (PROTOCOL.md §6.5). No client authentication is sent."""
+    token_uri = str(creds.get("token_uri") or endpoints.token)
+    now: float = yield Now()
+    assertion = jwt_bearer_assertion(creds, now, token_uri)
+    fields = [("grant_type", JWT_BEARER), ("assertion", assertion)]
+    _res, body = yield from exchange_flow(form_request(token_uri, fields, options), options, "service account token request", idempotent=True)
+    return _access_token(body, now, "service account token request")
+
+
+def metadata_token_flow(root: str, options: CallOptions, scopes: Sequence[str] | None = None) -> Flow[AccessToken]:
+    """The default service account's token from the metadata server (PROTOCOL.md §6.6);
+    the request carries ``Metadata-Flavor: Google``, without which the server refuses it."""
+    url = root + "instance/service-accounts/default/token"
+    if scopes:
+        url += "?" + urlencode({"scopes": ",".join(scopes)})
+    now: float = yield Now()
+    http = get_request(url, options, (("metadata-flavor", "Google"),))
+    _res, body = yield from exchange_flow(http, options, "metadata server token request", idempotent=True)
+    return _access_token(body, now, "metadata server token request")
+
+
+# ---------------------------------------------------------------------------- Application Default Credentials
+
+
+@dataclass(frozen=True)
+class DefaultCreds:
+    """What :func:`default_creds_flow` found.
+
+    ``kind`` is ``"service_account"`` (``creds`` is a :class:`ServiceAccountCreds`),
+    ``"authorized_user"`` (``creds`` is a refreshable :class:`UserCreds`) or
+    ``"metadata"`` (``metadata_root`` is the server's ``computeMetadata/v1/`` URL).
+    ``source`` says where it came from; ``project_id`` and ``quota_project_id`` are
+    filled from the file or the environment (PROTOCOL.md §6.7).
+    """
+
+    kind: str
+    source: str
+    creds: Any = None
+    metadata_root: str | None = None
+    project_id: str | None = None
+    quota_project_id: str | None = None
+
+    def __repr__(self) -> str:
+        return f"DefaultCreds(kind={self.kind!r}, source={self.source!r}, project_id={self.project_id!r})"
+
+
+#: How long the metadata-server probe waits (google-auth: 3 s, ``GCE_METADATA_TIMEOUT``).
+METADATA_DETECT_TIMEOUT = 3.0
+_SUPPORTED_FILE_TYPES = ("service_account", "authorized_user")
+
+
+def _from_file(data: bytes, path: str, source: str, endpoints: Endpoints, env: Mapping[str, str]) -> DefaultCreds:
+    try:
+        info = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise AuthError(f"{source}: {path} is not JSON") from None
+    if not isinstance(info, dict):
+        raise AuthError(f"{source}: {path} is not a JSON object")
+    kind = info.get("type")
+    quota = env.get("GOOGLE_CLOUD_QUOTA_PROJECT") or info.get("quota_project_id")
+    project = env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT") or info.get("project_id")
+    if kind == "service_account":
+        missing = [k for k in ("client_email", "private_key") if not info.get(k)]
+        if missing:
+            raise AuthError(f"{source}: the service account key in {path} lacks {', '.join(missing)}")
+        return DefaultCreds("service_account", f"{source} ({path})", ServiceAccountCreds(**info), project_id=project, quota_project_id=quota)
+    if kind == "authorized_user":
+        missing = [k for k in ("client_id", "client_secret", "refresh_token") if not info.get(k)]
+        if missing:
+            raise AuthError(f"{source}: the authorized_user file {path} lacks {', '.join(missing)}")
+        fields = {k: v for k, v in info.items() if k != "type"}
+        creds = UserCreds(**fields, type="authorized_user")
+        creds["token_uri"] = info.get("token_uri") or endpoints.token
+        return DefaultCreds("authorized_user", f"{source} ({path})", creds, project_id=project, quota_project_id=quota)
+    raise AuthError(f"{source}: {path} has credentials of type {kind!r}; supported: {', '.join(_SUPPORTED_FILE_TYPES)}")
+
+
+def gcloud_config_dir(env: Mapping[str, str]) -> str | None:
+    """gcloud's configuration directory: ``$CLOUDSDK_CONFIG``, else ``%APPDATA%\\gcloud`` on
+    Windows (no ``HOME``), else ``$HOME/.config/gcloud`` (PROTOCOL.md §6.7)."""
+    if env.get("CLOUDSDK_CONFIG"):
+        return env["CLOUDSDK_CONFIG"]
+    if env.get("APPDATA") and not env.get("HOME"):
+        return env["APPDATA"].rstrip("\\/") + "\\gcloud"
+    if env.get("HOME"):
+        return env["HOME"].rstrip("/") + "/.config/gcloud"
+    return None
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def default_creds_flow(env: Mapping[str, str], endpoints: Endpoints, options: CallOptions, *, detect_timeout: float = METADATA_DETECT_TIMEOUT) -> Flow[DefaultCreds]:
+    """Application Default Credentials, in Google's order (PROTOCOL.md §6.7):
+
+    1. ``GOOGLE_APPLICATION_CREDENTIALS``: a ``service_account`` key or an ``authorized_user``
+       file (an unreadable file named there is an error, not a fall-through);
+    2. gcloud's ``application_default_credentials.json`` (``CLOUDSDK_CONFIG`` honoured);
+    3. the metadata server at ``GCE_METADATA_HOST`` (or ``endpoints.metadata_host``), probed
+       once with ``Metadata-Flavor: Google`` and a short timeout, unless ``NO_GCE_CHECK``
+       is true.
+
+    ``env`` is a mapping handed in by the caller: the core never reads ``os.environ``
+    itself (the client passes a snapshot taken in the adapter layer,
+    :func:`aiogoogle.sessions.base.process_environ`). Nothing found raises
+    :class:`AuthError` listing every place tried.
+    """
+    tried: list[str] = []
+    explicit = env.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if explicit:
+        try:
+            data: bytes = yield FileOp("read", explicit)
+        except OSError as exc:
+            raise AuthError(f"GOOGLE_APPLICATION_CREDENTIALS names {explicit}, which cannot be read ({exc.strerror or type(exc).__name__})") from None
+        return _from_file(data, explicit, "GOOGLE_APPLICATION_CREDENTIALS", endpoints, env)
+    tried.append("GOOGLE_APPLICATION_CREDENTIALS (not set)")
+    config = gcloud_config_dir(env)
+    if config:
+        sep = "\\" if "\\" in config and "/" not in config else "/"
+        path = config.rstrip("\\/") + sep + "application_default_credentials.json"
+        try:
+            data = yield FileOp("read", path)
+        except OSError:
+            tried.append(f"gcloud credentials {path} (not found)")
+        else:
+            return _from_file(data, path, "gcloud application default credentials", endpoints, env)
+    else:
+        tried.append("gcloud credentials (no CLOUDSDK_CONFIG or HOME)")
+    if _truthy(env.get("NO_GCE_CHECK")):
+        tried.append("metadata server (skipped: NO_GCE_CHECK)")
+    else:
+        host = env.get("GCE_METADATA_HOST") or env.get("GCE_METADATA_ROOT") or endpoints.metadata_host
+        root = endpoints.metadata_root(host)
+        probe = get_request(root, options, (("metadata-flavor", "Google"),), timeout=Timeout(connect=detect_timeout, read=detect_timeout))
+        try:
+            response = yield from send_flow(probe, RetryPolicy(max_attempts=1), authorize=False, max_redirects=0)
+        except TransportError as exc:
+            tried.append(f"metadata server {host} (no answer: {type(exc).__name__})")
+        else:
+            if response.status == 200 and response.headers.get("metadata-flavor", "").lower() == "google":
+                project = env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT")
+                return DefaultCreds("metadata", f"metadata server {host}", None, metadata_root=root, project_id=project, quota_project_id=env.get("GOOGLE_CLOUD_QUOTA_PROJECT"))
+            tried.append(f"metadata server {host} (HTTP {response.status}, not a metadata server)")
+    raise AuthError("no Application Default Credentials found; tried: " + "; ".join(tried))
+
+
+def with_scopes(creds: Mapping[str, Any], scopes: Sequence[str] | None) -> Any:
+    """A copy of service-account ``creds`` with ``scopes`` (when given)."""
+    if not scopes:
+        return creds
+    copy = type(creds)(**dict(creds)) if isinstance(creds, ServiceAccountCreds) else dict(creds)
+    copy["scopes"] = list(scopes)
+    return copy
+
+
+
+# ---------------------------------------------------------------------------- id_token verification
+
+
+class JwksCache:
+    """The provider's signing keys, kept until the JWKS reply's ``Cache-Control: max-age``
+    runs out (keys rotate; PROTOCOL.md §6.4). Without ``max-age`` they are kept for
+    ``default_ttl`` seconds."""
+
+    __slots__ = ("default_ttl", "expires", "fetches", "keys", "url")
+
+    def __init__(self, default_ttl: float = 3600.0) -> None:
+        self.url: str | None = None
+        self.keys: dict[str | None, Any] = {}
+        self.expires = 0.0
+        self.default_ttl = default_ttl
+        self.fetches = 0
+
+    def fresh(self, url: str, now: float) -> bool:
+        return self.url == url and bool(self.keys) and now < self.expires
+
+
+def cache_max_age(cache_control: str | None) -> float | None:
+    """``max-age`` of a ``Cache-Control`` header (``None`` when absent; ``0`` for
+    ``no-store``/``no-cache``)."""
+    if not cache_control:
+        return None
+    age: float | None = None
+    for part in cache_control.split(","):
+        name, _, value = part.strip().partition("=")
+        name = name.strip().lower()
+        if name in ("no-store", "no-cache"):
+            return 0.0
+        if name == "max-age":
+            try:
+                age = max(0.0, float(value.strip().strip('"')))
+            except ValueError:
+                age = None
+    return age
+
+
+def jwks_flow(cache: JwksCache, url: str, options: CallOptions) -> Flow[dict[str | None, Any]]:
+    """Fetch the JWKS at ``url`` into ``cache`` and return its keys."""
+    body, headers = yield from json_get_flow(url, options, "JWKS fetch")
+    now: float = yield Now()
+    keys = jwks_keys(body)
+    max_age = cache_max_age(headers.get("cache-control"))
+    cache.url, cache.keys, cache.fetches = url, keys, cache.fetches + 1
+    cache.expires = now + (cache.default_ttl if max_age is None else max_age)
+    return keys
+
+
+def verify_id_token_flow(
+    token: str,
+    cache: JwksCache,
+    endpoints: Endpoints,
+    options: CallOptions,
+    *,
+    client_ids: Sequence[str] | None,
+    nonce: str | None = None,
+    hd: str | None = None,
+    skew: float = 0.0,
+) -> Flow[dict[str, Any]]:
+    """Verify an id_token against the provider's JWKS (cached) and return its claims.
+
+    A ``kid`` missing from a cached JWKS re-fetches it once (keys rotate); if the key is
+    still unknown the token is rejected.
+    """
+    now: float = yield Now()
+    fetched = False
+    if not cache.fresh(endpoints.jwks, now):
+        yield from jwks_flow(cache, endpoints.jwks, options)
+        fetched = True
+    check = dict(now=now, client_ids=client_ids, issuers=endpoints.issuers, nonce=nonce, hd=hd, skew=skew)
+    try:
+        return validate_id_token(token, cache.keys, **check)  # type: ignore[arg-type]
+    except UnknownKeyError:
+        if fetched:
+            raise UnknownKeyError("id_token rejected (kid): signed with a key id that is not in the provider's JWKS") from None
+    yield from jwks_flow(cache, endpoints.jwks, options)
+    try:
+        return validate_id_token(token, cache.keys, **check)  # type: ignore[arg-type]
+    except UnknownKeyError:
+        raise UnknownKeyError("id_token rejected (kid): signed with a key id that is not in the provider's JWKS, even after re-fetching it") from None

@@ -1,0 +1,578 @@
+"""The auth protocols as pure flows, driven by hand (no event loop, no network):
+request building, reply parsing, id_token checks (attack cases), service-account JWTs and
+the Application Default Credentials order (PROTOCOL.md §6)."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import pickle
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, urlsplit
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aiogoogle._call import CallOptions
+from aiogoogle._effects import Authorize, Call, Emit, FileOp, Now, Pull, Send, Sleep
+from aiogoogle._http import Headers, HttpRequest, HttpResponse
+from aiogoogle.auth import _flows as flows
+from aiogoogle.auth._jwt import UnknownKeyError, jwks_keys, validate_id_token
+from aiogoogle.auth.creds import ApiKey, ClientCreds, IdToken, ServiceAccountCreds, UserCreds
+from aiogoogle.auth.endpoints import Endpoints
+from aiogoogle.auth.managers import ApiKeyManager, Oauth2Manager, OpenIdConnectManager
+from aiogoogle.auth.utils import pkce_challenge, pkce_pair
+from aiogoogle.excs import AuthError, ConnectError
+from aiogoogle.models import Request
+from aiogoogle.retry import RetryPolicy
+
+NOW = 1_800_000_000.0
+EP = Endpoints.at("http://idp.test/")
+OPTIONS = CallOptions(retry=RetryPolicy(max_attempts=3, initial_backoff=0.01, random=lambda: 1.0))
+
+
+def reply(status: int = 200, body: Any = None, headers: dict[str, str] | None = None) -> HttpResponse:
+    data = json.dumps(body).encode() if body is not None else b""
+    return HttpResponse(status, Headers({"content-type": "application/json", **(headers or {})}), data)
+
+
+class Runner:
+    """Answers ``Send`` from ``responder``, files from ``files``, the clock from ``now``."""
+
+    def __init__(self, responder: Callable[[HttpRequest], HttpResponse | BaseException] | None = None, *, files: dict[str, bytes] | None = None) -> None:
+        self.responder = responder or (lambda req: reply(404))
+        self.files = files or {}
+        self.sent: list[HttpRequest] = []
+        self.read: list[str] = []
+        self.now = NOW
+
+    def run(self, flow: Any) -> Any:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                effect = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration as stop:
+                return stop.value
+            value, error = None, None
+            if isinstance(effect, Send):
+                self.sent.append(effect.request)
+                out = self.responder(effect.request)
+                if isinstance(out, BaseException):
+                    error = out
+                else:
+                    value = out
+            elif isinstance(effect, Now):
+                value = self.now
+            elif isinstance(effect, Sleep):
+                self.now += effect.seconds
+            elif isinstance(effect, FileOp):
+                assert effect.op == "read", effect
+                self.read.append(effect.path)
+                if effect.path in self.files:
+                    value = self.files[effect.path]
+                else:
+                    error = FileNotFoundError(2, "No such file or directory", effect.path)
+            elif isinstance(effect, (Authorize, Emit, Pull, Call)):
+                raise AssertionError(f"unexpected effect {effect!r}")
+
+
+def form(request: HttpRequest) -> dict[str, str]:
+    assert isinstance(request.body, bytes)
+    return dict(parse_qsl(request.body.decode()))
+
+
+# ------------------------------------------------------------------------ keys
+
+
+@pytest.fixture(scope="module")
+def provider_key() -> Any:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def other_key() -> Any:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def jwk_of(key: Any, kid: str) -> dict[str, Any]:
+    entry = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    entry.update(kid=kid, alg="RS256", use="sig")
+    return entry  # type: ignore[no-any-return]
+
+
+def pem(key: Any) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+
+
+def public_pem(key: Any) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)  # type: ignore[no-any-return]
+
+
+def claims(**over: Any) -> dict[str, Any]:
+    base = {"iss": EP.issuer, "aud": "cid", "sub": "u1", "iat": int(NOW) - 10, "exp": int(NOW) + 3600, "nonce": "n1", "hd": "example.com"}
+    base.update(over)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def sign(key: Any, kid: str = "k1", alg: str = "RS256", **over: Any) -> str:
+    return jwt.encode(claims(**over), key, algorithm=alg, headers={"kid": kid})
+
+
+def check(token: str, keys: Any, **kw: Any) -> dict[str, Any]:
+    args: dict[str, Any] = dict(now=NOW, client_ids=["cid"], issuers=EP.issuers, nonce="n1", hd="example.com", skew=0.0)
+    args.update(kw)
+    return validate_id_token(token, keys, **args)
+
+
+# ------------------------------------------------------------------------ credentials
+
+
+def test_creds_are_json_dicts_with_attribute_access_and_survive_copy_and_pickle() -> None:
+    creds = UserCreds(access_token="ya29.SECRET-ACCESS", refresh_token="1//SECRET-REFRESH", scopes=["a", "b"], id_token={"sub": "1", "nonce": "NONCE-SECRET"})
+    assert creds.access_token == creds["access_token"] == "ya29.SECRET-ACCESS"
+    assert creds.client_id is None
+    assert isinstance(creds.id_token, IdToken)
+    assert json.loads(json.dumps(creds)) == creds
+    for clone in (copy.copy(creds), copy.deepcopy(creds), pickle.loads(pickle.dumps(creds))):
+        assert clone == creds and type(clone) is UserCreds
+    sa = ServiceAccountCreds(private_key="-----BEGIN PRIVATE KEY-----X", client_email="a@b", scopes="s1 s2", custom="kept")
+    assert sa.scopes == ["s1", "s2"] and sa.custom == "kept"
+    assert pickle.loads(pickle.dumps(sa)) == sa
+
+
+@pytest.mark.parametrize(
+    "creds",
+    [
+        UserCreds(access_token="ya29.SECRET-ACCESS", refresh_token="1//SECRET-REFRESH", id_token_jwt="eyJSECRET.JWT.SIG"),
+        ClientCreds(client_id="cid", client_secret="GOCSPX-SECRET", scopes=["s"], redirect_uri="http://127.0.0.1/"),
+        ServiceAccountCreds(private_key="-----BEGIN PRIVATE KEY-----SECRET", private_key_id="SECRETKEYID", client_email="sa@x"),
+        IdToken(sub="1", nonce="NONCE-SECRET"),
+    ],
+)
+def test_reprs_never_show_secrets(creds: Any) -> None:
+    for text in (repr(creds), str(creds), f"{creds}", repr([creds]), repr({"c": creds})):
+        assert "SECRET" not in text, text
+    assert type(creds).__name__ in repr(creds)
+
+
+def test_api_key_is_a_str_with_a_hidden_repr() -> None:
+    key = ApiKey("AIzaSECRET")
+    assert key == "AIzaSECRET" and str(key) == "AIzaSECRET"
+    assert "SECRET" not in repr(key) and "SECRET" not in repr([key])
+    assert pickle.loads(pickle.dumps(key)) == key
+
+
+# ------------------------------------------------------------------------ authorization URL and PKCE
+
+
+def test_pkce_matches_the_rfc_7636_example_and_generates_valid_verifiers() -> None:
+    assert pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    verifier, challenge = pkce_pair()
+    assert 43 <= len(verifier) <= 128 and set(verifier) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    assert challenge == pkce_challenge(verifier) and "=" not in challenge
+
+
+@given(st.dictionaries(st.sampled_from(["redirect_uri", "login_hint", "state", "scope", "hd", "x"]), st.text(min_size=1), min_size=1))
+def test_authorization_url_encodes_every_value(params: dict[str, str]) -> None:
+    url = flows.authorization_url("https://idp.test/auth", list(params.items()))
+    query = urlsplit(url).query
+    assert "&&" not in query and " " not in url
+    assert dict(parse_qsl(query, keep_blank_values=True)) == params
+
+
+def test_oauth2_authorization_url_state_pkce_and_encoding() -> None:
+    manager = Oauth2Manager(endpoints=EP)
+    client = ClientCreds(client_id="cid", client_secret="sec", scopes=["openid", "https://www.googleapis.com/auth/drive"], redirect_uri="http://127.0.0.1:8080/cb?a=1&b=2")
+    url = manager.authorization_url(client, access_type="offline", include_granted_scopes=True, prompt="consent select_account", pkce=True)
+    assert url.startswith(EP.authorization + "?")
+    q = parse_qs(urlsplit(url).query)
+    assert q["redirect_uri"] == ["http://127.0.0.1:8080/cb?a=1&b=2"]
+    assert q["scope"] == ["openid https://www.googleapis.com/auth/drive"]
+    assert q["state"] == [client["state"]] and len(client["state"]) >= 32
+    assert q["code_challenge"] == [pkce_challenge(client["code_verifier"])] and q["code_challenge_method"] == ["S256"]
+    assert q["include_granted_scopes"] == ["true"] and q["prompt"] == ["consent select_account"]
+    assert "login_hint" not in q and "%20" in url and "+" not in urlsplit(url).query
+    explicit = manager.authorization_url(client, state="given", code_verifier="v" * 43)
+    q2 = parse_qs(urlsplit(explicit).query)
+    assert q2["state"] == ["given"] and q2["code_challenge"] == [pkce_challenge("v" * 43)]
+
+
+def test_openid_authorization_url_adds_nonce_hd_display_realm() -> None:
+    manager = OpenIdConnectManager(endpoints=EP)
+    client = ClientCreds(client_id="cid", scopes=["openid", "email"], redirect_uri="http://127.0.0.1/cb")
+    q = parse_qs(urlsplit(manager.authorization_url(client, hd="example.com", display="popup", openid_realm="https://r.example/")).query)
+    assert q["nonce"] == [client["nonce"]] and q["hd"] == ["example.com"] and q["display"] == ["popup"] and q["openid.realm"] == ["https://r.example/"]
+
+
+def test_authorization_url_needs_client_id_and_redirect_uri() -> None:
+    with pytest.raises(AuthError, match="client_id"):
+        Oauth2Manager(endpoints=EP).authorization_url(ClientCreds(redirect_uri="http://x/"))
+    with pytest.raises(AuthError, match="redirect_uri"):
+        Oauth2Manager(endpoints=EP).authorization_url(ClientCreds(client_id="c"))
+
+
+# ------------------------------------------------------------------------ token endpoint
+
+
+TOKEN_REPLY = {"access_token": "ya29.new", "expires_in": 3599, "token_type": "Bearer", "scope": "openid email", "refresh_token": "1//r1", "id_token": "a.b.c"}
+
+
+def test_code_exchange_builds_the_form_and_parses_the_reply() -> None:
+    runner = Runner(lambda req: reply(200, TOKEN_REPLY))
+    client = ClientCreds(client_id="cid", client_secret="sec", redirect_uri="http://127.0.0.1:1/cb")
+    creds = runner.run(flows.code_exchange_flow("4/code", client, EP, OPTIONS, code_verifier="verifier"))
+    [req] = runner.sent
+    assert req.method == "POST" and req.url == EP.token
+    assert dict(req.headers)["content-type"] == "application/x-www-form-urlencoded"
+    assert form(req) == {"grant_type": "authorization_code", "code": "4/code", "redirect_uri": "http://127.0.0.1:1/cb", "code_verifier": "verifier", "client_id": "cid", "client_secret": "sec"}
+    assert isinstance(creds, UserCreds)
+    assert creds.access_token == "ya29.new" and creds.refresh_token == "1//r1" and creds.id_token_jwt == "a.b.c"
+    assert creds.expires_at == flows.to_iso(NOW + 3599) and creds.scopes == ["openid", "email"]
+    assert creds.token_uri == EP.token and creds.revoke_uri == EP.revocation
+
+
+def test_code_exchange_with_client_secret_basic_and_no_retry_of_a_single_use_code() -> None:
+    runner = Runner(lambda req: reply(503, {"error": "internal"}))
+    client = ClientCreds(client_id="c i:d", client_secret="s&c", redirect_uri="http://x/", token_endpoint_auth_method="client_secret_basic")
+    with pytest.raises(AuthError, match="authorization code exchange failed: HTTP 503"):
+        runner.run(flows.code_exchange_flow("code", client, EP, OPTIONS))
+    assert len(runner.sent) == 1  # a code is single-use: never retried
+    auth = dict(runner.sent[0].headers)["authorization"]
+    assert base64.b64decode(auth.split()[1]) == b"c%20i%3Ad:s%26c"
+    assert "client_secret" not in form(runner.sent[0])
+
+
+def test_refresh_keeps_the_refresh_token_and_other_fields() -> None:
+    runner = Runner(lambda req: reply(200, {"access_token": "ya29.fresh", "expires_in": 100}))
+    old = UserCreds(access_token="old", refresh_token="1//keep", token_uri="http://other.test/token", scopes=["a"], quota_project_id="qp")
+    new = runner.run(flows.refresh_flow(old, ClientCreds(client_id="cid", client_secret="s"), EP, OPTIONS))
+    assert runner.sent[0].url == "http://other.test/token"
+    assert form(runner.sent[0]) == {"grant_type": "refresh_token", "refresh_token": "1//keep", "client_id": "cid", "client_secret": "s"}
+    assert new.access_token == "ya29.fresh" and new.refresh_token == "1//keep" and new.scopes == ["a"] and new.quota_project_id == "qp"
+    assert new.expires_at == flows.to_iso(NOW + 100) and old.access_token == "old"
+
+
+def test_refresh_uses_the_creds_own_client_for_gcloud_files_and_retries_5xx() -> None:
+    answers = [reply(503, {"error": "backend"}), ConnectError("refused"), reply(200, {"access_token": "ya29.ok", "expires_in": 10})]
+    runner = Runner(lambda req: answers.pop(0))
+    adc = UserCreds(refresh_token="1//r", client_id="gcloud-id", client_secret="gcloud-secret", type="authorized_user")
+    new = runner.run(flows.refresh_flow(adc, None, EP, OPTIONS))
+    assert new.access_token == "ya29.ok" and len(runner.sent) == 3
+    assert form(runner.sent[-1])["client_id"] == "gcloud-id"
+
+
+def test_refresh_invalid_grant_says_revoked_or_expired() -> None:
+    runner = Runner(lambda req: reply(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}))
+    with pytest.raises(AuthError) as info:
+        runner.run(flows.refresh_flow(UserCreds(refresh_token="1//SECRET"), ClientCreds(client_id="c"), EP, OPTIONS))
+    text = str(info.value)
+    assert "invalid_grant" in text and "revoked or has expired" in text and "SECRET" not in text
+    assert info.value.status_code == 400 and info.value.reason == "invalid_grant"
+
+
+@pytest.mark.parametrize(
+    ("creds", "client", "message"),
+    [(UserCreds(access_token="a"), ClientCreds(client_id="c"), "no refresh_token"), (UserCreds(refresh_token="r"), None, "no client_id")],
+)
+def test_refresh_preconditions(creds: Any, client: Any, message: str) -> None:
+    with pytest.raises(AuthError, match=message):
+        Runner().run(flows.refresh_flow(creds, client, EP, OPTIONS))
+
+
+def test_token_reply_without_access_token_is_an_auth_error() -> None:
+    with pytest.raises(AuthError, match="no access_token"):
+        Runner(lambda req: reply(200, {"token_type": "Bearer"})).run(flows.refresh_flow(UserCreds(refresh_token="r"), ClientCreds(client_id="c"), EP, OPTIONS))
+
+
+def test_revoke_userinfo_tokeninfo_requests() -> None:
+    runner = Runner(lambda req: reply(200, {"sub": "1"}))
+    runner.run(flows.revoke_flow("1//tok", EP, OPTIONS))
+    assert runner.sent[-1].url == EP.revocation and form(runner.sent[-1]) == {"token": "1//tok"}
+    assert runner.run(flows.bearer_get_flow(EP.userinfo, "ya29.x", OPTIONS, "userinfo")) == {"sub": "1"}
+    assert dict(runner.sent[-1].headers)["authorization"] == "Bearer ya29.x" and runner.sent[-1].method == "GET"
+    runner.run(flows.tokeninfo_flow(EP.tokeninfo, OPTIONS, id_token="a.b.c"))
+    assert runner.sent[-1].method == "POST" and form(runner.sent[-1]) == {"id_token": "a.b.c"} and "a.b.c" not in runner.sent[-1].url
+    bad = Runner(lambda req: reply(400, {"error": "invalid_token"}))
+    with pytest.raises(AuthError, match="token revocation failed: HTTP 400 invalid_token"):
+        bad.run(flows.revoke_flow("x", EP, OPTIONS))
+
+
+@pytest.mark.parametrize(
+    ("expires_at", "margin", "expired"),
+    [(None, 0, False), (flows.to_iso(NOW + 100), 0, False), (flows.to_iso(NOW + 100), 225, True), (flows.to_iso(NOW - 1), 0, True), ("2020-01-01T00:00:00", 0, True), ("2999-01-01T00:00:00+00:00", 0, False)],
+)
+def test_is_expired(expires_at: Any, margin: float, expired: bool) -> None:
+    assert flows.is_expired(UserCreds(access_token="a", expires_at=expires_at), NOW, margin) is expired
+    assert flows.is_expired(UserCreds(expires_at=expires_at), NOW) is True  # no token at all
+
+
+# ------------------------------------------------------------------------ id_token validation
+
+
+def test_a_valid_id_token_passes(provider_key: Any) -> None:
+    keys = jwks_keys({"keys": [jwk_of(provider_key, "k1")]})
+    assert check(sign(provider_key), keys)["sub"] == "u1"
+    assert check(sign(provider_key, aud=["other", "cid"]), keys)["sub"] == "u1"  # list audience
+    assert check(sign(provider_key, iat=int(NOW) + 5), keys, skew=10)["sub"] == "u1"  # within the skew
+    assert check(sign(provider_key, nonce=None, hd=None), keys, nonce=None, hd=None)["sub"] == "u1"
+
+
+@pytest.mark.parametrize(
+    ("make", "kw", "check_name"),
+    [
+        ("forged", {}, "signature"),
+        ("wrong_aud", {}, "aud"),
+        ("wrong_iss", {}, "iss"),
+        ("expired", {}, "exp"),
+        ("iat_future", {"skew": 30}, "iat"),
+        ("wrong_nonce", {}, "nonce"),
+        ("missing_nonce", {}, "nonce"),
+        ("missing_hd", {}, "hd"),
+        ("wrong_hd", {}, "hd"),
+        ("alg_none", {}, "alg"),
+        ("hs256_public_key", {}, "alg"),
+        ("wrong_azp", {}, "azp"),
+        ("no_exp", {}, "exp"),
+        ("garbage", {}, "format"),
+    ],
+)
+def test_id_token_attacks_are_rejected_naming_the_check(make: str, kw: dict[str, Any], check_name: str, provider_key: Any, other_key: Any) -> None:
+    keys = jwks_keys({"keys": [jwk_of(provider_key, "k1")]})
+    if make == "forged":
+        token = sign(other_key)  # same kid, another key
+    elif make == "wrong_aud":
+        token = sign(provider_key, aud="attacker-client")
+    elif make == "wrong_iss":
+        token = sign(provider_key, iss="https://evil.example")
+    elif make == "expired":
+        token = sign(provider_key, iat=int(NOW) - 7200, exp=int(NOW) - 3600)
+    elif make == "iat_future":
+        token = sign(provider_key, iat=int(NOW) + 300)
+    elif make == "wrong_nonce":
+        token = sign(provider_key, nonce="replayed")
+    elif make == "missing_nonce":
+        token = sign(provider_key, nonce=None)
+    elif make == "missing_hd":
+        token = sign(provider_key, hd=None)
+    elif make == "wrong_hd":
+        token = sign(provider_key, hd="evil.example")
+    elif make == "alg_none":
+        token = jwt.encode(claims(), None, algorithm="none", headers={"kid": "k1"})
+    elif make == "hs256_public_key":
+        # The classic key-confusion attack: HMAC "signed" with the provider's public key.
+        segs = [base64.urlsafe_b64encode(json.dumps(p).encode()).rstrip(b"=") for p in ({"alg": "HS256", "kid": "k1", "typ": "JWT"}, claims())]
+        import hashlib
+        import hmac
+
+        sig = hmac.new(public_pem(provider_key), b".".join(segs), hashlib.sha256).digest()
+        token = b".".join([*segs, base64.urlsafe_b64encode(sig).rstrip(b"=")]).decode()
+    elif make == "wrong_azp":
+        token = sign(provider_key, azp="someone-else")
+    elif make == "no_exp":
+        token = sign(provider_key, exp=None)
+    else:
+        token = "not-a-jwt"
+    with pytest.raises(AuthError) as info:
+        check(token, keys, **kw)
+    assert f"id_token rejected ({check_name})" in str(info.value)
+    assert token not in str(info.value)
+    assert not isinstance(info.value, KeyError)
+
+
+def test_unknown_kid_refetches_the_jwks_once_then_rejects(provider_key: Any, other_key: Any) -> None:
+    jwks = {"keys": [jwk_of(provider_key, "k1")]}
+    runner = Runner(lambda req: reply(200, jwks, {"cache-control": "public, max-age=600"}))
+    cache = flows.JwksCache()
+    token = sign(provider_key)
+    assert runner.run(flows.verify_id_token_flow(token, cache, EP, OPTIONS, client_ids=["cid"], nonce="n1", hd="example.com"))["sub"] == "u1"
+    assert cache.fetches == 1 and cache.expires == NOW + 600
+    runner.run(flows.verify_id_token_flow(token, cache, EP, OPTIONS, client_ids=["cid"]))
+    assert cache.fetches == 1  # cached per max-age
+    unknown = sign(other_key, kid="rotated-away")
+    with pytest.raises(UnknownKeyError, match=r"id_token rejected \(kid\).*even after re-fetching"):
+        runner.run(flows.verify_id_token_flow(unknown, cache, EP, OPTIONS, client_ids=["cid"]))
+    assert cache.fetches == 2 and all(r.url == EP.jwks for r in runner.sent)
+    # Keys rotate: a new kid appears in the JWKS and is found after one re-fetch.
+    jwks["keys"].append(jwk_of(other_key, "k2"))
+    assert runner.run(flows.verify_id_token_flow(sign(other_key, kid="k2"), cache, EP, OPTIONS, client_ids=["cid"]))["sub"] == "u1"
+    assert cache.fetches == 3
+    runner.now += 601  # the cache expired
+    runner.run(flows.verify_id_token_flow(token, cache, EP, OPTIONS, client_ids=["cid"]))
+    assert cache.fetches == 4
+
+
+def test_cache_control_parsing() -> None:
+    assert flows.cache_max_age("public, max-age=19800, must-revalidate") == 19800
+    assert flows.cache_max_age("no-store") == 0 and flows.cache_max_age(None) is None and flows.cache_max_age("max-age=x") is None
+
+
+def test_jwks_ignores_keys_it_cannot_use(provider_key: Any) -> None:
+    keys = jwks_keys({"keys": [{"kty": "EC", "kid": "ec"}, {"kty": "RSA", "kid": "enc", "use": "enc", "n": "x", "e": "AQAB"}, jwk_of(provider_key, "k1")]})
+    assert list(keys) == ["k1"]
+    with pytest.raises(AuthError, match="no 'keys'"):
+        jwks_keys({"nope": 1})
+
+
+# ------------------------------------------------------------------------ service accounts
+
+
+def sa_creds(key: Any, **over: Any) -> ServiceAccountCreds:
+    base: dict[str, Any] = dict(type="service_account", client_email="sa@p.iam.gserviceaccount.com", private_key=pem(key), private_key_id="kid-1", token_uri="http://idp.test/token", scopes=["s1", "s2"])
+    base.update(over)
+    return ServiceAccountCreds(**base)
+
+
+def test_jwt_bearer_assertion_claims(provider_key: Any) -> None:
+    runner = Runner(lambda req: reply(200, {"access_token": "ya29.sa", "expires_in": 3599, "token_type": "Bearer"}))
+    token = runner.run(flows.jwt_bearer_flow(sa_creds(provider_key, additional_claims={"extra": "x"}), EP, OPTIONS))
+    assert token.token == "ya29.sa" and token.expires_at == NOW + 3599 and "ya29" not in repr(token)
+    fields = form(runner.sent[0])
+    assert runner.sent[0].url == "http://idp.test/token" and set(fields) == {"grant_type", "assertion"}
+    assert fields["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    assert jwt.get_unverified_header(fields["assertion"])["kid"] == "kid-1"
+    got = jwt.decode(fields["assertion"], provider_key.public_key(), algorithms=["RS256"], audience="http://idp.test/token", options={"verify_exp": False, "verify_iat": False})
+    assert got == {"iss": "sa@p.iam.gserviceaccount.com", "aud": "http://idp.test/token", "iat": int(NOW), "exp": int(NOW) + 3600, "scope": "s1 s2", "extra": "x"}
+    with_subject = flows.jwt_bearer_assertion(sa_creds(provider_key, subject="user@example.com"), NOW, "http://t/")
+    assert jwt.decode(with_subject, options={"verify_signature": False})["sub"] == "user@example.com"
+
+
+def test_self_signed_jwt(provider_key: Any) -> None:
+    creds = sa_creds(provider_key)
+    by_scope = jwt.decode(flows.self_signed_jwt(creds, NOW), provider_key.public_key(), algorithms=["RS256"], options={"verify_exp": False, "verify_iat": False})
+    assert by_scope["iss"] == by_scope["sub"] == creds.client_email and by_scope["scope"] == "s1 s2" and "aud" not in by_scope
+    by_aud = jwt.decode(flows.self_signed_jwt(creds, NOW, audience="https://storage.googleapis.com/"), options={"verify_signature": False})
+    assert by_aud["aud"] == "https://storage.googleapis.com/" and "scope" not in by_aud and by_aud["exp"] - by_aud["iat"] == 3600
+    with pytest.raises(AuthError, match="domain-wide delegation"):
+        flows.self_signed_jwt(sa_creds(provider_key, subject="someone@example.com"), NOW)
+    with pytest.raises(AuthError, match="client_email and private_key"):
+        flows.self_signed_jwt(ServiceAccountCreds(client_email="x"), NOW)
+
+
+def test_a_broken_private_key_is_an_auth_error_without_the_key() -> None:
+    with pytest.raises(AuthError) as info:
+        flows.jwt_bearer_assertion(ServiceAccountCreds(client_email="a@b", private_key="-----BEGIN PRIVATE KEY-----\nSECRETSTUFF\n-----END PRIVATE KEY-----\n"), NOW, "http://t/")
+    assert "SECRETSTUFF" not in str(info.value)
+
+
+def test_metadata_token_request() -> None:
+    runner = Runner(lambda req: reply(200, {"access_token": "ya29.md", "expires_in": 100, "token_type": "Bearer"}))
+    token = runner.run(flows.metadata_token_flow("http://md.test/computeMetadata/v1/", OPTIONS, ["a", "b"]))
+    req = runner.sent[0]
+    assert req.method == "GET" and req.url == "http://md.test/computeMetadata/v1/instance/service-accounts/default/token?scopes=a%2Cb"
+    assert dict(req.headers)["metadata-flavor"] == "Google" and token.token == "ya29.md"
+
+
+# ------------------------------------------------------------------------ Application Default Credentials
+
+
+SA_FILE = json.dumps({"type": "service_account", "client_email": "sa@p", "private_key": "PEM", "project_id": "p1"}).encode()
+USER_FILE = json.dumps({"type": "authorized_user", "client_id": "cid", "client_secret": "cs", "refresh_token": "1//r", "quota_project_id": "qp"}).encode()
+
+
+def md_responder(flavor: str | None = "Google") -> Callable[[HttpRequest], HttpResponse]:
+    def respond(req: HttpRequest) -> HttpResponse:
+        return HttpResponse(200, Headers({"metadata-flavor": flavor} if flavor else {}), b"")
+
+    return respond
+
+
+def test_adc_explicit_file_first() -> None:
+    runner = Runner(md_responder(), files={"/k.json": SA_FILE, "/home/u/.config/gcloud/application_default_credentials.json": USER_FILE})
+    found = runner.run(flows.default_creds_flow({"GOOGLE_APPLICATION_CREDENTIALS": "/k.json", "HOME": "/home/u"}, EP, OPTIONS))
+    assert found.kind == "service_account" and isinstance(found.creds, ServiceAccountCreds) and found.project_id == "p1"
+    assert runner.read == ["/k.json"] and runner.sent == [] and "PEM" not in repr(found)
+
+
+def test_adc_explicit_authorized_user_file_and_quota_project_from_env() -> None:
+    runner = Runner(files={"/u.json": USER_FILE})
+    found = runner.run(flows.default_creds_flow({"GOOGLE_APPLICATION_CREDENTIALS": "/u.json", "GOOGLE_CLOUD_QUOTA_PROJECT": "env-qp"}, EP, OPTIONS))
+    assert found.kind == "authorized_user" and found.creds.refresh_token == "1//r" and found.creds.token_uri == EP.token
+    assert found.quota_project_id == "env-qp"
+
+
+def test_adc_explicit_file_missing_is_an_error_not_a_fall_through() -> None:
+    with pytest.raises(AuthError, match=r"GOOGLE_APPLICATION_CREDENTIALS names /nope\.json"):
+        Runner(md_responder()).run(flows.default_creds_flow({"GOOGLE_APPLICATION_CREDENTIALS": "/nope.json"}, EP, OPTIONS))
+
+
+@pytest.mark.parametrize(
+    ("env", "path"),
+    [
+        ({"HOME": "/home/u"}, "/home/u/.config/gcloud/application_default_credentials.json"),
+        ({"HOME": "/home/u", "CLOUDSDK_CONFIG": "/cfg"}, "/cfg/application_default_credentials.json"),
+        ({"APPDATA": "C:\\Users\\u\\AppData\\Roaming"}, "C:\\Users\\u\\AppData\\Roaming\\gcloud\\application_default_credentials.json"),
+    ],
+)
+def test_adc_gcloud_file(env: dict[str, str], path: str) -> None:
+    runner = Runner(files={path: USER_FILE})
+    found = runner.run(flows.default_creds_flow(env, EP, OPTIONS))
+    assert found.kind == "authorized_user" and found.quota_project_id == "qp" and runner.read == [path]
+
+
+def test_adc_metadata_server_with_host_override() -> None:
+    runner = Runner(md_responder())
+    found = runner.run(flows.default_creds_flow({"HOME": "/h", "GCE_METADATA_HOST": "127.0.0.1:9", "GOOGLE_CLOUD_PROJECT": "gp"}, EP, OPTIONS))
+    assert found.kind == "metadata" and found.metadata_root == "http://127.0.0.1:9/computeMetadata/v1/" and found.project_id == "gp"
+    probe = runner.sent[0]
+    assert dict(probe.headers)["metadata-flavor"] == "Google" and probe.timeout.connect == flows.METADATA_DETECT_TIMEOUT
+
+
+def test_adc_nothing_found_lists_what_was_tried() -> None:
+    runner = Runner(lambda req: ConnectError("no route"))
+    with pytest.raises(AuthError) as info:
+        runner.run(flows.default_creds_flow({"HOME": "/h"}, EP, OPTIONS))
+    text = str(info.value)
+    for part in ("GOOGLE_APPLICATION_CREDENTIALS (not set)", "/h/.config/gcloud/application_default_credentials.json", "metadata server idp.test (no answer: ConnectError)"):
+        assert part in text
+    assert len(runner.sent) == 1  # one short probe, no retries
+    with pytest.raises(AuthError, match="skipped: NO_GCE_CHECK"):
+        Runner(md_responder()).run(flows.default_creds_flow({"NO_GCE_CHECK": "True"}, EP, OPTIONS))
+    with pytest.raises(AuthError, match="not a metadata server"):
+        Runner(md_responder(None)).run(flows.default_creds_flow({}, EP, OPTIONS))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"{not json", "is not JSON"), (json.dumps({"type": "external_account"}).encode(), "type 'external_account'"), (json.dumps({"type": "service_account"}).encode(), "lacks client_email, private_key")],
+)
+def test_adc_bad_files(content: bytes, message: str) -> None:
+    with pytest.raises(AuthError, match=message):
+        Runner(files={"/f": content}).run(flows.default_creds_flow({"GOOGLE_APPLICATION_CREDENTIALS": "/f"}, EP, OPTIONS))
+
+
+# ------------------------------------------------------------------------ managers' sync helpers and endpoints
+
+
+def test_api_key_manager_query_and_header() -> None:
+    req = ApiKeyManager("k&y=1").authorize(Request("GET", "https://x.test/a?b=1"))
+    assert req.url == "https://x.test/a?b=1&key=k%26y%3D1"
+    hreq = ApiKeyManager("AIza", header=True).authorize(Request("GET", "https://x.test/a"))
+    assert hreq.headers["X-Goog-Api-Key"] == "AIza" and hreq.url == "https://x.test/a"
+
+
+def test_oauth2_static_helpers() -> None:
+    assert Oauth2Manager.authorize(Request("GET", "https://x/"), {"access_token": "t"}).headers["Authorization"] == "Bearer t"
+    assert Oauth2Manager.authorized_for_method({"scopes": ["a", "b"]}, {"scopes": ["b"]})
+    assert not Oauth2Manager.authorized_for_method({"scopes": ["a"]}, {"scopes": ["b"]})
+    assert Oauth2Manager.is_expired({"access_token": "t", "expires_at": "2000-01-01T00:00:00Z"})
+    assert Oauth2Manager(endpoints=EP).is_ready(ClientCreds(client_id="c", client_secret="s", scopes=["x"], redirect_uri="http://x/"))
+    assert not Oauth2Manager(endpoints=EP).is_ready(ClientCreds(client_id="c"))
+    assert "openid" in Oauth2Manager()["scopes_supported"]
+
+
+def test_endpoints_from_openid_configuration() -> None:
+    ep = Endpoints.from_openid_configuration(
+        {"issuer": "http://127.0.0.1:1", "authorization_endpoint": "http://127.0.0.1:1/auth", "token_endpoint": "http://127.0.0.1:1/token", "jwks_uri": "http://127.0.0.1:1/jwks", "userinfo_endpoint": "http://127.0.0.1:1/me"}
+    )
+    assert ep.issuers == ("http://127.0.0.1:1",) and ep.token.endswith("/token") and ep.jwks.endswith("/jwks") and ep.userinfo == ep.me_info
+    assert ep.revocation == Endpoints().revocation  # not advertised: Google's default kept
+    with pytest.raises(AuthError, match="token_endpoint"):
+        Endpoints.from_openid_configuration({"issuer": "x", "authorization_endpoint": "y"})
+    assert "accounts.google.com" in Endpoints().issuers and "https://accounts.google.com" in Endpoints().issuers

@@ -264,7 +264,8 @@ def call_flow(request: Request, options: CallOptions) -> Flow[Response]:
     if request.batch is not None:
         from .batch import batch_flow
 
-        return (yield from batch_flow(request, options))
+        # A batch yields one outcome per part; Aiogoogle._one unpacks the list.
+        return (yield from batch_flow(request, options))  # type: ignore[return-value]
     if request.media_upload is not None:
         from .media import upload_flow
 

@@ -399,6 +399,7 @@ class LocalGoogleServer:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
+        self._stopping: asyncio.Event | None = None
         self._tmpdir: str | None = None
         self._ssl: ssl.SSLContext | None = None
 
@@ -437,17 +438,10 @@ class LocalGoogleServer:
         def run() -> None:
             asyncio.set_event_loop(loop)
             try:
-                loop.run_until_complete(self._astart())
-            except BaseException as exc:
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            try:
-                loop.run_forever()
+                loop.run_until_complete(self._main(ready, failure))
             finally:
-                loop.run_until_complete(loop.shutdown_asyncgens())
+                with contextlib.suppress(Exception):
+                    loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.close()
 
         self._thread = threading.Thread(target=run, name=f"LocalGoogleServer-{id(self):x}", daemon=True)
@@ -455,35 +449,78 @@ class LocalGoogleServer:
         ready.wait()
         if failure:
             self._thread.join()
-            self._thread = None
+            self._thread = self._loop = None
             self._cleanup_tls()
             raise failure[0]
         scheme, host = ("https", "localhost") if self.tls else ("http", "127.0.0.1")
         self.url = f"{scheme}://{host}:{self.port}/"
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
         """Close the listening socket and every connection, and join the thread."""
-        thread, loop, runner = self._thread, self._loop, self._runner
+        thread, loop, stopping = self._thread, self._loop, self._stopping
         if thread is None or loop is None:
             return
-        if runner is not None and not loop.is_closed():
-            with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout)
-        if not loop.is_closed():
-            loop.call_soon_threadsafe(loop.stop)
+        if stopping is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is already closed
+                loop.call_soon_threadsafe(stopping.set)
         thread.join(timeout)
-        self._thread = self._loop = self._runner = None
+        if thread.is_alive():
+            raise RuntimeError(f"LocalGoogleServer thread did not stop within {timeout} s")
+        self._thread = self._loop = self._runner = self._stopping = None
         self._cleanup_tls()
+
+    async def _main(self, ready: threading.Event, failure: list[BaseException]) -> None:
+        """The server thread's whole life: start, serve until stop(), then close everything
+        while the loop still runs (closing transports needs loop iterations)."""
+        try:
+            self._stopping = asyncio.Event()
+            await self._astart()
+        except BaseException as exc:
+            failure.append(exc)
+            if self._runner is not None:
+                await self._runner.cleanup()
+            return
+        finally:
+            ready.set()
+        try:
+            await self._stopping.wait()
+        finally:
+            runner = self._runner
+            if runner is not None:
+                await self._close_runner(runner)
+            me = asyncio.current_task()
+            others = [t for t in asyncio.all_tasks() if t is not me]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+            for _ in range(5):  # let connection_lost callbacks run
+                await asyncio.sleep(0)
+
+    @staticmethod
+    async def _close_runner(runner: web.AppRunner) -> None:
+        # Stop accepting before closing the listening socket, and give connections accepted
+        # in the same loop iteration time to set up: an asyncio.Server closed while an
+        # accepted socket still waits for its transport leaves that socket open (CPython
+        # 3.11's Server._attach asserts and the half-built transport is dropped). Then
+        # runner.cleanup() closes the listener and every connection aiohttp knows of.
+        loop = asyncio.get_running_loop()
+        for site in list(runner.sites):
+            listener = getattr(site, "_server", None)
+            for sock in getattr(listener, "sockets", None) or ():
+                loop.remove_reader(sock.fileno())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        await runner.cleanup()
 
     async def _astart(self) -> None:
         app = self._build_app()
         # shutdown_timeout is short: a scripted delay must not hold up stop().
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25, handle_signals=False)
         await runner.setup()
+        self._runner = runner
         site = web.TCPSite(runner, "127.0.0.1", self._port_wanted, ssl_context=self._ssl, reuse_address=True)
         await site.start()
-        self._runner = runner
         self.port = int(runner.addresses[0][1])
 
     def _setup_tls(self) -> None:

@@ -127,7 +127,7 @@ def test_login_times_out(backend: Backend, server: LocalGoogleServer, state: Aut
 
 
 def test_listener_binds_only_loopback() -> None:
-    with pytest.raises(ValueError, match="127.0.0.1"):
+    with pytest.raises(ValueError, match=r"127\.0\.0\.1"):
         LoopbackListener("0.0.0.0")
     listener = LoopbackListener()
     try:

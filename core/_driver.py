@@ -165,8 +165,13 @@ class Driver:
         request = effect.request
         stream: Any = None
         if isinstance(request.body, StreamBody):
+            length = request.body.length
+            headers = request.headers
+            if length is not None and request.header("content-length") is None:
+                # StreamBody.length becomes Content-Length; without it the body is chunked.
+                headers = (*headers, ("content-length", str(length)))
             stream = self._body_stream(request.body)
-            request = replace(request, body=stream)
+            request = replace(request, body=stream, headers=headers)
         try:
             raw = await self.session.send(request)
             try:

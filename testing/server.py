@@ -158,10 +158,14 @@ class Reply:
 
 @dataclass
 class Recorded:
-    """One request the server received. ``headers`` has lower-case names (repeated headers
-    joined with ``", "``); ``body`` keeps at most :data:`BODY_RECORD_LIMIT` bytes and
-    ``body_size`` is the full size; ``peer_port`` is the client's source port, equal across
-    requests that reused one connection."""
+    """One request the server received.
+
+    ``path`` is percent-decoded and ``raw_path`` is the request target as sent (still
+    encoded, query included); ``headers`` has lower-case names (repeated headers joined with
+    ``", "``); ``body`` keeps at most :data:`BODY_RECORD_LIMIT` bytes and ``body_size`` is
+    the full size; ``peer_port`` is the client's source port, the same for requests that
+    reused one connection.
+    """
 
     method: str
     path: str
@@ -170,6 +174,7 @@ class Recorded:
     body: bytes = b""
     body_size: int = 0
     peer_port: int = 0
+    raw_path: str = ""
 
     def json(self) -> Any:
         """The body parsed as JSON."""
@@ -400,6 +405,7 @@ class LocalGoogleServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._stopping: asyncio.Event | None = None
+        self._transports: dict[Any, asyncio.Transport] = {}  # open connections, by handler
         self._tmpdir: str | None = None
         self._ssl: ssl.SSLContext | None = None
 
@@ -488,7 +494,7 @@ class LocalGoogleServer:
         finally:
             runner = self._runner
             if runner is not None:
-                await self._close_runner(runner)
+                await self._close_runner(runner, self._transports)
             me = asyncio.current_task()
             others = [t for t in asyncio.all_tasks() if t is not me]
             for task in others:
@@ -498,7 +504,7 @@ class LocalGoogleServer:
                 await asyncio.sleep(0)
 
     @staticmethod
-    async def _close_runner(runner: web.AppRunner) -> None:
+    async def _close_runner(runner: web.AppRunner, transports: dict[Any, asyncio.Transport]) -> None:
         # Stop accepting before closing the listening socket, and give connections accepted
         # in the same loop iteration time to set up: an asyncio.Server closed while an
         # accepted socket still waits for its transport leaves that socket open (CPython
@@ -512,6 +518,16 @@ class LocalGoogleServer:
         for _ in range(5):
             await asyncio.sleep(0)
         await runner.cleanup()
+        # TLS transports close gracefully (close_notify, then wait for the peer's), which
+        # can outlast the loop: after a short grace period, abort whatever is left.
+        for _ in range(20):
+            if not transports:
+                break
+            await asyncio.sleep(0.005)
+        for transport in list(transports.values()):
+            transport.abort()
+        for _ in range(3):
+            await asyncio.sleep(0)
 
     async def _astart(self) -> None:
         app = self._build_app()
@@ -519,6 +535,22 @@ class LocalGoogleServer:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25, handle_signals=False)
         await runner.setup()
         self._runner = runner
+        # Track every connection's transport, so stop() can make sure all are closed.
+        web_server = runner.server
+        if web_server is not None:
+            made, lost = web_server.connection_made, web_server.connection_lost
+            transports = self._transports
+
+            def connection_made(handler: Any, transport: asyncio.Transport) -> None:
+                transports[handler] = transport
+                made(handler, transport)
+
+            def connection_lost(handler: Any, exc: BaseException | None = None) -> None:
+                transports.pop(handler, None)
+                lost(handler, exc)
+
+            web_server.connection_made = connection_made  # type: ignore[method-assign]
+            web_server.connection_lost = connection_lost  # type: ignore[method-assign]
         site = web.TCPSite(runner, "127.0.0.1", self._port_wanted, ssl_context=self._ssl, reuse_address=True)
         await site.start()
         self.port = int(runner.addresses[0][1])
@@ -549,8 +581,8 @@ class LocalGoogleServer:
     # -- scripting -----------------------------------------------------------------------
 
     def expect(self, method: str, path: str, *replies: Reply) -> None:
-        """Queue ``replies`` for requests ``method path`` (exact path, query ignored;
-        ``method="*"`` matches any method). They are used first in, first out; after
+        """Queue ``replies`` for requests ``method path`` (exact path, decoded or as sent;
+        query ignored; ``method="*"`` matches any method). They are used first in, first out; after
         that normal routing resumes."""
         key = (method.upper(), _norm(path))
         with self._lock:
@@ -834,20 +866,28 @@ class LocalGoogleServer:
             query: dict[str, list[str]] = {}
             for k, v in request.query.items():
                 query.setdefault(k, []).append(v)
-            rec = Recorded(method, path, query, headers, peer_port=int(peer[1]) if peer else 0)
+            rec = Recorded(method, path, query, headers, peer_port=int(peer[1]) if peer else 0,
+                           raw_path=request.raw_path)
             request[_RECORDED] = rec
             self.log.append(rec)
         reply: Reply | None = None
         custom: Handler | None = None
         if self._scripts or self._handlers:
+            raw = request.raw_path.split("?", 1)[0]
+            keys = [(method, path), ("*", path)]
+            if raw != path:  # percent-encoded paths match in either form
+                keys += [(method, raw), ("*", raw)]
             with self._lock:
-                for key in ((method, path), ("*", path)):
+                for key in keys:
                     queue = self._scripts.get(key)
                     if queue:
                         reply = queue.popleft()
                         break
                 if reply is None:
-                    custom = self._handlers.get((method, path)) or self._handlers.get(("*", path))
+                    for key in keys:
+                        custom = self._handlers.get(key)
+                        if custom is not None:
+                            break
         try:
             if reply is not None:
                 await self._drain(request)
@@ -1022,4 +1062,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the importable module's main, not this __main__ copy, so plugins that import
+    # aiogoogle.testing.server share its classes (Reply isinstance checks).
+    sys.exit(importlib.import_module("aiogoogle.testing.server").main())

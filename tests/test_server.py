@@ -601,3 +601,14 @@ def test_cli_serves_until_interrupted() -> None:
             proc.stdout.close()
         if proc.stderr:
             proc.stderr.close()
+
+
+def test_encoded_paths_match_decoded_or_raw(server: LocalGoogleServer) -> None:
+    server.expect("GET", "/storage/v1/b/bk/o/a%2Fb", Reply(status=201))
+    server.expect("GET", "/storage/v1/b/bk/o/c/d", Reply(status=202))
+    assert fetch("GET", server.url + "storage/v1/b/bk/o/a%2Fb?alt=json")[0] == 201
+    assert fetch("GET", server.url + "storage/v1/b/bk/o/c%2Fd")[0] == 202
+    first, second = server.log
+    assert first.raw_path == "/storage/v1/b/bk/o/a%2Fb?alt=json"
+    assert first.path == "/storage/v1/b/bk/o/a/b"
+    assert second.raw_path == "/storage/v1/b/bk/o/c%2Fd"

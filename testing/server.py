@@ -42,6 +42,7 @@ import importlib
 import json
 import os
 import shutil
+import socket
 import ssl
 import sys
 import tempfile
@@ -456,10 +457,9 @@ class LocalGoogleServer:
         if failure:
             self._thread.join()
             self._thread = self._loop = None
+            self.url, self.port = "", 0
             self._cleanup_tls()
             raise failure[0]
-        scheme, host = ("https", "localhost") if self.tls else ("http", "127.0.0.1")
-        self.url = f"{scheme}://{host}:{self.port}/"
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -530,6 +530,26 @@ class LocalGoogleServer:
             await asyncio.sleep(0)
 
     async def _astart(self) -> None:
+        # Bind first, so server.url is known while plugins install their routes.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", self._port_wanted))
+            sock.listen(128)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        self.port = int(sock.getsockname()[1])
+        scheme, host = ("https", "localhost") if self.tls else ("http", "127.0.0.1")
+        self.url = f"{scheme}://{host}:{self.port}/"
+        try:
+            await self._serve_on(sock)
+        except BaseException:
+            sock.close()
+            raise
+
+    async def _serve_on(self, sock: socket.socket) -> None:
         app = self._build_app()
         # shutdown_timeout is short: a scripted delay must not hold up stop().
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25, handle_signals=False)
@@ -551,9 +571,8 @@ class LocalGoogleServer:
 
             web_server.connection_made = connection_made  # type: ignore[method-assign]
             web_server.connection_lost = connection_lost  # type: ignore[method-assign]
-        site = web.TCPSite(runner, "127.0.0.1", self._port_wanted, ssl_context=self._ssl, reuse_address=True)
+        site = web.SockSite(runner, sock, ssl_context=self._ssl)
         await site.start()
-        self.port = int(runner.addresses[0][1])
 
     def _setup_tls(self) -> None:
         ca = _ca()

@@ -555,7 +555,11 @@ def test_tls() -> None:
 def test_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     plugin = types.ModuleType("aiogoogle_test_plugin_ok")
 
+    urls_at_install: list[str] = []
+
     def install(server: LocalGoogleServer, app: Any) -> None:
+        urls_at_install.append(server.url)
+
         async def hello(request: Any) -> Any:
             server.state["hits"] = server.state.get("hits", 0) + 1
             return aiohttp.web.json_response({"hits": server.state["hits"]})
@@ -566,6 +570,7 @@ def test_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, plugin.__name__, plugin)
     monkeypatch.setattr(LocalGoogleServer, "PLUGINS", ["aiogoogle_no_such_plugin_module", plugin.__name__])
     with LocalGoogleServer() as server:
+        assert urls_at_install == [server.url]  # bound before plugins install
         assert get_json(server.url + "plugin/hello") == {"hits": 1}
         assert get_json(server.url + "plugin/hello") == {"hits": 2}
         assert server.count(path="/plugin/hello") == 2
@@ -574,8 +579,10 @@ def test_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     broken = types.ModuleType("aiogoogle_test_plugin_broken")
     monkeypatch.setitem(sys.modules, broken.__name__, broken)
     monkeypatch.setattr(LocalGoogleServer, "PLUGINS", [broken.__name__])
+    failed = LocalGoogleServer()
     with pytest.raises(AttributeError):
-        LocalGoogleServer().start()
+        failed.start()
+    assert failed.url == "" and not failed.running
     assert not [t for t in threading.enumerate() if t.name.startswith("LocalGoogleServer") and t.is_alive()
                 and not t.daemon]
 

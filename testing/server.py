@@ -54,7 +54,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-__all__ = ["BODY_RECORD_LIMIT", "LocalGoogleServer", "Recorded", "Reply", "serve"]
+__all__ = ["BODY_RECORD_LIMIT", "LocalGoogleServer", "Recorded", "Reply", "google_error", "pattern_bytes", "serve"]
 
 #: How much of each request body :class:`Recorded` keeps (the rest is counted, not kept).
 BODY_RECORD_LIMIT = 1 << 20
@@ -1007,13 +1007,23 @@ class LocalGoogleServer:
         return _json_response(200, {"slept": delay})
 
     async def _h_bytes(self, request: web.Request) -> web.StreamResponse:
+        # n deterministic bytes (pattern_bytes), streamed; ?chunk=<bytes>&delay=<seconds>
+        # trickles them (a pause before each chunk after the first), for read timeouts.
         n = int(request.match_info["n"])
+        try:
+            chunk_size = max(1, min(int(request.query.get("chunk", _MAX_CHUNK)), _MAX_CHUNK))
+            delay = float(request.query.get("delay", "0"))
+        except ValueError:
+            return _error_response(400, "chunk must be an integer and delay a number", "invalid")
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
         response.content_length = n
         await response.prepare(request)
         sent = 0
         while sent < n:
-            chunk = _PATTERN[: min(len(_PATTERN), n - sent)]
+            if sent and delay:
+                await asyncio.sleep(delay)
+            phase = sent % 251
+            chunk = _PATTERN[phase : phase + min(chunk_size, n - sent)]
             await response.write(chunk)
             sent += len(chunk)
         await response.write_eof()
@@ -1044,7 +1054,8 @@ def pattern_bytes(n: int, offset: int = 0) -> bytes:
 
 
 # 251 is prime, so chunks never line up with a power-of-two buffer by accident.
-_PATTERN = pattern_bytes(251 * 261)  # ~64 KiB, a whole number of periods
+_PATTERN = pattern_bytes(251 * 262)  # ~64 KiB, a whole number of periods
+_MAX_CHUNK = len(_PATTERN) - 251  # a chunk may start at any phase of the period
 
 
 def _norm(path: str) -> str:

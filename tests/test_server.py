@@ -619,3 +619,12 @@ def test_encoded_paths_match_decoded_or_raw(server: LocalGoogleServer) -> None:
     assert first.raw_path == "/storage/v1/b/bk/o/a%2Fb?alt=json"
     assert first.path == "/storage/v1/b/bk/o/a/b"
     assert second.raw_path == "/storage/v1/b/bk/o/c%2Fd"
+
+
+def test_bytes_route_trickles_in_phase(server: LocalGoogleServer) -> None:
+    started = time.monotonic()
+    status, _, body = fetch("GET", server.url + "bytes/1000?chunk=300&delay=0.05")
+    assert status == 200 and body == pattern_bytes(1000)
+    assert time.monotonic() - started >= 0.15  # 4 chunks, 3 pauses
+    assert fetch("GET", server.url + "bytes/10?chunk=x")[0] == 400
+    assert pattern_bytes(5, offset=250) == bytes([250, 0, 1, 2, 3])

@@ -96,7 +96,8 @@ class ClientAuth:
         self.service_account_manager = ServiceAccountManager(factory, client=client, clock=self.clock, refresh_margin=self.refresh_margin)
         self.api_key_manager = ApiKeyManager(getattr(client, "api_key", None))
         self._slots: dict[Any, _Slot] = {}
-        self._quota_env: str | bool | None = False  # False: not read yet
+        self._quota_env: str | None = None
+        self._quota_source: Any = self  # the environ setting the cached value came from
 
     # ------------------------------------------------------------------ plumbing
 
@@ -124,13 +125,16 @@ class ClientAuth:
     def _quota_project(self, creds: Mapping[str, Any] | None) -> str | None:
         if creds and creds.get("quota_project_id"):
             return str(creds["quota_project_id"])
-        if self._quota_env is False:
+        source = self.service_account_manager.environ
+        if self._quota_source is not source:
+            # Read once per environment setting, not per request.
             try:
                 env = self.service_account_manager.environment()
-            except Exception:  # no adapter package: no environment to read
+            except ImportError:  # the adapters package is not installed: no environment
                 env = {}
             self._quota_env = env.get("GOOGLE_CLOUD_QUOTA_PROJECT") or None
-        return self._quota_env or None  # type: ignore[return-value]
+            self._quota_source = source
+        return self._quota_env
 
     def _bearer(self, token: str, creds: Mapping[str, Any] | None, quota: str | None = None) -> AuthInfo:
         headers: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),)

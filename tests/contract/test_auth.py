@@ -260,3 +260,27 @@ def test_user_quota_project_header(backend: Backend, server: LocalGoogleServer, 
             return await ag.as_user(protected(server))
 
     assert backend.run(scenario)["user_project"] == "qp-1"
+
+
+def test_standalone_managers_open_their_own_sessions(backend: Backend, server: LocalGoogleServer, state: AuthState) -> None:
+    from aiogoogle.auth.managers import Oauth2Manager, ServiceAccountManager
+
+    factory = backend.session_factory()
+    endpoints = Endpoints.at(server.url)
+    creds = expired_user(state)
+    key = ServiceAccountCreds(scopes=["s"], **service_account_key(server))
+
+    async def scenario() -> Any:
+        oauth2 = Oauth2Manager(factory, CLIENT, endpoints=endpoints)
+        fresh = await oauth2.refresh(creds)  # a session for this one call
+        async with oauth2:  # one session for several calls
+            info = await oauth2.get_token_info(fresh)
+            me = await oauth2.get_me_info(fresh)
+        sa = ServiceAccountManager(factory, key, endpoints=endpoints)
+        first, second = await sa.refresh(), await sa.refresh()
+        return fresh, info, me, first, second, sa.access_token
+
+    fresh, info, me, first, second, token = backend.run(scenario)
+    assert state.live(fresh.access_token) is not None and info["aud"] == "test-client" and me["email"] == "johndoe@example.com"
+    assert (first, second) == (True, False) and state.live(token) is not None
+    assert state.count("refresh_token") == 1 and state.count("urn:ietf:params:oauth:grant-type:jwt-bearer") == 1

@@ -381,8 +381,8 @@ def install(server: Any, app: web.Application) -> None:
         )
         with st.lock:
             st.sessions[upload_id] = sess
-        query = request.query_string
-        location = f"{str(server.url).rstrip('/')}{request.path}?{query}&upload_id={upload_id}"
+        query = request.rel_url.raw_query_string
+        location = f"{str(server.url).rstrip('/')}{request.rel_url.raw_path}?{query}&upload_id={upload_id}"
         return web.Response(status=200, headers={"Location": location, "X-GUploader-UploadID": upload_id})
 
     def incomplete(sess: _Session) -> web.Response:
@@ -476,7 +476,7 @@ def install(server: Any, app: web.Application) -> None:
     # -------------------------------------------------------------------- downloads
 
     async def get_object(request: web.Request) -> web.StreamResponse:
-        path = request.path
+        path = request.rel_url.raw_path  # still percent-encoded: "a/b" is one segment
         key = path[len("/download") :] if path.startswith("/download/") else path
         obj = state().objects.get(_canonical(key))
         if obj is None:

@@ -22,7 +22,7 @@ What :func:`login` does (PROTOCOL.md §6.3):
 4. accepts exactly one redirect carrying ``code`` or ``error`` (other requests, such as a
    browser's ``/favicon.ico``, get a 404), answers it with a short page and closes the
    listener;
-5. checks ``state``, exchanges the code with the PKCE verifier and returns the
+5. checks ``state`` (and ``iss`` when the server sends it, RFC 9207), exchanges the code with the PKCE verifier and returns the
    :class:`~aiogoogle.auth.creds.UserCreds` (id_token verified when ``openid`` was asked for).
 
 The listener runs in a worker thread of the client's session (``run_sync``), so this works
@@ -188,6 +188,10 @@ async def login(
         listener.close()
     if params.get("state") != state:
         raise AuthError("the redirect's state does not match the one sent (possible CSRF); sign-in aborted")
+    issuer = params.get("iss")
+    if issuer is not None and issuer not in manager.endpoints.issuers:
+        # RFC 9207: the redirect names the server that issued the code (mix-up defence).
+        raise AuthError(f"the redirect came from issuer {issuer!r}, not {manager.endpoints.issuer!r}; sign-in aborted")
     if "error" in params:
         detail = params.get("error_description")
         raise AuthError(f"sign-in failed: {params['error']}" + (f" ({detail})" if detail else ""))

@@ -94,7 +94,7 @@ def test_login_without_openid_prints_the_url_by_default(backend: Backend, server
     assert seen[0] in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("case", ["wrong_state", "denied"])
+@pytest.mark.parametrize("case", ["wrong_state", "denied", "wrong_issuer"])
 def test_login_rejects_forged_or_denied_redirects(case: str, backend: Backend, server: LocalGoogleServer, state: AuthState) -> None:
     def attacker(url: str) -> None:
         q = parse_qs(urlsplit(url).query)
@@ -105,6 +105,8 @@ def test_login_rejects_forged_or_denied_redirects(case: str, backend: Backend, s
             assert exc.code == 404  # not the redirect: ignored, still listening
         if case == "wrong_state":
             urllib.request.urlopen(target + "?code=stolen&state=forged", timeout=5).read()
+        elif case == "wrong_issuer":
+            urllib.request.urlopen(target + "?code=c&iss=https%3A%2F%2Fevil.example&state=" + q["state"][0], timeout=5).read()
         else:
             urllib.request.urlopen(target + "?error=access_denied&state=" + q["state"][0], timeout=5).read()
 
@@ -112,7 +114,8 @@ def test_login_rejects_forged_or_denied_redirects(case: str, backend: Backend, s
         async with backend.client(client_creds=CLIENT, auth_endpoints=Endpoints.at(server.url)) as ag:
             return await login(ag, open_browser=browser(attacker, []), timeout=20)
 
-    with pytest.raises(AuthError, match="state does not match" if case == "wrong_state" else "sign-in failed: access_denied"):
+    expected = {"wrong_state": "state does not match", "denied": "sign-in failed: access_denied", "wrong_issuer": "from issuer 'https://evil.example'"}
+    with pytest.raises(AuthError, match=expected[case]):
         backend.run(scenario)
     assert state.count() == 0  # no code was exchanged
 

@@ -576,3 +576,36 @@ def test_endpoints_from_openid_configuration() -> None:
     with pytest.raises(AuthError, match="token_endpoint"):
         Endpoints.from_openid_configuration({"issuer": "x", "authorization_endpoint": "y"})
     assert "accounts.google.com" in Endpoints().issuers and "https://accounts.google.com" in Endpoints().issuers
+
+
+# ------------------------------------------------------------------------ properties
+
+_SECRET_FIELDS = ["access_token", "refresh_token", "client_secret", "private_key", "id_token_jwt", "api_key", "code_verifier", "private_key_id"]
+_secret_values = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=12, max_size=40)
+
+
+@given(st.dictionaries(st.sampled_from(_SECRET_FIELDS), _secret_values, min_size=1), st.sampled_from([UserCreds, ClientCreds, ServiceAccountCreds]))
+def test_no_secret_field_value_ever_shows_in_a_repr(fields: dict[str, str], kind: Any) -> None:
+    creds = kind(**fields)
+    shown = repr(creds) + str(creds) + repr([creds, {"nested": creds}])
+    assert not any(value in shown for value in fields.values())
+
+
+@given(
+    st.one_of(st.none(), _secret_values),
+    st.fixed_dictionaries({"access_token": _secret_values}, optional={"refresh_token": _secret_values, "expires_in": st.integers(0, 10**6), "scope": st.text(max_size=30)}),
+)
+def test_a_token_reply_never_loses_the_refresh_token(previous_refresh: str | None, reply_body: dict[str, Any]) -> None:
+    previous = UserCreds(access_token="old", refresh_token=previous_refresh, scopes=["x"])
+    creds = flows.user_creds_from_reply(reply_body, NOW, previous=previous, endpoints=EP)
+    assert creds.access_token == reply_body["access_token"]
+    assert creds.refresh_token == (reply_body.get("refresh_token") or previous_refresh)
+    if "expires_in" in reply_body:
+        assert flows.expires_at_ts(creds) == float(int(NOW + reply_body["expires_in"]))
+
+
+@given(st.floats(0, 4e9), st.floats(0, 1e5), st.floats(0, 1e4), st.floats(0, 1e4))
+def test_is_expired_is_monotone_in_time_and_margin(expiry: float, now: float, later: float, margin: float) -> None:
+    creds = {"access_token": "t", "expires_at": flows.to_iso(expiry)}
+    if flows.is_expired(creds, now, margin):
+        assert flows.is_expired(creds, now + later, margin) and flows.is_expired(creds, now, margin + later)

@@ -230,6 +230,7 @@ class Driver:
             handle: AsyncFile = await self.session.open_file(segment.path, "rb")
         except OSError as exc:
             raise MediaError(f"cannot read {segment.path!r}: {exc.strerror or exc}") from None
+        closed = False
         try:
             if segment.start:
                 await handle.seek(segment.start)
@@ -243,9 +244,16 @@ class Driver:
                     break
                 if remaining is not None:
                     remaining -= len(chunk)
+                    if remaining == 0:
+                        # Close before handing over the last bytes: once the server has
+                        # them it may answer at once, and the adapter may then drop this
+                        # generator without resuming it, which would leak the file.
+                        closed = True
+                        await handle.aclose()
                 yield chunk
         finally:
-            await handle.aclose()
+            if not closed:
+                await handle.aclose()
 
     async def _pump(self, chunks: AsyncIterator[bytes], decoder: ContentDecoder | None, consumer: Any) -> int:
         target = consumer.target

@@ -87,7 +87,12 @@ def pages_flow(
     from ._call import call_flow
 
     response = first
+    # The token the first request was sent with counts as seen: a server handing it back
+    # would otherwise make us fetch the same page again.
     seen: set[str] = set()
+    own = _request_token(first.req, req_token_name or DEFAULT_REQ_TOKEN, json_req)
+    if own is not None:
+        seen.add(own)
     while True:
         yield Emit(response.content)
         token = next_page_token(response.json, res_token_name)
@@ -99,6 +104,21 @@ def pages_flow(
             return
         response = yield from call_flow(nxt, options)
         response.raise_for_status()
+
+
+def _request_token(request: Request | None, name: str, json_req: bool) -> str | None:
+    """The page token ``request`` carries (in its JSON body or its query), if any."""
+    if request is None:
+        return None
+    if json_req:
+        value = request.json.get(name) if isinstance(request.json, dict) else None
+        return str(value) if value else None
+    from urllib.parse import parse_qsl, urlsplit
+
+    for key, value in parse_qsl(urlsplit(request.url or "").query, keep_blank_values=True):
+        if key == name and value:
+            return value
+    return None
 
 
 def items_of(page: Any, field: str | None = None) -> Iterator[Any]:

@@ -166,12 +166,12 @@ class Driver:
         stream: Any = None
         if isinstance(request.body, StreamBody):
             length = request.body.length
-            headers = request.headers
+            sent_headers = request.headers
             if length is not None and request.header("content-length") is None:
                 # StreamBody.length becomes Content-Length; without it the body is chunked.
-                headers = (*headers, ("content-length", str(length)))
+                sent_headers = (*sent_headers, ("content-length", str(length)))
             stream = self._body_stream(request.body)
-            request = replace(request, body=stream, headers=headers)
+            request = replace(request, body=stream, headers=sent_headers)
         try:
             raw = await self.session.send(request)
             try:

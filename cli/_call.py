@@ -1,0 +1,144 @@
+"""``aiogoogle call API VERSION resource.method key=value ...``: build, validate and send one
+call, print the result.
+
+Parameters are ``key=value`` (by discovery name or Python alias; repeat a key to give a
+repeated parameter several values). Values stay strings: the core validates them against
+the discovery document (``maxResults=10`` is a valid integer, ``maxResults=ten`` is not)
+and puts them on the wire as Google expects. The body comes from ``--json`` (inline JSON,
+``@file`` or ``@-`` for stdin). ``--upload FILE`` sends media (multipart with ``--json``
+metadata, resumable with ``--resumable`` or for large files), ``--download FILE`` saves
+``alt=media`` content, both with a progress bar on stderr. ``--all-pages`` follows
+``nextPageToken`` and prints every item of every page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from ._common import ProgressBar, Settings, UsageError, message, show
+from ._creds import pick_credentials
+from ._describe import resolve
+
+__all__ = ["parse_params", "run_call"]
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """``["a=1", "b=x", "b=y"]`` → ``{"a": "1", "b": ["x", "y"]}``."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"parameters are key=value, got {pair!r}")
+        if key in params:
+            current = params[key]
+            params[key] = [*current, value] if isinstance(current, list) else [current, value]
+        else:
+            params[key] = value
+    return params
+
+
+def load_body(spec: str | None) -> Any:
+    """``--json``: inline JSON, ``@path`` or ``@-`` (stdin)."""
+    if spec is None:
+        return None
+    if spec.startswith("@"):
+        path = spec[1:]
+        if path == "-":
+            text = sys.stdin.read()
+            where = "stdin"
+        else:
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    text = fh.read()
+            except OSError as exc:
+                raise UsageError(f"--json: cannot read {path}: {exc.strerror or exc}")
+            where = path
+    else:
+        text, where = spec, "--json"
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{where} is not valid JSON: {exc}")
+
+
+async def run_call(settings: Settings, args: argparse.Namespace) -> int:
+    from aiogoogle import Method
+    from aiogoogle.pagination import items_of
+
+    params = parse_params(args.params)
+    body = load_body(args.json)
+    if args.upload is not None and not os.path.isfile(args.upload):
+        raise UsageError(f"--upload: no such file: {args.upload}")
+    if args.download is not None:
+        parent = os.path.dirname(os.path.abspath(args.download))
+        if not os.path.isdir(parent):
+            raise UsageError(f"--download: directory does not exist: {parent}")
+    if args.all_pages and args.download:
+        raise UsageError("--all-pages and --download cannot be combined")
+    client = settings.client()
+    async with client:
+        api = await client.discover(args.api, args.version, root_url=settings.root_url)
+        node = resolve(api, args.method)
+        if not isinstance(node, Method):
+            raise UsageError(f"{args.method} is a resource, not a method; its methods: "
+                             + ", ".join(node.methods_available or ["(none)"])
+                             + (f"; nested resources: {', '.join(node.resources_available)}" if node.resources_available else ""))
+        try:
+            method_scopes = [str(s) for s in node["scopes"]]
+        except KeyError:
+            method_scopes = []
+        scopes = [s.strip() for s in args.scopes.split(",") if s.strip()] if args.scopes else method_scopes[:1]
+        creds = pick_credentials(creds_file=args.creds, anon=args.anon, adc=args.adc, scopes=scopes)
+        if args.verbose:
+            message(f"credentials: {creds.kind} ({creds.source})")
+        for key, value in creds.client_kwargs().items():
+            setattr(client, key, value)
+        bar = None
+        kwargs: dict[str, Any] = {}
+        if args.upload is not None:
+            bar = ProgressBar(f"upload {os.path.basename(args.upload)}")
+            kwargs.update(upload_file=args.upload, progress=bar)
+            if args.resumable:
+                kwargs["resumable"] = True
+            if args.content_type:
+                kwargs["upload_file_content_type"] = args.content_type
+        if args.download is not None:
+            bar = ProgressBar(f"download {os.path.basename(args.download)}")
+            kwargs.update(download_file=args.download, progress=bar)
+        if args.chunk_size is not None:
+            kwargs["chunk_size"] = args.chunk_size
+        if args.no_validate:
+            kwargs["validate"] = False
+        request = node(json=body, **kwargs, **params)
+        if args.verbose:
+            message(f"{request.method} {_redacted(request.url)}")
+        if args.all_pages:
+            response = await creds.send(client, request, full_res=True)
+            items: list[Any] = []
+            pages = 0
+            async for page in response:
+                pages += 1
+                items.extend(items_of(page, args.items_field))
+            message(f"{pages} page{'s' if pages != 1 else ''}, {len(items)} item{'s' if len(items) != 1 else ''}")
+            show(items, settings.fmt)
+            return 0
+        response = await creds.send(client, request, full_res=True)
+        if bar is not None:
+            bar.finish()
+        if args.download is not None:
+            size = os.path.getsize(args.download)
+            message(f"saved {size} bytes to {args.download}")
+            show({"file": args.download, "bytes": size, "status": response.status_code}, settings.fmt)
+            return 0
+        show(response.content, settings.fmt)
+    return 0
+
+
+def _redacted(url: str) -> str:
+    from aiogoogle.excs import redact_url
+
+    return str(redact_url(url))

@@ -1,0 +1,332 @@
+"""What every command shares: settings from options and the environment, the client, the
+event loop of the chosen framework, output (stdout for data, stderr for messages) and
+progress bars.
+
+Every Google URL can be pointed elsewhere with ``--root-url`` (or ``AIOGOOGLE_ROOT_URL``):
+the Discovery directory and documents, the APIs themselves (rootUrl, upload, download and
+batch URLs) and the OAuth2/metadata endpoints, so the whole command line runs against
+:class:`aiogoogle.testing.LocalGoogleServer` or an emulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any, TextIO
+
+BACKENDS = ("asyncio", "curio", "trio")
+
+#: Environment variables the command line reads (documented in ``aiogoogle --help``).
+ENV_ROOT_URL = "AIOGOOGLE_ROOT_URL"
+ENV_DISCOVERY_URL = "AIOGOOGLE_DISCOVERY_URL"
+ENV_API_KEY = "AIOGOOGLE_API_KEY"
+ENV_CA_FILE = "AIOGOOGLE_CA_FILE"
+ENV_BACKEND = "AIOGOOGLE_BACKEND"
+
+
+class UsageError(Exception):
+    """Bad command-line input (exit status 2), with a message for stderr."""
+
+
+@dataclass
+class Settings:
+    """Options shared by the commands, after the environment was applied."""
+
+    root_url: str | None
+    discovery_url: str | None
+    backend: str
+    ca_file: str | None
+    fmt: str | None
+    cache: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        root = getattr(args, "root_url", None) or env.get(ENV_ROOT_URL) or None
+        disc = getattr(args, "discovery_url", None) or env.get(ENV_DISCOVERY_URL) or None
+        backend = getattr(args, "backend", None) or env.get(ENV_BACKEND) or "asyncio"
+        if backend not in BACKENDS:
+            raise UsageError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+        for name, value in (("--root-url", root), ("--discovery-url", disc)):
+            if value is not None and not value.startswith(("http://", "https://")):
+                raise UsageError(f"{name} must be an http:// or https:// URL, got {value!r}")
+        return cls(
+            root_url=_slash(root),
+            discovery_url=_slash(disc),
+            backend=backend,
+            ca_file=getattr(args, "ca_file", None) or env.get(ENV_CA_FILE) or None,
+            fmt=getattr(args, "format", None),
+            cache=not getattr(args, "no_cache", False),
+        )
+
+    # -- what the client needs --------------------------------------------------------
+
+    def session_factory(self) -> Callable[[], Any]:
+        """A factory of sessions of the chosen framework (trusting ``ca_file`` if given)."""
+        kwargs: dict[str, Any] = {"ca_file": self.ca_file} if self.ca_file else {}
+        if self.backend == "asyncio":
+            from aiogoogle.sessions.aiohttp_session import AiohttpSession
+
+            return lambda: AiohttpSession(**kwargs)
+        try:
+            if self.backend == "curio":
+                from aiogoogle.sessions.curio_asks_session import CurioAsksSession
+
+                return lambda: CurioAsksSession(**kwargs)
+            from aiogoogle.sessions.trio_session import TrioSession
+
+            return lambda: TrioSession(**kwargs)
+        except ImportError as exc:
+            raise UsageError(f"the {self.backend} backend is not available: {exc} (pip install 'aiogoogle[{self.backend}]')")
+
+    def client(self, **kwargs: Any) -> Any:
+        """An :class:`~aiogoogle.Aiogoogle` pointed wherever the settings say."""
+        from aiogoogle import Aiogoogle, DiscoveryEndpoints
+        from aiogoogle.auth import Endpoints
+
+        disc = self.discovery_url or self.root_url
+        if disc is not None:
+            kwargs.setdefault("discovery_endpoints", DiscoveryEndpoints.at(disc))
+        if self.root_url is not None:
+            kwargs.setdefault("auth_endpoints", Endpoints.at(self.root_url))
+        if not self.cache:
+            kwargs.setdefault("discovery_cache", False)
+        return Aiogoogle(session_factory=self.session_factory(), **kwargs)
+
+    def run(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """Run ``fn(*args)`` to completion on the chosen framework's event loop."""
+        return run_on(self.backend, fn, *args)
+
+
+def run_on(backend: str, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """Run ``fn(*args)`` on asyncio, curio or trio."""
+    if backend == "asyncio":
+        import asyncio
+
+        async def wrapper() -> Any:
+            return await fn(*args)
+
+        return asyncio.run(wrapper())
+    if backend == "curio":
+        try:
+            import curio
+        except ImportError as exc:
+            raise UsageError(f"curio is not installed: {exc} (pip install 'aiogoogle[curio]')")
+        return curio.run(fn, *args)
+    try:
+        import trio
+    except ImportError as exc:
+        raise UsageError(f"trio is not installed: {exc} (pip install 'aiogoogle[trio]')")
+    return trio.run(fn, *args)
+
+
+def _slash(url: str | None) -> str | None:
+    if url is None:
+        return None
+    return url if url.endswith("/") else url + "/"
+
+
+def add_common(parser: argparse.ArgumentParser, *, fmt_default: str | None = None, fmt: bool = True) -> None:
+    """Options every command that talks to Google takes."""
+    group = parser.add_argument_group("connection")
+    group.add_argument("--root-url", metavar="URL",
+                       help=f"send every request (APIs, discovery, OAuth2) to this server instead of Google's; env {ENV_ROOT_URL}")
+    group.add_argument("--discovery-url", metavar="URL",
+                       help=f"fetch discovery documents from this server (default: the root URL, else Google); env {ENV_DISCOVERY_URL}")
+    group.add_argument("--backend", choices=BACKENDS, help=f"async framework to run on (default asyncio); env {ENV_BACKEND}")
+    group.add_argument("--ca-file", metavar="PEM", help=f"trust this CA certificate (e.g. a local TLS server's); env {ENV_CA_FILE}")
+    group.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk discovery cache")
+    if fmt:
+        parser.add_argument("--format", choices=("table", "json"), default=fmt_default,
+                            help=f"output format (default: {fmt_default})")
+
+
+# ------------------------------------------------------------------------------- output
+
+
+def out() -> TextIO:
+    return sys.stdout
+
+
+def err() -> TextIO:
+    return sys.stderr
+
+
+def message(text: str) -> None:
+    """A message for the person at the terminal (stderr, never mixed with data)."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def emit_json(data: Any, stream: IO[str] | None = None) -> None:
+    """Data as JSON on stdout (indented, UTF-8 as is)."""
+    target = stream or sys.stdout
+    json.dump(data, target, indent=2, ensure_ascii=False, default=_jsonable)
+    target.write("\n")
+    target.flush()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def terminal_width() -> int:
+    return max(60, shutil.get_terminal_size((100, 24)).columns)
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str] | None = None, stream: IO[str] | None = None,
+          max_width: int | None = None) -> None:
+    """Rows as aligned columns; the last column is cut to the terminal width."""
+    target = stream or sys.stdout
+    cells = [[_cell(c) for c in row] for row in rows]
+    if headers:
+        cells.insert(0, [h.upper() for h in headers])
+    if not cells:
+        return
+    ncols = max(len(r) for r in cells)
+    widths = [0] * ncols
+    for row in cells:
+        for i, c in enumerate(row[:-1]):
+            widths[i] = max(widths[i], min(len(c), 48))
+    limit = max_width or terminal_width()
+    for row in cells:
+        parts = [c.ljust(widths[i]) for i, c in enumerate(row[:-1])]
+        line = "  ".join([*parts, row[-1]]) if row else ""
+        if len(line) > limit:
+            line = line[: limit - 1] + "…"
+        target.write(line.rstrip() + "\n")
+    target.flush()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False, default=_jsonable)
+    else:
+        text = str(value)
+    return " ".join(text.split())
+
+
+def records_table(records: Iterable[Mapping[str, Any]], stream: IO[str] | None = None, max_columns: int = 6) -> None:
+    """A list of JSON objects as a table: the scalar fields most of them have, in order."""
+    items = [r for r in records if isinstance(r, Mapping)]
+    if not items:
+        (stream or sys.stdout).write("(no items)\n")
+        return
+    counts: dict[str, int] = {}
+    for item in items:
+        for key, value in item.items():
+            if not isinstance(value, (dict, list)):
+                counts[key] = counts.get(key, 0) + 1
+    preferred = ["name", "id", "title", "displayName", "summary", "kind"]
+    keys = [k for k in preferred if k in counts] + [k for k in counts if k not in preferred]
+    keys = keys[:max_columns] or list(items[0])[:max_columns]
+    table([[item.get(k) for k in keys] for item in items], keys, stream)
+
+
+def show(data: Any, fmt: str | None) -> None:
+    """A result in the chosen format: JSON, or a table (lists of objects, or key/value)."""
+    if fmt != "table":
+        emit_json(data)
+        return
+    if isinstance(data, list):
+        records_table(data)
+    elif isinstance(data, Mapping):
+        lists = [(k, v) for k, v in data.items() if isinstance(v, list) and v and all(isinstance(i, Mapping) for i in v)]
+        if len(lists) == 1:
+            records_table(lists[0][1])
+            rest = {k: v for k, v in data.items() if k != lists[0][0] and not isinstance(v, (dict, list))}
+            for k, v in rest.items():
+                message(f"{k}: {_cell(v)}")
+        else:
+            table([[k, v] for k, v in data.items()])
+    elif data is None:
+        pass
+    else:
+        sys.stdout.write(_cell(data) + "\n")
+
+
+# ------------------------------------------------------------------------------- progress
+
+
+class ProgressBar:
+    """A progress bar on stderr for ``progress=`` callbacks (``(done, total)``).
+
+    On a terminal it redraws one line; otherwise (a pipe, a log, a test) it prints a line at
+    each quarter and at the end, so logs stay short.
+    """
+
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.started = time.monotonic()
+        self.done = 0
+        self.total: int | None = None
+        self._last_quarter = -1
+        self._last_draw = 0.0
+        self._finished = False
+        self.updates = 0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        self.updates += 1
+        self.done, self.total = done, total
+        complete = total is not None and done >= total
+        if self.tty:
+            now = time.monotonic()
+            if complete or now - self._last_draw >= 0.05:
+                self._last_draw = now
+                self.stream.write("\r" + self.render())
+                if complete:
+                    self.stream.write("\n")
+                    self._finished = True
+                self.stream.flush()
+            return
+        if total:
+            quarter = min(4, done * 4 // total)
+            if quarter > self._last_quarter:
+                self._last_quarter = quarter
+                self.stream.write(self.render() + "\n")
+                self.stream.flush()
+                if complete:
+                    self._finished = True
+
+    def render(self) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = self.done / elapsed
+        if self.total:
+            frac = min(1.0, self.done / self.total)
+            filled = int(frac * self.width)
+            bar = "#" * filled + "-" * (self.width - filled)
+            return f"{self.label} [{bar}] {frac * 100:5.1f}% {human_bytes(self.done)}/{human_bytes(self.total)} {human_bytes(rate)}/s"
+        return f"{self.label} {human_bytes(self.done)} {human_bytes(rate)}/s"
+
+    def finish(self) -> None:
+        """End the bar's line (if the transfer did not report its end)."""
+        if not self._finished and self.updates:
+            self.stream.write(("\r" if self.tty else "") + self.render() + "\n")
+            self.stream.flush()
+            self._finished = True
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"

@@ -1,15 +1,17 @@
 """``python -m aiogoogle``: the command line (:mod:`aiogoogle.cli`).
 
-The core stays free of I/O: the command line is imported only when this module runs.
+The core stays free of I/O: the command line is imported only when this module runs
+(by name, so type-checking the core does not pull the CLI in).
 """
 
 from __future__ import annotations
 
+import importlib
+
 
 def _run() -> int:
-    from aiogoogle.cli import main
-
-    return main()
+    cli = importlib.import_module("aiogoogle.cli")
+    return int(cli.main())
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ class Settings:
     ca_file: str | None
     fmt: str | None
     cache: bool
+    retries: int | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
@@ -63,6 +64,7 @@ class Settings:
             ca_file=getattr(args, "ca_file", None) or env.get(ENV_CA_FILE) or None,
             fmt=getattr(args, "format", None),
             cache=not getattr(args, "no_cache", False),
+            retries=getattr(args, "retries", None),
         )
 
     # -- what the client needs --------------------------------------------------------
@@ -97,6 +99,10 @@ class Settings:
             kwargs.setdefault("auth_endpoints", Endpoints.at(self.root_url))
         if not self.cache:
             kwargs.setdefault("discovery_cache", False)
+        if self.retries is not None:
+            from aiogoogle import RetryPolicy
+
+            kwargs.setdefault("retry", RetryPolicy(max_attempts=self.retries + 1))
         return Aiogoogle(session_factory=self.session_factory(), **kwargs)
 
     def run(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
@@ -126,6 +132,16 @@ def run_on(backend: str, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
     return trio.run(fn, *args)
 
 
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
 def _slash(url: str | None) -> str | None:
     if url is None:
         return None
@@ -142,6 +158,8 @@ def add_common(parser: argparse.ArgumentParser, *, fmt_default: str | None = Non
     group.add_argument("--backend", choices=BACKENDS, help=f"async framework to run on (default asyncio); env {ENV_BACKEND}")
     group.add_argument("--ca-file", metavar="PEM", help=f"trust this CA certificate (e.g. a local TLS server's); env {ENV_CA_FILE}")
     group.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk discovery cache")
+    group.add_argument("--retries", type=_non_negative, metavar="N",
+                       help="retry a failed exchange at most N times (default: the library's policy; 0 disables)")
     if fmt:
         parser.add_argument("--format", choices=("table", "json"), default=fmt_default,
                             help=f"output format (default: {fmt_default})")

@@ -9,7 +9,9 @@ runs on it.
 
 README.rst convention: every ``.. code-block:: python`` block runs as a script (with the
 environment below, in a scratch directory); a block preceded by the comment
-``.. fragment`` is only compiled (for snippets that are not whole programs). Blocks get
+``.. fragment`` is only compiled (for snippets that are not whole programs). Every
+``.. code-block:: console`` block's ``$ aiogoogle ...`` lines run too, in order, each
+expected to exit 0 (a file named by ``--upload`` is created first with random bytes). Blocks get
 ``AIOGOOGLE_ROOT_URL`` (the server), ``AIOGOOGLE_API_KEY``, ``AIOGOOGLE_USER_CREDS`` (a user
 credentials file) and ``GOOGLE_APPLICATION_CREDENTIALS`` (a service account key), and the
 server holds the data the examples use (Drive files, calendar events, contacts, a bucket).
@@ -239,13 +241,13 @@ def test_examples_point_at_google_without_the_variable() -> None:
 # ---------------------------------------------------------------------------- README.rst
 
 
-def readme_blocks() -> list[tuple[int, str, bool]]:
-    """``(line, code, runnable)`` for every ``.. code-block:: python`` block."""
+def readme_blocks(language: str = "python") -> list[tuple[int, str, bool]]:
+    """``(line, code, runnable)`` for every ``.. code-block:: <language>`` block."""
     lines = README.read_text(encoding="utf-8").splitlines() if README.exists() else []
     blocks = []
     i = 0
     while i < len(lines):
-        if re.match(r"^\.\. code-block:: python3?\s*$", lines[i]):
+        if re.match(rf"^\.\. code-block:: {language}3?\s*$", lines[i]):
             start = i
             # A ".. fragment" comment among the lines just before marks a compile-only block.
             before = [ln.strip() for ln in lines[max(0, i - 3):i]]
@@ -281,6 +283,33 @@ def test_readme_code_block(world: World, line: int, code: str, runnable: bool) -
     script = world.tmp / f"readme_{line}.py"
     script.write_text(code, encoding="utf-8")
     world.run(script)
+
+
+_CONSOLE = readme_blocks("console")
+_SESSION_MODULES = {"curio": "aiogoogle.sessions.curio_asks_session", "trio": "aiogoogle.sessions.trio_session"}
+
+
+@pytest.mark.parametrize(("line", "code"), [b[:2] for b in _CONSOLE], ids=[f"README.rst:{b[0]}" for b in _CONSOLE])
+def test_readme_console_block(world: World, line: int, code: str) -> None:
+    import shlex
+
+    commands = [ln[2:] for ln in code.splitlines() if ln.startswith("$ ")]
+    assert commands, f"README.rst:{line}: a console block without '$ ' commands"
+    for command in commands:
+        argv = shlex.split(command)
+        assert argv[0] == "aiogoogle", f"README.rst:{line}: only aiogoogle commands run here: {command}"
+        if "--backend" in argv:
+            module = _SESSION_MODULES.get(argv[argv.index("--backend") + 1])
+            if module is not None and importlib.util.find_spec(module) is None:
+                pytest.skip(f"{module} is not in this tree yet")
+        if "--upload" in argv:
+            target = world.tmp / argv[argv.index("--upload") + 1]
+            if not target.exists():
+                target.write_bytes(os.urandom(300_000))
+        result = subprocess.run([sys.executable, "-m", "aiogoogle", *argv[1:]], env=world.env(), cwd=world.tmp,
+                                capture_output=True, text=True, timeout=120, check=False)
+        assert result.returncode == 0, f"README.rst:{line}: {command}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        assert "Traceback" not in result.stderr
 
 
 def test_readme_blocks_are_found() -> None:

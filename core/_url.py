@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from sys import intern  # the same literals and names recur across a document's methods
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote
 
 from .excs import DiscoveryError
 
@@ -28,6 +28,26 @@ _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*\Z").match
 _UNRESERVED_SLASH = re.compile(r"[A-Za-z0-9_.~/-]*\Z").match
 _QUERY_SAFE = re.compile(r"[A-Za-z0-9_.~-]*\Z").match
 _EXPRESSION = re.compile(r"\{([^{}]*)\}")
+
+# Percent-encoding by table: urllib's quote() walks the bytes in Python, one call per byte;
+# str.translate does the same mapping in C (about 4x faster on typical values). Each table
+# maps a byte to itself when it is unreserved (RFC 3986: the same set urllib keeps) and to
+# "%XX" (upper-case hex, as urllib) otherwise; text is first turned into its UTF-8 bytes,
+# held one byte per character, so non-ASCII text is encoded exactly as quote() would.
+_UNRESERVED_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+_PCT_TABLE = [chr(b) if b in _UNRESERVED_BYTES else f"%{b:02X}" for b in range(256)]
+_PCT_SLASH_TABLE = list(_PCT_TABLE)
+_PCT_SLASH_TABLE[0x2F] = "/"
+_FORM_TABLE = list(_PCT_TABLE)
+_FORM_TABLE[0x20] = "+"  # application/x-www-form-urlencoded, as quote_plus
+
+
+def _percent_encode(text: str, table: list[str]) -> str:
+    """``quote(text, safe="")`` (or ``safe="/"``, or ``quote_plus``), per ``table``."""
+    if not text.isascii():
+        # A lone surrogate raises UnicodeEncodeError here, as it does in quote().
+        text = text.encode().decode("latin-1")
+    return text.translate(table)
 
 
 def quote_path_value(value: str, reserved: bool, safe: str | None = None) -> str:
@@ -40,10 +60,10 @@ def quote_path_value(value: str, reserved: bool, safe: str | None = None) -> str
     if reserved:
         if _UNRESERVED_SLASH(value):
             return value
-        return quote(value, safe="/")
+        return _percent_encode(value, _PCT_SLASH_TABLE)
     if _UNRESERVED(value):
         return value
-    return quote(value, safe="")
+    return _percent_encode(value, _PCT_TABLE)
 
 
 class PathTemplate:
@@ -102,10 +122,16 @@ def format_scalar(value: Any) -> str:
 
 
 def encode_query_value(value: Any) -> str:
-    text = value if type(value) is str else format_scalar(value)
+    """One query value (or name), form-encoded as ``quote_plus(text, safe="")``."""
+    if type(value) is str:
+        text = value
+    elif type(value) is int:
+        return str(value)  # digits and "-" only: nothing to encode
+    else:
+        text = format_scalar(value)
     if _QUERY_SAFE(text):
         return text
-    return quote_plus(text, safe="")
+    return _percent_encode(text, _FORM_TABLE)
 
 
 def encode_query(pairs: Iterable[tuple[str, Any]]) -> str:
@@ -113,7 +139,7 @@ def encode_query(pairs: Iterable[tuple[str, Any]]) -> str:
     ``None`` values (also inside lists) are dropped."""
     out: list[str] = []
     for name, value in pairs:
-        key = name if _QUERY_SAFE(name) else quote_plus(name, safe="")
+        key = name if _QUERY_SAFE(name) else _percent_encode(name, _FORM_TABLE)
         if isinstance(value, (list, tuple, set, frozenset)):
             for item in value:
                 if item is not None:

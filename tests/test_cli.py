@@ -312,6 +312,14 @@ def test_call_credentials(capsys: pytest.CaptureFixture[str], env: dict[str, str
     adc = cli(capsys, "call", "storage", "v1", "buckets.get", "bucket=c", "--scopes", "https://www.googleapis.com/auth/devstorage.read_only")
     assert adc.code == 0, adc
     assert len(state.token_requests) == before + 1
+    # --adc: the whole chain; with no key file and no gcloud, the (local) metadata server.
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS")
+    server.log.clear()
+    meta = cli(capsys, "call", "storage", "v1", "buckets.get", "bucket=c", "--adc")
+    assert meta.code == 0, meta
+    assert server.requests("GET", "/computeMetadata/v1/instance/service-accounts/default/token")
+    assert server.requests("GET", "/storage/v1/b/c")[0].headers["authorization"].startswith("Bearer ")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
     # --anon wins over everything.
     server.log.clear()
     assert cli(capsys, "call", "storage", "v1", "buckets.get", "bucket=c", "--anon").code == 0
@@ -487,3 +495,49 @@ def test_demo_on_every_backend(backend: str, env: dict[str, str]) -> None:
     assert "Traceback" not in result.stderr
     assert re.search(r"resumable upload \[#+\] 100\.0%", result.stderr), "no upload progress bar on stderr"
     assert re.search(r"ranged download \[#+\] 100\.0%", result.stderr), "no download progress bar on stderr"
+
+
+# ---------------------------------------------------------------------------- progress bars
+
+
+class _Stream:
+    def __init__(self, tty: bool) -> None:
+        self.text = ""
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_bar_on_a_pipe_prints_quarters() -> None:
+    from aiogoogle.cli._common import ProgressBar
+
+    stream = _Stream(tty=False)
+    bar = ProgressBar("up", stream=stream)  # type: ignore[arg-type]
+    for done in range(0, 1001, 10):
+        bar(done, 1000)
+    bar.finish()
+    lines = stream.text.splitlines()
+    assert [re.search(r"(\d+\.\d)%", ln).group(1) for ln in lines] == ["0.0", "25.0", "50.0", "75.0", "100.0"]  # type: ignore[union-attr]
+    assert lines[-1].startswith("up [" + "#" * 30 + "] 100.0% 1000 B/1000 B")
+
+
+def test_progress_bar_on_a_terminal_redraws_one_line() -> None:
+    from aiogoogle.cli._common import ProgressBar
+
+    stream = _Stream(tty=True)
+    bar = ProgressBar("down", stream=stream)  # type: ignore[arg-type]
+    bar(0, None)
+    bar(512, None)
+    bar(2048, 2048)
+    bar.finish()
+    assert stream.text.count("\n") == 1 and stream.text.endswith("\n")
+    assert stream.text.startswith("\rdown 0 B")
+    assert "\rdown [" + "#" * 30 + "] 100.0% 2.0 KiB/2.0 KiB" in stream.text

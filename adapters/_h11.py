@@ -1,0 +1,346 @@
+"""HTTP/1.1 over any async byte stream, with h11: one request per connection at a time,
+idle connections kept for reuse.
+
+Framework-neutral: the adapter supplies an :class:`IO` (open a TCP or TLS stream, run an
+awaitable under a timeout) and this module does the HTTP framing, the keep-alive pool and
+the translation of failures into :mod:`aiogoogle.excs` (the seam's contract,
+``aiogoogle._transport``). It never follows redirects and never decodes the body.
+"""
+
+from __future__ import annotations
+
+import select
+import ssl as _ssl
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
+
+import h11
+
+from aiogoogle._http import HttpRequest, StreamBody, Timeout
+from aiogoogle.excs import ConnectError, ConnectTimeout, ReadTimeout, TransportError
+
+__all__ = ["IO", "ByteStream", "ConnectionPool", "Expired", "H11Response", "idle_connection_dropped"]
+
+T = TypeVar("T")
+
+#: Bytes asked for per socket read.
+READ_SIZE = 64 * 1024
+# Methods that carry a body by definition: an empty one still gets Content-Length: 0
+# (Google answers 411 Length Required otherwise).
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class _HasFileno(Protocol):
+    def fileno(self) -> int: ...
+
+
+class Expired(Exception):
+    """Raised by :meth:`IO.timed` when its timeout expires."""
+
+
+class ByteStream(Protocol):
+    """A connected TCP or TLS stream."""
+
+    async def send_all(self, data: bytes) -> None: ...
+
+    async def receive_some(self, max_bytes: int) -> bytes:
+        """Up to ``max_bytes`` bytes; ``b""`` at end of stream."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close at once (no graceful TLS shutdown: the connection is being dropped)."""
+        ...
+
+    def raw_socket(self) -> _HasFileno | None:
+        """The underlying socket (anything with ``fileno()``), to check idle connections."""
+        ...
+
+
+class IO(Protocol):
+    """What the framework provides to :class:`ConnectionPool`.
+
+    ``connect`` raises :class:`OSError` (refused, DNS) or :class:`ssl.SSLError` (handshake,
+    certificate) on failure; ``errors`` lists the framework's own exceptions for a broken
+    or closed stream. ``timed`` raises :class:`Expired` when ``seconds`` pass first.
+    """
+
+    errors: tuple[type[BaseException], ...]
+
+    async def connect(self, host: str, port: int, ssl_context: _ssl.SSLContext | None) -> ByteStream: ...
+
+    async def timed(self, seconds: float | None, fn: Callable[..., Awaitable[T]], *args: Any) -> T: ...
+
+
+def idle_connection_dropped(sock: _HasFileno | None) -> bool:
+    """Whether an idle keep-alive connection was closed by the server (or is unusable).
+
+    An idle HTTP/1.1 connection has nothing to read; if it is readable, the server sent
+    EOF (or a TLS close_notify, or garbage) and the connection must not be reused.
+    """
+    if sock is None:
+        return False
+    try:
+        if sock.fileno() < 0:
+            return True
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+class _Connection:
+    __slots__ = ("h11", "key", "reused", "stream")
+
+    def __init__(self, stream: ByteStream, key: tuple[str, str, int, bool]) -> None:
+        self.stream = stream
+        self.key = key
+        self.h11 = h11.Connection(our_role=h11.CLIENT)
+        self.reused = False
+
+
+class ConnectionPool:
+    """Keep-alive connections per ``(scheme, host, port, verify)``.
+
+    At most ``max_idle`` idle connections are kept per origin; more concurrent requests
+    open more connections, and the surplus is closed when they finish.
+    """
+
+    def __init__(self, io: IO, ssl_context: _ssl.SSLContext, *, max_idle: int = 100) -> None:
+        self._io = io
+        self._errors: tuple[type[BaseException], ...] = (OSError, *io.errors)
+        self._ssl = ssl_context
+        self._insecure: _ssl.SSLContext | None = None
+        self._max_idle = max_idle
+        self._idle: dict[tuple[str, str, int, bool], list[_Connection]] = {}
+        self._closed = False
+
+    # -- connections -------------------------------------------------------------------
+
+    async def _checkout(self, key: tuple[str, str, int, bool]) -> _Connection | None:
+        idle = self._idle.get(key)
+        while idle:
+            conn = idle.pop()
+            if not idle_connection_dropped(conn.stream.raw_socket()):
+                conn.reused = True
+                return conn
+            await conn.stream.aclose()
+        return None
+
+    def _context(self, verify: bool) -> _ssl.SSLContext:
+        if verify:
+            return self._ssl
+        if self._insecure is None:
+            ctx = _ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = _ssl.CERT_NONE
+            self._insecure = ctx
+        return self._insecure
+
+    async def _connect(self, key: tuple[str, str, int, bool], timeout: float | None, url: str) -> _Connection:
+        scheme, host, port, verify = key
+        ctx = self._context(verify) if scheme == "https" else None
+        try:
+            stream = await self._io.timed(timeout, self._io.connect, host, port, ctx)
+        except Expired:
+            raise ConnectTimeout(f"connect timeout ({timeout} s)", url=url) from None
+        except _ssl.SSLCertVerificationError as exc:
+            raise ConnectError(f"TLS certificate verification failed: {exc.verify_message}", url=url) from None
+        except _ssl.SSLError as exc:
+            raise ConnectError(f"TLS handshake failed: {exc.reason or exc}", url=url) from None
+        except OSError as exc:
+            raise ConnectError(f"cannot connect: {exc.strerror or exc}", url=url) from None
+        except self._io.errors as exc:
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, _ssl.SSLCertVerificationError):
+                raise ConnectError(f"TLS certificate verification failed: {cause.verify_message}", url=url) from None
+            raise ConnectError(f"cannot connect: {cause or exc}", url=url) from None
+        return _Connection(stream, key)
+
+    async def _release(self, conn: _Connection) -> None:
+        if not self._closed and conn.h11.our_state is h11.DONE and conn.h11.their_state is h11.DONE:
+            conn.h11.start_next_cycle()
+            idle = self._idle.setdefault(conn.key, [])
+            if len(idle) < self._max_idle:
+                idle.append(conn)
+                return
+        await conn.stream.aclose()
+
+    async def close(self) -> None:
+        """Close every idle connection; connections still in use close when released."""
+        self._closed = True
+        idle, self._idle = self._idle, {}
+        for conns in idle.values():
+            for conn in conns:
+                await conn.stream.aclose()
+
+    # -- one exchange ------------------------------------------------------------------
+
+    async def send(self, request: HttpRequest) -> H11Response:
+        """Send ``request`` and return once the response headers arrived."""
+        parts = urlsplit(request.url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname:
+            raise TransportError(f"unsupported URL scheme {scheme!r}", url=request.url)
+        port = parts.port or (443 if scheme == "https" else 80)
+        key = (scheme, parts.hostname, port, bool(request.verify_ssl))
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = _request_headers(request, parts.netloc)
+        replayable = isinstance(request.body, bytes)
+        conn = await self._checkout(key)
+        while True:
+            if conn is None:
+                conn = await self._connect(key, request.timeout.connect, request.url)
+            try:
+                return await self._exchange(conn, request, target, headers)
+            except _Stale:
+                # A reused connection the server closed just as we sent: retry once on a
+                # fresh one, as every HTTP client does (the request was never processed).
+                await conn.stream.aclose()
+                if not replayable:
+                    raise TransportError("server closed the connection before answering", url=request.url) from None
+                conn = None
+                replayable = False
+            except BaseException:
+                await conn.stream.aclose()
+                raise
+
+    async def _exchange(self, conn: _Connection, request: HttpRequest, target: str, headers: list[tuple[str, str]]) -> H11Response:
+        timeout = request.timeout
+        url = request.url
+        try:
+            try:
+                await self._write(conn, h11.Request(method=request.method, target=target, headers=headers), timeout)
+                body = request.body
+                if isinstance(body, bytes):
+                    if body:
+                        await self._write(conn, h11.Data(data=body), timeout)
+                elif isinstance(body, StreamBody):  # the driver streams these
+                    raise TypeError("a StreamBody must be turned into bytes by the driver")
+                else:
+                    await self._stream_body(conn, body, timeout)
+                await self._write(conn, h11.EndOfMessage(), timeout)
+            except self._errors as exc:
+                if conn.reused:
+                    raise _Stale from exc
+                # The server may have answered early (an error) and closed: prefer its answer.
+                if conn.h11.their_state is h11.SEND_RESPONSE:
+                    try:
+                        return await self._read_head(conn, timeout, url)
+                    except TransportError:
+                        pass
+                raise _transport_error(exc, url, "while sending the request") from None
+            return await self._read_head(conn, timeout, url)
+        except Expired:
+            raise ReadTimeout(f"read timeout ({timeout.read} s) while sending the request", url=url) from None
+
+    async def _stream_body(self, conn: _Connection, body: AsyncIterable[bytes], timeout: Timeout) -> None:
+        async for chunk in body:
+            if chunk:
+                await self._write(conn, h11.Data(data=bytes(chunk)), timeout)
+
+    async def _write(self, conn: _Connection, event: Any, timeout: Timeout) -> None:
+        data = conn.h11.send(event)
+        if data:
+            await self._io.timed(timeout.read, conn.stream.send_all, data)
+
+    async def _read_head(self, conn: _Connection, timeout: Timeout, url: str) -> H11Response:
+        got_bytes = False
+        while True:
+            try:
+                event = conn.h11.next_event()
+                if event is h11.NEED_DATA:
+                    data = await self._io.timed(timeout.read, conn.stream.receive_some, READ_SIZE)
+                    if not data and conn.reused and not got_bytes:
+                        raise _Stale
+                    got_bytes = got_bytes or bool(data)
+                    conn.h11.receive_data(data)
+                    continue
+            except Expired:
+                raise ReadTimeout(f"read timeout ({timeout.read} s) waiting for the response", url=url) from None
+            except self._errors as exc:
+                if conn.reused and not got_bytes:
+                    raise _Stale from exc
+                raise _transport_error(exc, url, "while waiting for the response") from None
+            except h11.RemoteProtocolError as exc:
+                if conn.reused and not got_bytes:
+                    raise _Stale from exc
+                raise TransportError(f"invalid HTTP response: {exc}", url=url) from None
+            if isinstance(event, h11.InformationalResponse):
+                continue  # 100 Continue and friends
+            if isinstance(event, h11.Response):
+                return H11Response(self, conn, event, url, timeout.read)
+            raise TransportError(f"unexpected HTTP event {type(event).__name__}", url=url)
+
+
+class _Stale(Exception):
+    """A reused connection turned out to be closed before any response byte arrived."""
+
+
+def _request_headers(request: HttpRequest, netloc: str) -> list[tuple[str, str]]:
+    names = {name.lower() for name, _ in request.headers}
+    headers: list[tuple[str, str]] = []
+    if "host" not in names:
+        headers.append(("Host", netloc.rpartition("@")[2]))
+    headers.extend(request.headers)
+    body = request.body
+    if "content-length" not in names and "transfer-encoding" not in names:
+        if isinstance(body, bytes):
+            if body or request.method.upper() in _BODY_METHODS:
+                headers.append(("Content-Length", str(len(body))))
+        else:
+            headers.append(("Transfer-Encoding", "chunked"))
+    return headers
+
+
+def _transport_error(exc: BaseException, url: str, what: str) -> TransportError:
+    cause = exc.__cause__ or exc.__context__
+    detail = exc if isinstance(exc, OSError) or cause is None else cause
+    text = getattr(detail, "strerror", None) or str(detail) or type(detail).__name__
+    return TransportError(f"connection broken {what}: {text}", url=url)
+
+
+class H11Response:
+    """A response whose headers arrived; the body is read by :meth:`chunks`."""
+
+    __slots__ = ("_conn", "_pool", "_read_timeout", "headers", "reason", "status", "url")
+
+    def __init__(self, pool: ConnectionPool, conn: _Connection, event: h11.Response, url: str, read_timeout: float | None) -> None:
+        self._pool = pool
+        self._conn: _Connection | None = conn
+        self.status = event.status_code
+        self.reason = event.reason.decode("latin-1")
+        self.headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers.raw_items()]
+        self.url = url
+        self._read_timeout = read_timeout
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        conn = self._conn
+        if conn is None:
+            return
+        io = self._pool._io
+        while True:
+            try:
+                event = conn.h11.next_event()
+                if event is h11.NEED_DATA:
+                    data = await io.timed(self._read_timeout, conn.stream.receive_some, READ_SIZE)
+                    conn.h11.receive_data(data)
+                    continue
+            except Expired:
+                raise ReadTimeout(f"read timeout ({self._read_timeout} s) while reading the body", url=self.url) from None
+            except self._pool._errors as exc:
+                raise _transport_error(exc, self.url, "while reading the body") from None
+            except h11.RemoteProtocolError as exc:
+                raise TransportError(f"incomplete response body: {exc}", url=self.url) from None
+            if isinstance(event, h11.Data):
+                yield bytes(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                return
+            else:
+                raise TransportError(f"unexpected HTTP event {type(event).__name__}", url=self.url)
+
+    async def aclose(self) -> None:
+        """Back to the pool when the exchange is complete, closed otherwise."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await self._pool._release(conn)

@@ -1,0 +1,129 @@
+"""The trio adapter: HTTP/1.1 with h11 over trio's TCP and TLS streams.
+
+trio has no maintained HTTP client that fits the seam (asks dropped trio's old API and
+aiogoogle's asks-based trio session never worked, ANCHORS-aiogoogle.md §2), so this
+adapter speaks HTTP/1.1 itself through :mod:`aiogoogle.sessions._h11`: keep-alive
+connections pooled per ``(scheme, host, port)``, request bodies streamed (chunked when
+their length is unknown), response bodies streamed as received (never decompressed, never
+redirected), the connect timeout around TCP + TLS and the read timeout around every single
+socket read and write. TLS is verified with the system trust store unless ``ca_file`` or
+``ssl_context`` say otherwise, or a request sets ``verify_ssl=False``.
+"""
+
+from __future__ import annotations
+
+import math
+import ssl as _ssl
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, TypeVar
+
+import trio
+
+from aiogoogle._http import HttpRequest
+from aiogoogle.excs import RequestTimeout
+
+from ._h11 import ConnectionPool, Expired, H11Response
+from .base import BaseSession
+
+__all__ = ["TrioSession"]
+
+T = TypeVar("T")
+
+
+class _Stream:
+    __slots__ = ("_socket", "_stream")
+
+    def __init__(self, stream: trio.abc.Stream, sock: Any) -> None:
+        self._stream = stream
+        self._socket = sock
+
+    async def send_all(self, data: bytes) -> None:
+        await self._stream.send_all(data)
+
+    async def receive_some(self, max_bytes: int) -> bytes:
+        return bytes(await self._stream.receive_some(max_bytes))
+
+    async def aclose(self) -> None:
+        await trio.aclose_forcefully(self._stream)
+
+    def raw_socket(self) -> Any:
+        return self._socket
+
+
+class _TrioIO:
+    errors: tuple[type[BaseException], ...] = (trio.BrokenResourceError, trio.ClosedResourceError)
+
+    async def connect(self, host: str, port: int, ssl_context: _ssl.SSLContext | None) -> _Stream:
+        tcp = await trio.open_tcp_stream(host, port)
+        if ssl_context is None:
+            return _Stream(tcp, tcp.socket)
+        tls = trio.SSLStream(tcp, ssl_context, server_hostname=host, https_compatible=True)
+        try:
+            await tls.do_handshake()
+        except BaseException:
+            await trio.aclose_forcefully(tcp)
+            raise
+        return _Stream(tls, tcp.socket)
+
+    async def timed(self, seconds: float | None, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        if seconds is None:
+            return await fn(*args)
+        with trio.move_on_after(seconds):
+            return await fn(*args)
+        raise Expired
+
+
+class TrioSession(BaseSession):
+    """trio + h11.
+
+    Args:
+        ssl_context: an :class:`ssl.SSLContext` for TLS (e.g. trusting a private CA or
+            presenting a client certificate). Certificates are verified by default.
+        ca_file: a PEM file of CA certificates to trust instead of the system store.
+        max_idle: how many idle keep-alive connections are kept per origin.
+    """
+
+    def __init__(self, *, ssl_context: _ssl.SSLContext | None = None, ca_file: str | None = None, max_idle: int = 100) -> None:
+        if ssl_context is None:
+            ssl_context = _ssl.create_default_context(cafile=ca_file)
+        self._pool = ConnectionPool(_TrioIO(), ssl_context, max_idle=max_idle)
+
+    async def send(self, request: HttpRequest) -> H11Response:
+        return await self._pool.send(request)
+
+    async def sleep(self, seconds: float) -> None:
+        await trio.sleep(seconds)
+
+    async def gather(self, thunks: Sequence[Callable[[], Awaitable[T]]], timeout: float | None = None) -> list[T]:
+        results: list[Any] = [None] * len(thunks)
+        failure: list[Exception] = []
+
+        async def run(index: int, thunk: Callable[[], Awaitable[T]], scope: trio.CancelScope) -> None:
+            try:
+                results[index] = await thunk()
+            except Exception as exc:
+                # Keep only the first failure and cancel the rest; nothing is raised into
+                # the nursery, so the caller gets the exception itself, not a group.
+                if not failure:
+                    failure.append(exc)
+                scope.cancel()
+
+        with trio.move_on_after(math.inf if timeout is None else timeout) as deadline:
+            async with trio.open_nursery() as nursery:
+                for index, thunk in enumerate(thunks):
+                    nursery.start_soon(run, index, thunk, nursery.cancel_scope)
+        if failure:
+            raise failure[0]
+        if deadline.cancelled_caught:
+            raise RequestTimeout(f"not finished within the total timeout of {timeout} s; every request still running was cancelled")
+        return results
+
+    def lock(self) -> AbstractAsyncContextManager[Any]:
+        return trio.Lock()
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        return await trio.to_thread.run_sync(fn, *args)
+
+    async def close(self) -> None:
+        await self._pool.close()

@@ -497,6 +497,37 @@ def test_demo_on_every_backend(backend: str, env: dict[str, str]) -> None:
     assert re.search(r"ranged download \[#+\] 100\.0%", result.stderr), "no download progress bar on stderr"
 
 
+def test_demo_over_tls(env: dict[str, str]) -> None:
+    result = run({}, "demo", "--tls", timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert re.search(r"local server: https://localhost:\d+/ \(TLS, verified against its own CA\)", result.stdout)
+    assert "All 9 steps passed on asyncio" in result.stdout
+
+
+@pytest.mark.parametrize("backend", ["curio", "trio"])
+def test_call_on_other_backends(backend: str, capsys: pytest.CaptureFixture[str], env: dict[str, str], server: LocalGoogleServer,
+                                tmp_path: Path) -> None:
+    if importlib.util.find_spec(_SESSION_MODULES[backend]) is None:
+        pytest.skip(f"the {backend} adapter is not in this tree")
+    data = os.urandom(300_000)
+    src = tmp_path / "in.bin"
+    src.write_bytes(data)
+    up = cli(capsys, "call", "storage", "v1", "objects.insert", "bucket=be", f"name={backend}.bin", "--upload", str(src),
+             "--backend", backend)
+    assert up.code == 0, up
+    dest = tmp_path / "out.bin"
+    down = cli(capsys, "call", "storage", "v1", "objects.get", "bucket=be", f"object={backend}.bin", "--download", str(dest),
+               "--backend", backend)
+    assert down.code == 0, down
+    assert dest.read_bytes() == data
+    names = [f"n{i}" for i in range(7)]
+    server.add_collection("/storage/v1/b", [{"name": n} for n in names], id_field="name")
+    listed = cli(capsys, "call", "storage", "v1", "buckets.list", "project=p", "maxResults=3", "--all-pages", "--backend", backend)
+    assert [b["name"] for b in listed.json()] == names
+    bad = cli(capsys, "call", "storage", "v1", "objects.get", "bucket=be", "object=nope", "--backend", backend)
+    assert_clean_failure(bad, 1, "404")
+
+
 # ---------------------------------------------------------------------------- progress bars
 
 

@@ -114,6 +114,17 @@ async def run_call(settings: Settings, args: argparse.Namespace) -> int:
         if args.no_validate:
             kwargs["validate"] = False
         request = node(json=body, **kwargs, **params)
+        if args.dry_run:
+            # Credentials are added only when sending, so nothing secret is shown here.
+            plan = {"method": request.method, "url": _redacted(request.url), "headers": dict(request.headers or {})}
+            if request.json is not None:
+                plan["json"] = request.json
+            if request.media_upload is not None:
+                plan["upload"] = {"file": args.upload, "url": _redacted(request.media_upload.upload_path or "")}
+            if request.media_download is not None:
+                plan["download"] = args.download
+            show(plan, settings.fmt)
+            return 0
         if args.verbose:
             message(f"{request.method} {_redacted(request.url)}")
         if args.all_pages:

@@ -263,6 +263,9 @@ def print_method(info: dict[str, Any], stream: TextIO) -> None:
     w = _Writer(stream)
     w.line(f"{info['id']}  {info['httpMethod']} {info['path']}" + ("  (deprecated)" if info.get("deprecated") else ""))
     w.wrapped(info.get("description") or "")
+    if info.get("usage"):
+        w.line()
+        w.line(f"Usage: {info['usage']}")
     w.line()
     params = info["parameters"]
     required = [p for p in params if p["required"]]
@@ -296,6 +299,9 @@ def print_method(info: dict[str, Any], stream: TextIO) -> None:
         if schema is None:
             w.line(f"{title}: none")
             continue
+        if key == "response" and info.get("request") and info["request"]["schema"] == schema["schema"]:
+            w.line(f"{title}: {schema['schema']} (as the request body)")
+            continue
         w.line(f"{title}: {schema['schema']}")
         fields = schema["fields"]
         if not fields:
@@ -328,6 +334,12 @@ def describe(api: Any, target: str | None, fmt: str | None, stream: TextIO) -> N
     node = resolve(api, target)
     if isinstance(node, Method):
         minfo = method_info(node)
+        doc = api.discovery_document
+        required = " ".join(f"{p['name']}={p['name'].upper()}" for p in minfo["parameters"] if p["required"])
+        body = " [--json BODY]" if minfo["request"] else ""
+        upload = " [--upload FILE]" if "mediaUpload" in minfo else ""
+        download = " [--download FILE]" if minfo.get("mediaDownload") else ""
+        minfo["usage"] = f"aiogoogle call {doc.get('name')} {doc.get('version')} {target} {required}{body}{upload}{download}".replace("  ", " ").rstrip()
         if fmt == "json":
             emit_json(minfo, stream)
         else:

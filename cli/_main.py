@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--anon", action="store_true", help="send without credentials")
     p.add_argument("--scopes", metavar="S1,S2", help="scopes for service accounts (default: the method's first scope)")
     p.add_argument("--no-validate", action="store_true", help="send without checking parameters against the discovery document")
+    p.add_argument("--dry-run", action="store_true", help="validate and print the request (method, URL, body) without sending it")
     p.add_argument("-v", "--verbose", action="store_true", help="print the request line and the credential source to stderr")
     add_common(p, fmt_default="json")
     p.set_defaults(handler=cmd_call)

@@ -192,6 +192,10 @@ def test_describe_method_lists_required_parameters_first(capsys: pytest.CaptureF
     assert "Parameters (2 required," in text
     assert text.index("  bucket  (string, required, path)") < text.index("  generation  (string(int64), optional, query)")
     assert "one of: full, noAcl" in text
+    assert "Usage: aiogoogle call storage v1 objects.get bucket=BUCKET object=OBJECT [--download FILE]" in text
+    insert = cli(capsys, "describe", "storage", "v1", "objects.insert").out
+    assert "Usage: aiogoogle call storage v1 objects.insert bucket=BUCKET [--json BODY] [--upload FILE]" in insert
+    assert "Response: Object (as the request body)" in insert
 
 
 def test_describe_shows_patterns_defaults_and_request_schema(capsys: pytest.CaptureFixture[str], env: dict[str, str]) -> None:
@@ -243,6 +247,19 @@ def test_call_all_pages(capsys: pytest.CaptureFixture[str], env: dict[str, str],
     table = cli(capsys, "call", "storage", "v1", "buckets.list", "project=p", "maxResults=5", "--all-pages", "--format", "table")
     lines = table.out.splitlines()
     assert lines[0].split() == ["NAME", "ID"] and [ln.split()[0] for ln in lines[1:]] == names
+
+
+def test_call_dry_run_sends_nothing(capsys: pytest.CaptureFixture[str], env: dict[str, str], server: LocalGoogleServer,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIOGOOGLE_API_KEY", "secret-key-value")
+    server.log.clear()
+    result = cli(capsys, "call", "storage", "v1", "objects.get", "bucket=b", "object=a/b c", "--download", "x.bin", "--dry-run")
+    assert result.code == 0, result
+    plan = result.json()
+    assert plan["method"] == "GET" and plan["download"] == "x.bin"
+    assert plan["url"] == f"{server.url}download/storage/v1/b/b/o/a%2Fb%20c?alt=media"
+    assert "secret-key-value" not in result.out
+    assert [r.path for r in server.log] == ["/discovery/v1/apis/storage/v1/rest"]
 
 
 def test_call_json_body(capsys: pytest.CaptureFixture[str], env: dict[str, str], server: LocalGoogleServer, tmp_path: Path) -> None:

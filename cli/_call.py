@@ -149,7 +149,7 @@ async def run_call(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _redacted(url: str) -> str:
+def _redacted(url: str | None) -> str:
     from aiogoogle.excs import redact_url
 
-    return str(redact_url(url))
+    return str(redact_url(url or ""))

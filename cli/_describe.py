@@ -81,7 +81,8 @@ def _param_info(name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
 def _schema_info(schema: Mapping[str, Any] | None, name: str | None) -> dict[str, Any] | None:
     if schema is None:
         return None
-    props = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
+    raw = schema.get("properties")
+    props: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     fields = []
     for field_name, spec in props.items():
         if not isinstance(spec, Mapping):

@@ -322,11 +322,11 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 1
     except BaseException as raw:
-        exc = _unwrap(raw)
-        status = _status_for(exc)
+        error = _unwrap(raw)
+        status = _status_for(error)
         if status is None:
             raise
-        message(_describe_error(exc, args))
+        message(_describe_error(error, args))
         return status
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .server import LocalGoogleServer, Recorded, Reply
+    from .server import LocalGoogleServer, Recorded, Reply, google_error, pattern_bytes
 
-__all__ = ["LocalGoogleServer", "Recorded", "Reply"]
+__all__ = ["LocalGoogleServer", "Recorded", "Reply", "google_error", "pattern_bytes"]
 
 
 def __getattr__(name: str) -> Any:

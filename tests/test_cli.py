@@ -376,6 +376,10 @@ def test_invalid_values(capsys: pytest.CaptureFixture[str], env: dict[str, str],
     assert_clean_failure(cli(capsys, "call", "storage", "v1", "objects.insert", "bucket=b", "--upload", "/no/such/file"), 2, "no such file")
     assert_clean_failure(cli(capsys, "call", "storage", "v1", "objects.list", "bucket=b", "--creds", "/no/such.json"), 2,
                          "credentials file not found")
+    assert_clean_failure(cli(capsys, "call", "storage", "v1", "buckets.get", "bucket=b", "--upload", __file__), 2,
+                         "does not accept media uploads")
+    assert_clean_failure(cli(capsys, "call", "storage", "v1", "buckets.get", "bucket=b", "--backend", "curio", "--root-url", "ftp://x"), 2,
+                         "--root-url must be an http:// or https:// URL")
 
 
 def test_http_and_network_errors_exit_1(capsys: pytest.CaptureFixture[str], env: dict[str, str], server: LocalGoogleServer) -> None:
@@ -450,8 +454,43 @@ def test_auth_login_saves_private_credentials(env: dict[str, str], server: Local
     assert server.requests("GET", "/storage/v1/b/u")[0].headers["authorization"] == f"Bearer {saved['access_token']}"
 
 
-def test_auth_login_needs_a_client(capsys: pytest.CaptureFixture[str], env: dict[str, str]) -> None:
+def test_auth_login_needs_a_client(capsys: pytest.CaptureFixture[str], env: dict[str, str], tmp_path: Path) -> None:
     assert_clean_failure(cli(capsys, "auth", "login"), 2, "--client-secrets FILE or --client-id ID")
+    bad = tmp_path / "client.json"
+    bad.write_text(json.dumps({"installed": {"client_secret": "s"}}))
+    assert_clean_failure(cli(capsys, "auth", "login", "--client-secrets", str(bad)), 2, "has no client_id")
+    assert_clean_failure(cli(capsys, "auth", "login", "--client-secrets", str(tmp_path / "none.json")), 2, "client secrets file not found")
+
+
+def test_client_secrets_file_formats(tmp_path: Path) -> None:
+    import argparse
+
+    from aiogoogle.cli._auth import client_creds_from
+
+    for section in ("installed", "web"):
+        path = tmp_path / f"{section}.json"
+        path.write_text(json.dumps({section: {"client_id": "id-1", "client_secret": "s-1", "redirect_uris": ["http://localhost"]}}))
+        args = argparse.Namespace(client_secrets=str(path), client_id=None, client_secret=None)
+        assert client_creds_from(args) == {"client_id": "id-1", "client_secret": "s-1"}
+    args = argparse.Namespace(client_secrets=None, client_id="id-2", client_secret=None)
+    assert client_creds_from(args, {"AIOGOOGLE_CLIENT_SECRET": "from-env"}) == {"client_id": "id-2", "client_secret": "from-env"}
+    assert client_creds_from(args, {}) == {"client_id": "id-2", "client_secret": None}  # a public client (PKCE only)
+
+
+def test_credentials_are_written_owner_only_even_with_a_lax_umask(tmp_path: Path) -> None:
+    from aiogoogle.cli._auth import write_private
+
+    target = tmp_path / "creds.json"
+    target.write_text("old")
+    target.chmod(0o644)
+    old = os.umask(0)
+    try:
+        write_private(str(target), {"refresh_token": "r"})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert json.loads(target.read_text()) == {"refresh_token": "r"}
+    assert [p.name for p in tmp_path.iterdir()] == ["creds.json"]  # no temporary file left behind
 
 
 def test_serve_runs_until_terminated(env: dict[str, str], tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ T = TypeVar("T")
 #: Bytes read from a local file or an async source per step when streaming an upload.
 READ_SIZE = 1024 * 1024
 #: Downloaded bytes are buffered up to this size before each write to a local file.
-WRITE_BUFFER = 8 * 1024 * 1024
+WRITE_BUFFER = 2 * 1024 * 1024
 
 Authorizer = Callable[[str | None], Awaitable[AuthInfo]]
 

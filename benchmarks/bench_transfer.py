@@ -111,9 +111,10 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
             else:
                 req = storage.objects.get(bucket="bench", object=args.name, download_file=args.file)
             with Sampler() as sampler:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 out = await ag.as_anon(req)
                 result["seconds"] = time.perf_counter() - t0
+                result["cpu"] = time.process_time() - c0
             result["rss_growth"] = sampler.growth
             if args.op == "upload":
                 result["size"] = int(out["size"])
@@ -132,7 +133,7 @@ def plain_worker(args: argparse.Namespace) -> dict[str, Any]:
     async def main() -> None:
         async with aiohttp.ClientSession(auto_decompress=False) as session:
             with Sampler() as sampler:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 if args.op == "upload":
                     url = f"{args.url}upload/storage/v1/b/bench/o?uploadType=media&name={args.name}"
                     with open(args.file, "rb") as fh:
@@ -147,6 +148,7 @@ def plain_worker(args: argparse.Namespace) -> dict[str, Any]:
                             async for chunk in resp.content.iter_chunked(1 << 20):
                                 fh.write(chunk)
                 result["seconds"] = time.perf_counter() - t0
+                result["cpu"] = time.process_time() - c0
             result["rss_growth"] = sampler.growth
 
     asyncio.run(main())
@@ -221,14 +223,14 @@ def main() -> int:
                         best[(adapter, op)] = out
         rows = [(a, op, best[(a, op)]) for a in adapters for op in ("upload", "download")]
         base = {op: r for a, op, r in rows if a == "plain" and isinstance(r, dict)}
-        print(f"\n{'adapter':10} {'operation':10} {'MiB/s':>9} {'vs plain':>9} {'RSS growth':>11}")
+        print(f"\n{'adapter':10} {'operation':10} {'MiB/s':>9} {'vs plain':>9} {'client CPU s':>13} {'RSS growth':>11}")
         for adapter, op, r in rows:
             if not isinstance(r, dict):
-                print(f"{adapter:10} {op:10} {'-':>9} {'-':>9} {'-':>11}  ({r})")
+                print(f"{adapter:10} {op:10} {'-':>9} {'-':>9} {'-':>13} {'-':>11}  ({r})")
                 continue
             mibs = size / r["seconds"] / (1 << 20)
             ratio = f"{mibs / (size / base[op]['seconds'] / (1 << 20)):.0%}" if op in base else "-"
-            print(f"{adapter:10} {op:10} {mibs:9.0f} {ratio:>9} {r['rss_growth'] / (1 << 20):9.1f} MiB")
+            print(f"{adapter:10} {op:10} {mibs:9.0f} {ratio:>9} {r['cpu']:13.2f} {r['rss_growth'] / (1 << 20):7.1f} MiB")
     finally:
         server.terminate()
         server.wait(10)

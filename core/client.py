@@ -276,7 +276,7 @@ class Aiogoogle:
         def thunk(req: Request) -> Callable[[], Awaitable[Any]]:
             async def one() -> Any:
                 try:
-                    return await self._one(session, req, authorize, full_res, raise_for_status)
+                    return await self._one(session, req, authorize, full_res, raise_for_status, return_exceptions)
                 except AiogoogleError as exc:
                     if return_exceptions:
                         return exc
@@ -290,7 +290,9 @@ class Aiogoogle:
         results = await session.gather([thunk(r) for r in requests], timeout=timeout)
         return results[0] if len(requests) == 1 else results
 
-    async def _one(self, session: Session, request: Request, authorize: Authorizer | None, full_res: bool, raise_for_status: bool) -> Any:
+    async def _one(
+        self, session: Session, request: Request, authorize: Authorizer | None, full_res: bool, raise_for_status: bool, return_exceptions: bool = False
+    ) -> Any:
         total = request.timeout.total if isinstance(request.timeout, Timeout) else request.timeout
         driver = Driver(session, authorize)
         if total is not None:
@@ -299,8 +301,17 @@ class Aiogoogle:
             [outcome] = await session.gather([lambda: driver.run(call_flow(request, self._options))], timeout=float(total))
         else:
             outcome = await driver.run(call_flow(request, self._options))
-        if isinstance(outcome, list):  # a batch: one outcome per part
-            return [self._finish(part, authorize, full_res, raise_for_status) for part in outcome]
+        if isinstance(outcome, list):  # a batch: one outcome per part, in request order
+            results: list[Any] = []
+            for part in outcome:
+                try:
+                    results.append(self._finish(part, authorize, full_res, raise_for_status))
+                except AiogoogleError as exc:
+                    # return_exceptions=True: a failed part takes its place in the list.
+                    if not return_exceptions:
+                        raise
+                    results.append(exc)
+            return results
         return self._finish(outcome, authorize, full_res, raise_for_status)
 
     def _finish(self, outcome: Any, authorize: Authorizer | None, full_res: bool, raise_for_status: bool) -> Any:

@@ -263,6 +263,20 @@ def test_batch_raises_for_a_failed_part_by_default(backend: Backend, server: Loc
         backend.run(scenario)
 
 
+def test_batch_return_exceptions_gives_per_part_errors(backend: Backend, server: LocalGoogleServer, media: MediaState) -> None:
+    media.put("/storage/v1/b/bkt/o/a", b"aaa")
+
+    async def scenario() -> Any:
+        async with client(backend, server) as ag:
+            storage = await ag.discover("storage", "v1")
+            batch = Request.batch_requests(storage.objects.get(bucket="bkt", object="nope"), storage.objects.get(bucket="bkt", object="a"))
+            return await ag.as_anon(batch, return_exceptions=True)
+
+    missing, found = backend.run(scenario)
+    assert isinstance(missing, HTTPError) and missing.status_code == 404
+    assert found["size"] == "3"
+
+
 # ------------------------------------------------------------------------------ retries / pagination
 
 

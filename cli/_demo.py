@@ -323,7 +323,8 @@ class Tour:
         self.say("attempt 1: 429 rateLimitExceeded, Retry-After: 1")
         self.say(f"attempt 2: 200 {bucket.get('name')} after waiting {elapsed:.2f} s")
         _check(len(attempts) == 2, f"expected 2 attempts, the server saw {len(attempts)}")
-        _check(elapsed >= 1.0, f"the client retried after {elapsed:.2f} s, before Retry-After")
+        # (0.95: timers may fire a hair early; a client ignoring Retry-After retries within 0.25 s.)
+        _check(elapsed >= 0.95, f"the client retried after {elapsed:.2f} s, before Retry-After")
         self.ok("retried once, after the server's Retry-After (not before)")
 
     async def service_account(self) -> None:

@@ -7,7 +7,7 @@ the discovery document (``maxResults=10`` is a valid integer, ``maxResults=ten``
 and puts them on the wire as Google expects. The body comes from ``--json`` (inline JSON,
 ``@file`` or ``@-`` for stdin). ``--upload FILE`` sends media (multipart with ``--json``
 metadata, resumable with ``--resumable`` or for large files), ``--download FILE`` saves
-``alt=media`` content, both with a progress bar on stderr. ``--all-pages`` follows
+``alt=media`` content (``-``: to stdout), both with a progress bar on stderr. ``--all-pages`` follows
 ``nextPageToken`` and prints every item of every page.
 """
 
@@ -73,7 +73,7 @@ async def run_call(settings: Settings, args: argparse.Namespace) -> int:
     body = load_body(args.json)
     if args.upload is not None and not os.path.isfile(args.upload):
         raise UsageError(f"--upload: no such file: {args.upload}")
-    if args.download is not None:
+    if args.download is not None and args.download != "-":
         parent = os.path.dirname(os.path.abspath(args.download))
         if not os.path.isdir(parent):
             raise UsageError(f"--download: directory does not exist: {parent}")
@@ -106,7 +106,18 @@ async def run_call(settings: Settings, args: argparse.Namespace) -> int:
                 kwargs["resumable"] = True
             if args.content_type:
                 kwargs["upload_file_content_type"] = args.content_type
-        if args.download is not None:
+        written = [0]
+        if args.download == "-":
+            # The media itself is the output: streamed to stdout as it arrives.
+            sink = sys.stdout.buffer
+
+            def to_stdout(chunk: bytes) -> None:
+                sink.write(chunk)
+                written[0] += len(chunk)
+
+            bar = ProgressBar("download")
+            kwargs.update(pipe_to=to_stdout, progress=bar)
+        elif args.download is not None:
             bar = ProgressBar(f"download {os.path.basename(args.download)}")
             kwargs.update(download_file=args.download, progress=bar)
         if args.chunk_size is not None:
@@ -140,6 +151,10 @@ async def run_call(settings: Settings, args: argparse.Namespace) -> int:
         response = await creds.send(client, request, full_res=True)
         if bar is not None:
             bar.finish()
+        if args.download == "-":
+            sys.stdout.buffer.flush()
+            message(f"wrote {written[0]} bytes to stdout")
+            return 0
         if args.download is not None:
             size = os.path.getsize(args.download)
             message(f"saved {size} bytes to {args.download}")

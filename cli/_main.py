@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--upload", metavar="FILE", help="upload this file as the method's media")
     p.add_argument("--content-type", metavar="MIME", help="media type of --upload (default: guessed)")
     p.add_argument("--resumable", action="store_true", help="use a resumable upload")
-    p.add_argument("--download", metavar="FILE", help="save the media (alt=media) to FILE")
+    p.add_argument("--download", metavar="FILE", help="save the media (alt=media) to FILE ('-': write it to stdout)")
     p.add_argument("--chunk-size", type=_positive_int, metavar="BYTES", help="upload chunk size (multiple of 262144) or download read size")
     p.add_argument("--all-pages", action="store_true", help="follow nextPageToken and print every item of every page")
     p.add_argument("--items-field", metavar="FIELD", help="with --all-pages: the list field of each page (default: items or the only list)")

@@ -288,6 +288,12 @@ def test_call_upload_and_download_with_progress(capsys: pytest.CaptureFixture[st
     assert dest.read_bytes() == data
     assert down.json() == {"file": str(dest), "bytes": len(data), "status": 200}
     assert re.search(r"download copy\.bin \[#+\] 100\.0%", down.err)
+    # To stdout, through the real entry point (stdout carries only the bytes).
+    piped = subprocess.run([sys.executable, "-m", "aiogoogle", "call", "storage", "v1", "objects.get", "bucket=up",
+                            "object=dir/payload.bin", "--download", "-"], env=subprocess_env(env), capture_output=True, timeout=60, check=False)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == data
+    assert f"wrote {len(data)} bytes to stdout".encode() in piped.stderr
     # Resumable, in 256 KiB chunks.
     server.log.clear()
     res = cli(capsys, "call", "storage", "v1", "objects.insert", "bucket=up", "name=r.bin", "--upload", str(src), "--resumable",

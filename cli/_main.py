@@ -99,8 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "saved `auth login` credentials or {\"api_key\": ...}); --adc; $AIOGOOGLE_API_KEY; "
                               "$GOOGLE_APPLICATION_CREDENTIALS or gcloud's ADC file; else none.",
                        formatter_class=_Formatter)
-    p.add_argument("api", metavar="API")
-    p.add_argument("version", metavar="VERSION")
+    p.add_argument("api", metavar="API", help="API name, e.g. storage")
+    p.add_argument("version", metavar="VERSION", help="API version, e.g. v1")
     p.add_argument("method", metavar="RESOURCE.METHOD", help="e.g. objects.list")
     p.add_argument("params", metavar="KEY=VALUE", nargs="*", help="path and query parameters")
     p.add_argument("--json", metavar="BODY", help="request body: JSON text, @file or @- (stdin)")

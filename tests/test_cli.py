@@ -349,6 +349,30 @@ def test_call_credentials(capsys: pytest.CaptureFixture[str], env: dict[str, str
     assert "authorization" not in server.requests("GET", "/storage/v1/b/c")[0].headers
 
 
+def test_discovery_and_api_on_different_servers(capsys: pytest.CaptureFixture[str], env: dict[str, str], server: LocalGoogleServer) -> None:
+    """--discovery-url: documents from one place, every API request to --root-url."""
+    with LocalGoogleServer() as api_server:
+        api_server.add_collection("/storage/v1/b", [{"name": "here"}], id_field="name")
+        server.log.clear()
+        result = cli(capsys, "call", "storage", "v1", "buckets.get", "bucket=here", "--discovery-url", server.url,
+                     "--root-url", api_server.url, "--no-cache")
+        assert result.code == 0, result
+        assert result.json() == {"name": "here"}
+        assert [r.path for r in server.log] == ["/discovery/v1/apis/storage/v1/rest"]
+        assert [r.path for r in api_server.log] == ["/storage/v1/b/here"]
+
+
+def test_tls_is_verified(capsys: pytest.CaptureFixture[str], env: dict[str, str]) -> None:
+    with LocalGoogleServer(tls=True) as tls_server:
+        assert tls_server.ca_file
+        trusted = cli(capsys, "apis", "--name", "storage", "--format", "json", "--root-url", tls_server.url, "--ca-file",
+                      tls_server.ca_file, "--no-cache")
+        assert trusted.code == 0, trusted
+        assert [i["name"] for i in trusted.json()] == ["storage"]
+        untrusted = cli(capsys, "describe", "storage", "v1", "--root-url", tls_server.url, "--no-cache", "--retries", "0")
+        assert_clean_failure(untrusted, 1, "certificate")
+
+
 # ---------------------------------------------------------------------------- bad input
 
 

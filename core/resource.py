@@ -811,7 +811,7 @@ class Method:
             return
         check = plan.request_check
         if check is None:
-            check = plan.request_check = self._ctx.compiler.compile(plan.request_schema)
+            check = plan.request_check = self._ctx.compiler.checker(plan.request_schema)
         found: list[tuple[str, str, Any]] = []
         check(body, "json", found, plan.method_id)
         problems.extend(found)

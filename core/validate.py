@@ -10,6 +10,10 @@ closures are cached: scalar checks by their constraints (so the thousands of ide
 ``string/int64`` nodes share one), named schemas by id. ``$ref`` compiles lazily, when a
 value first reaches it, so recursive schemas and huge documents cost nothing up front.
 
+Requests are checked in two tiers (see "fast path" below): a generated predicate that only
+answers "certainly valid?" runs first, and the problem-collecting checks described here run
+only when it is not sure, so valid bodies never pay for paths and messages.
+
 Checks never stop at the first problem: every problem is appended to a list with its path
 into the arguments (``json.disks[0].initializeParams.diskSizeGb``), and the caller raises
 one :class:`~aiogoogle.excs.ValidationError` listing them all. Paths are passed down as
@@ -491,12 +495,36 @@ class SchemaCompiler:
     lets ``annotations.required`` (required only for some methods) apply.
     """
 
-    __slots__ = ("_by_node", "_refs", "_schemas")
+    __slots__ = ("_by_node", "_fast", "_refs", "_schemas")
 
     def __init__(self, schemas: Mapping[str, Any] | None) -> None:
         self._schemas = schemas if isinstance(schemas, Mapping) else {}
         self._refs: dict[str, Check] = {}
         self._by_node: dict[int, tuple[Any, Check]] = {}
+        self._fast: _FastPath | None = None
+
+    def compile_fast(self, node: Mapping[str, Any]) -> Predicate:
+        """A predicate ``(value, method_id) -> bool`` that is True only when ``compile(node)``
+        would report no problem (False means "run the full check"; see the fast-path notes)."""
+        fast = self._fast
+        if fast is None:
+            fast = self._fast = _FastPath(self._schemas)
+        return fast.node(node)
+
+    def checker(self, node: Mapping[str, Any]) -> Check:
+        """The check for ``node``: the fast predicate first, the full check (compiled on first
+        need) only when the predicate is not sure. Same problems as ``compile(node)``."""
+        ok = self.compile_fast(node)
+        full: list[Check] = []
+
+        def check(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+            if ok(value, method_id):
+                return
+            if not full:
+                full.append(self.compile(node))
+            full[0](value, path, problems, method_id)
+
+        return check
 
     def compile_ref(self, name: str) -> Check:
         try:
@@ -701,6 +729,302 @@ def validate(instance: Any, schema: Mapping[str, Any], schemas: Mapping[str, Any
     """
     compiler = SchemaCompiler(schemas)
     problems: Problems = []
-    compiler.compile(schema)(instance, schema_name or "instance", problems, "")
+    compiler.checker(schema)(instance, schema_name or "instance", problems, "")
     if problems:
         raise ValidationError(problems)
+
+
+# --------------------------------------------------------------------------- fast path
+#
+# Most bodies are valid, and for a valid body the checks above spend their time walking
+# paths and dispatching through closures only to find nothing. So each schema also gets a
+# *predicate* ``(value, method_id) -> bool`` that answers "certainly valid?" without paths
+# or a problem list: Python source generated per object schema, with its property checks
+# inlined (plain strings and booleans by one dict lookup on the value's exact type, enums
+# and patterns by set membership and a compiled regex, arrays as inline loops), compiled
+# once and cached per schema. The rule that keeps validation exactly as strict: a
+# predicate returns True only when the checks above would report no problem; anything it
+# is not sure about (a tuple, a Mapping that is not a dict, a str subclass, a bad value)
+# returns False, and the checks above then run, unchanged, to find and describe the
+# problems. So messages, paths and their order never depend on the fast path, and an
+# invalid body costs one extra quick pass. $ref targets are generated lazily, the first
+# time a value reaches them, so recursive schemas terminate and unused ones cost nothing.
+
+Predicate = Callable[[Any, str], bool]
+
+
+class _Unsupported(Exception):
+    """A schema the generator does not handle: the predicate always defers to the checks."""
+
+
+def _json_ok(value: Any) -> bool:
+    """True only if :func:`_check_json` finds no problem in ``value``."""
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return True
+    if t is float:
+        return math.isfinite(value)
+    if t is dict:
+        for k, v in value.items():  # noqa: SIM110 - a loop is faster than all() over a generator
+            if type(k) is not str or not _json_ok(v):
+                return False
+        return True
+    if t is list:
+        for v in value:  # noqa: SIM110
+            if not _json_ok(v):
+                return False
+        return True
+    return False
+
+
+def _never(value: Any, method_id: str) -> bool:
+    return False
+
+
+_KNOWN_STRING_FORMATS = frozenset(
+    {"int64", "uint64", "byte", "date", "date-time", "google-datetime", "google-duration", "google-fieldmask"}
+)
+
+
+class _Generator:
+    """Writes the source of one object schema's predicate (see the section comment)."""
+
+    def __init__(self, fast: _FastPath) -> None:
+        self.fast = fast
+        self.lines: list[str] = []
+
+    def emit(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+    def value(self, node: Any, var: str, indent: int, depth: int) -> None:
+        """Statements that ``return False`` unless ``var`` (not None) certainly passes ``node``."""
+        fast = self.fast
+        if not isinstance(node, Mapping):
+            raise _Unsupported
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            self.emit(indent, f"if not {fast.ref_slot(ref)}({var}, mid): return False")
+            return
+        type_ = node.get("type")
+        if type_ == "object":
+            self.emit(indent, f"if not {fast.const(fast.object_predicate(node))}({var}, mid): return False")
+            return
+        if type_ == "array":
+            self.array(node, var, indent, depth)
+            return
+        if type_ in ("string", "integer", "number", "boolean"):
+            enum = node.get("enum")
+            fmt = node.get("format")
+            pattern = node.get("pattern")
+            bounded = "minimum" in node or "maximum" in node
+            if fmt is None and pattern is None and enum is None and not bounded:
+                if type_ == "string":
+                    self.emit(indent, f"if type({var}) is not str: return False")
+                    return
+                if type_ == "boolean":
+                    self.emit(indent, f"if {var} is not True and {var} is not False: return False")
+                    return
+            check = scalar_check(
+                type_,
+                fmt,
+                pattern=pattern,
+                enum=tuple(enum) if isinstance(enum, list) else None,
+                minimum=node.get("minimum"),
+                maximum=node.get("maximum"),
+                in_body=True,
+            )
+            if check is None:
+                self.emit(indent, f"if not _json_ok({var}): return False")
+                return
+            if type_ == "string" and fmt not in _KNOWN_STRING_FORMATS and not bounded:
+                # A plain string with an enum and/or a pattern: for an exact str the check
+                # above is "in the enum" and "matches the whole pattern", inlined here.
+                conds = [f"type({var}) is not str"]
+                if isinstance(enum, list) and enum:
+                    conds.append(f"{var} not in {fast.const(frozenset(enum))}")
+                regex = _compile_pattern(pattern) if isinstance(pattern, str) and pattern else None
+                if regex is not None:
+                    conds.append(f"{fast.const(regex.fullmatch, ('fullmatch', regex))}({var}) is None")
+                self.emit(indent, f"if {' or '.join(conds)}: return False")
+                return
+            self.emit(indent, f"if {fast.const(check)}({var}) is not None: return False")
+            return
+        self.emit(indent, f"if not _json_ok({var}): return False")
+
+    def array(self, node: Mapping[str, Any], var: str, indent: int, depth: int) -> None:
+        items = node.get("items")
+        item = f"y{depth}"
+        self.emit(indent, f"if type({var}) is not list: return False")
+        self.emit(indent, f"for {item} in {var}:")
+        self.emit(indent + 1, f"if {item} is None: continue")
+        if isinstance(items, Mapping):
+            self.value(items, item, indent + 1, depth + 1)
+        else:
+            self.emit(indent + 1, f"if not _json_ok({item}): return False")
+        pattern = node.get("pattern")
+        if isinstance(pattern, str) and isinstance(items, Mapping) and "pattern" not in items:
+            extra = scalar_check("string", pattern=pattern)
+            if extra is not None:
+                self.emit(indent + 1, f"if isinstance({item}, str) and {self.fast.const(extra)}({item}) is not None: return False")
+
+    def object_body(self, node: Mapping[str, Any]) -> None:
+        """The body of ``def p(v, mid)`` for an object schema."""
+        fast = self.fast
+        props = node.get("properties")
+        addl = node.get("additionalProperties")
+        has_extra = isinstance(addl, Mapping) or addl is True
+        self.emit(1, "if type(v) is not dict: return False")
+        if not isinstance(props, Mapping) or not props:
+            if not has_extra:
+                self.emit(1, "return _json_ok(v)")
+                return
+            self.emit(1, "for k, x in v.items():")
+            self.emit(2, "if type(k) is not str: return False")
+            self.emit(2, "if x is None: continue")
+            self.extra(addl, 2)
+            self.emit(1, "return True")
+            return
+        simple: dict[str, type] = {}
+        complex_: list[tuple[str, Mapping[str, Any]]] = []
+        required: list[tuple[str, frozenset[str]]] = []
+        for name, sub in props.items():
+            if not isinstance(sub, Mapping):
+                raise _Unsupported
+            ann = sub.get("annotations")
+            if isinstance(ann, Mapping) and isinstance(ann.get("required"), list):
+                required.append((name, frozenset(ann["required"])))
+            plain = "$ref" not in sub and not any(key in sub for key in ("format", "pattern", "enum", "minimum", "maximum"))
+            if plain and sub.get("type") == "string":
+                simple[name] = str
+            elif plain and sub.get("type") == "boolean":
+                simple[name] = bool
+            else:
+                complex_.append((name, sub))
+        if not has_extra:
+            # Unknown fields are problems even with a None value (Google rejects them).
+            self.emit(1, f"if not {fast.const(frozenset(props))}.issuperset(v): return False")
+        self.emit(1, "for k, x in v.items():")
+        # Plain strings and booleans: the expected exact type, found in one lookup.
+        self.emit(2, f"if x is None or {fast.const(simple)}.get(k) is type(x): continue")
+        codes = {name: i for i, (name, _) in enumerate(complex_)}
+        if complex_:
+            self.emit(2, f"c = {fast.const(codes)}.get(k)")
+            self.emit(2, "if c is None:")
+            self.unknown(has_extra, addl, simple, 3)
+            self.tree(complex_, 0, len(complex_), 2)
+        else:
+            self.unknown(has_extra, addl, simple, 2)
+        for name, methods in required:
+            self.emit(1, f"if mid in {fast.const(methods)} and v.get({name!r}) is None: return False")
+        self.emit(1, "return True")
+
+    def unknown(self, has_extra: bool, addl: Any, simple: dict[str, type], indent: int) -> None:
+        if not has_extra:
+            self.emit(indent, "return False")  # a plain property of the wrong type
+            return
+        self.emit(indent, f"if k in {self.fast.const(simple)}: return False")
+        self.extra(addl, indent)
+        self.emit(indent, "continue")
+
+    def extra(self, addl: Any, indent: int) -> None:
+        if addl is True:
+            self.emit(indent, "if not _json_ok(x): return False")
+        else:
+            self.value(addl, "x", indent, 0)
+
+    def tree(self, props: list[tuple[str, Mapping[str, Any]]], lo: int, hi: int, indent: int) -> None:
+        """Dispatch on the property's code ``c`` in [lo, hi) by halving, then inline checks."""
+        if hi - lo <= 3:
+            for i in range(lo, hi):
+                keyword = "if" if i == lo else ("else" if i == hi - 1 else "elif")
+                self.emit(indent, f"{keyword}:" if keyword == "else" else f"{keyword} c == {i}:")
+                self.value(props[i][1], "x", indent + 1, 0)
+            return
+        mid = (lo + hi) // 2
+        self.emit(indent, f"if c < {mid}:")
+        self.tree(props, lo, mid, indent + 1)
+        self.emit(indent, "else:")
+        self.tree(props, mid, hi, indent + 1)
+
+
+class _FastPath:
+    """The predicates of one :class:`SchemaCompiler`, sharing one namespace."""
+
+    __slots__ = ("_consts", "_nodes", "_refs", "_schemas", "ns")
+
+    def __init__(self, schemas: Mapping[str, Any]) -> None:
+        self._schemas = schemas
+        self.ns: dict[str, Any] = {"_json_ok": _json_ok, "__builtins__": {"type": type, "str": str, "list": list, "dict": dict, "isinstance": isinstance}}
+        self._consts: dict[Any, str] = {}
+        self._refs: dict[str, Predicate] = {}
+        self._nodes: dict[int, tuple[Any, Predicate]] = {}
+
+    def const(self, value: Any, key: Any = None) -> str:
+        """A global name bound to ``value`` (equal frozensets, the same object, or the same
+        ``key`` share a name)."""
+        if key is None:
+            key = (frozenset, value) if type(value) is frozenset else id(value)  # alive in ns: ids stay unique
+        name = self._consts.get(key)
+        if name is None:
+            name = self._consts[key] = f"K{len(self._consts)}"
+            self.ns[name] = value
+        return name
+
+    def ref_slot(self, ref: str) -> str:
+        """A global name that calls the predicate of schema ``ref``, generated on first use."""
+        key = ("$ref", ref)
+        name = self._consts.get(key)
+        if name is None:
+            name = self._consts[key] = f"R{len(self._consts)}"
+            found = self._refs.get(ref)
+            if found is None:
+                ns = self.ns
+
+                def lazy(value: Any, method_id: str) -> bool:
+                    predicate = ns[name] = self.ref(ref)
+                    return predicate(value, method_id)
+
+                found = lazy
+            self.ns[name] = found
+        return name
+
+    def ref(self, ref: str) -> Predicate:
+        found = self._refs.get(ref)
+        if found is None:
+            schema = self._schemas.get(ref)
+            if not isinstance(schema, Mapping):
+                raise DiscoveryError(f"schema {ref!r} is referenced but not defined in the discovery document")
+            found = self._refs[ref] = self.node(schema)
+        return found
+
+    def node(self, node: Mapping[str, Any]) -> Predicate:
+        """The predicate for a schema node; never raises for odd schemas (see _Unsupported)."""
+        ref = node.get("$ref") if isinstance(node, Mapping) else None
+        if isinstance(ref, str):
+            return self.ref(ref)
+        try:
+            if isinstance(node, Mapping) and node.get("type") == "object":
+                return self.object_predicate(node)
+            gen = _Generator(self)
+            gen.value(node, "v", 1, 0)
+            gen.emit(1, "return True")
+            return self._define(gen, "value")
+        except (_Unsupported, DiscoveryError):
+            return _never
+
+    def object_predicate(self, node: Mapping[str, Any]) -> Predicate:
+        cached = self._nodes.get(id(node))
+        if cached is not None and cached[0] is node:
+            return cached[1]
+        gen = _Generator(self)
+        gen.object_body(node)
+        predicate = self._define(gen, str(node.get("id") or "object"))
+        self._nodes[id(node)] = (node, predicate)
+        return predicate
+
+    def _define(self, gen: _Generator, label: str) -> Predicate:
+        name = f"P{len(self.ns)}"
+        source = f"def {name}(v, mid):\n" + "\n".join(gen.lines) + "\n"
+        exec(compile(source, f"<aiogoogle schema {label}>", "exec"), self.ns)
+        predicate: Predicate = self.ns.pop(name)
+        return predicate

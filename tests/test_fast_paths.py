@@ -8,13 +8,21 @@ against the reference it replaces, on generated inputs.
 
 from __future__ import annotations
 
+import copy
+import math
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aiogoogle import GoogleAPI
 from aiogoogle._url import encode_query_value, quote_path_value
+from aiogoogle.testing.strategies import body_for
+from aiogoogle.validate import SchemaCompiler
+
+from ._docs import load, resolve, sample_methods
 
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=40) | st.text("ab /?#&=+%~._-\u00e9\u20ac", max_size=20)
 
@@ -40,3 +48,85 @@ def test_lone_surrogate_is_refused_like_urllib() -> None:
         quote_path_value("a\ud800", reserved=False)
     with pytest.raises(UnicodeEncodeError):
         encode_query_value("a \ud800")
+
+
+# ------------------------------------------------------------------ validation predicates
+
+FAST_METHODS = [m for m in sample_methods(1500, seed=11) if "request" in resolve(GoogleAPI(load(m[0])), m[1])._method_specs][:80]
+
+
+class _Text(str):
+    pass
+
+
+class _NotJson:
+    pass
+
+
+# Values each schema node accepts or refuses in different ways: wrong scalar types, strings
+# no format or enum accepts, NaN, big ints, tuples and a str subclass (which the predicates
+# leave to the full checks), unknown fields, None.
+_REPLACEMENTS: list[Any] = [
+    _NotJson(), 1, -1, 1.5, math.nan, math.inf, True, False, "x", "", "10", "2024-02-30", "3.5s",
+    None, [], {}, ("a",), [None], {"unknownField": 1}, {"": None}, 2**70, _Text("x"), b"x",
+]
+
+
+def _spots(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [path]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.extend(_spots(v, (*path, k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out.extend(_spots(v, (*path, i)))
+    return out
+
+
+def _replace(body: Any, where: tuple[Any, ...], new: Any, add_key: str | None) -> Any:
+    if not where and add_key is None:
+        return new
+    mutated = copy.deepcopy(body)
+    parent = mutated
+    for key in where[:-1] if add_key is None else where:
+        parent = parent[key]
+    if add_key is not None:
+        if isinstance(parent, dict):
+            parent[add_key] = new
+        return mutated
+    parent[where[-1]] = new
+    return mutated
+
+
+@pytest.mark.parametrize(("doc_name", "path"), FAST_METHODS, ids=[f"{d}:{'.'.join(p)}" for d, p in FAST_METHODS])
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_predicates_agree_with_the_full_checks(doc_name: str, path: tuple[str, ...], data: st.DataObject) -> None:
+    """A predicate says "valid" only where the full check finds nothing, and the check used
+    for requests (predicate first) reports exactly the problems of the full check."""
+    method = resolve(GoogleAPI(load(doc_name)), path)
+    body = data.draw(body_for(method), label="body")
+    plan = method._compiled()
+    doc = load(doc_name)
+    compiler = SchemaCompiler(doc.get("schemas"))
+    full = compiler.compile(plan.request_schema)
+    ok = compiler.compile_fast(plan.request_schema)
+    checker = SchemaCompiler(doc.get("schemas")).checker(plan.request_schema)
+
+    def problems(check: Any, value: Any) -> list[Any]:
+        found: list[Any] = []
+        check(value, "json", found, plan.method_id)
+        return found
+
+    # Valid generated bodies take the fast path (that is the point of it).
+    assert problems(full, body) == []
+    assert ok(body, plan.method_id)
+    for _ in range(4):
+        where = data.draw(st.sampled_from(_spots(body)), label="spot")
+        new = data.draw(st.sampled_from(_REPLACEMENTS), label="new")
+        add_key = data.draw(st.none() | st.sampled_from(["unknownField", "etag", "name", "kind", "id"]), label="add")
+        mutated = _replace(body, where, new, add_key)
+        expected = problems(full, mutated)
+        if ok(mutated, plan.method_id):
+            assert expected == []
+        assert problems(checker, mutated) == expected

@@ -208,9 +208,15 @@ def _methods_text(w: _Writer, methods: list[dict[str, Any]]) -> None:
         return
     nw = min(max(len(m["name"]) for m in methods), 44)
     hw = max(len(m["httpMethod"]) for m in methods)
+    heads = [f"  {m['name'].ljust(nw)}  {m['httpMethod'].ljust(hw)}  {m['path']}" for m in methods]
+    if max(len(h) for h in heads) <= w.width:
+        for head in heads:
+            w.line(head)
+        return
+    # Too wide for the terminal: every path goes on its own line (never cut).
     for m in methods:
-        head = f"  {m['name'].ljust(nw)}  {m['httpMethod'].ljust(hw)}  {m['path']}"
-        w.line(head)
+        w.line(f"  {m['name'].ljust(nw)}  {m['httpMethod']}")
+        w.line(f"      {m['path']}")
 
 
 def print_api(info: dict[str, Any], stream: TextIO) -> None:
@@ -225,7 +231,8 @@ def print_api(info: dict[str, Any], stream: TextIO) -> None:
     if info.get("documentationLink"):
         w.line(f"Documentation: {info['documentationLink']}")
     w.line()
-    w.line(f"Resources ({len(info['resources'])}): {', '.join(info['resources']) or '(none)'}")
+    w.line(f"Resources ({len(info['resources'])}):")
+    w.wrapped(", ".join(info["resources"]) or "(none)")
     w.line()
     w.line(f"Methods ({len(info['methods'])}):")
     _methods_text(w, info["methods"])
@@ -236,7 +243,8 @@ def print_api(info: dict[str, Any], stream: TextIO) -> None:
             w.line(f"  {scope}")
             w.wrapped(desc, "      ")
     w.line()
-    w.line("Global parameters (every method): " + ", ".join(info["globalParameters"]))
+    w.line("Global parameters (every method):")
+    w.wrapped(", ".join(info["globalParameters"]))
     w.line()
     w.line(f"More: aiogoogle describe {info['name']} {info['version']} RESOURCE.METHOD")
 
@@ -245,7 +253,8 @@ def print_resource(info: dict[str, Any], stream: TextIO) -> None:
     w = _Writer(stream)
     w.line(f"Resource {info['resource']}")
     if info["resources"]:
-        w.line(f"Nested resources: {', '.join(info['resources'])}")
+        w.line("Nested resources:")
+        w.wrapped(", ".join(info["resources"]))
     w.line()
     w.line(f"Methods ({len(info['methods'])}):")
     _methods_text(w, info["methods"])
@@ -266,7 +275,10 @@ def print_method(info: dict[str, Any], stream: TextIO) -> None:
     w.wrapped(info.get("description") or "")
     if info.get("usage"):
         w.line()
-        w.line(f"Usage: {info['usage']}")
+        usage = textwrap.wrap(f"Usage: {info['usage']}", width=w.width, subsequent_indent="         ",
+                              break_on_hyphens=False, break_long_words=False)
+        for ln in usage:
+            w.line(ln)
     w.line()
     params = info["parameters"]
     required = [p for p in params if p["required"]]
@@ -308,10 +320,13 @@ def print_method(info: dict[str, Any], stream: TextIO) -> None:
         if not fields:
             continue
         nw = min(max(len(f["name"]) for f in fields), 32)
-        tw = min(max(len(f["type"]) for f in fields), 36)
+        tw = min(max(len(f["type"]) for f in fields), 30)
         for f in fields:
-            ro = "  (read-only)" if f.get("readOnly") else ""
-            w.line(f"  {f['name'].ljust(nw)}  {f['type'].ljust(tw)}{ro}")
+            ro = "(read-only)" if f.get("readOnly") else ""
+            line = f"  {f['name'].ljust(nw)}  {f['type'].ljust(tw)}  {ro}".rstrip()
+            if len(line) > w.width:
+                line = f"  {f['name']}  {f['type']}  {ro}".rstrip()
+            w.line(line)
     w.line()
     if info["scopes"]:
         w.line("Scopes (any one):")

@@ -46,6 +46,7 @@ def env(server: LocalGoogleServer, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "AIOGOOGLE_ROOT_URL": server.url,
         "AIOGOOGLE_CACHE_DIR": str(tmp_path / "cache"),
         "CLOUDSDK_CONFIG": str(tmp_path / "no-gcloud"),
+        "COLUMNS": "100",  # text layout follows the terminal width; tests pin it
     }
     for k, v in values.items():
         monkeypatch.setenv(k, v)
@@ -213,6 +214,16 @@ def test_describe_shows_patterns_defaults_and_request_schema(capsys: pytest.Capt
     topic = pat["parameters"][0]
     assert topic["name"] == "topic" and topic["pattern"] == "^projects/[^/]+/topics/[^/]+$"
     assert "pattern: ^projects/[^/]+/topics/[^/]+$" in cli(capsys, "describe", "pubsub", "v1", "projects.topics.get").out
+
+
+def test_describe_fits_a_narrow_terminal(capsys: pytest.CaptureFixture[str], env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    for argv in (["describe", "storage", "v1"], ["describe", "pubsub", "v1", "projects.topics"], ["describe", "drive", "v3", "files.list"]):
+        out = cli(capsys, *argv).out
+        too_wide = [ln for ln in out.splitlines() if len(ln) > 80 and not re.fullmatch(r" {6}\S+", ln)]
+        assert not too_wide, too_wide  # only an unbreakable path may exceed the width, on a line of its own
+    topics = cli(capsys, "describe", "pubsub", "v1", "projects.topics").out
+    assert re.search(r"^  projects\.topics\.getIamPolicy\s+GET\n {6}v1/projects/\{projectsId\}/topics/\{topicsId\}:getIamPolicy$", topics, re.M)
 
 
 def test_describe_resource(capsys: pytest.CaptureFixture[str], env: dict[str, str]) -> None:

@@ -71,8 +71,11 @@ class PathTemplate:
 
     __slots__ = ("literals", "template", "variables")
 
-    def __init__(self, template: str) -> None:
+    def __init__(self, template: str, shared: dict[Any, Any] | None = None) -> None:
+        """``shared``: a table (one per document) through which equal tuples are shared."""
         self.template = template
+        if shared is None:
+            shared = {}
         literals: list[str] = []
         variables: list[tuple[str, bool]] = []
         pos = 0
@@ -84,11 +87,15 @@ class PathTemplate:
             if not name or any(c in name for c in "#./;?&,*:=") or expr[:1] in "#./;?&":
                 # Only {var} and {+var} occur in Google's documents (PROTOCOL.md §1.7).
                 raise DiscoveryError(f"unsupported URL template expression {{{expr}}} in path {template!r}")
-            variables.append((intern(name), reserved))
+            pair = (intern(name), reserved)
+            variables.append(shared.setdefault(pair, pair))
             pos = m.end()
         literals.append(intern(template[pos:]))
-        self.literals = tuple(literals)
-        self.variables = tuple(variables)
+        # Equal tuples are shared: a document repeats the same variables and literals in
+        # many methods (memory: benchmarks/bench_build.py).
+        lits, names = tuple(literals), tuple(variables)
+        self.literals = shared.setdefault(lits, lits)
+        self.variables = shared.setdefault(names, names)
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -39,6 +39,7 @@ import difflib
 import keyword
 import re
 from collections.abc import AsyncIterable, Callable, Iterator, Mapping
+from sys import intern
 from typing import Any
 
 from ._mime import guess_type
@@ -106,40 +107,53 @@ def _parse_size(value: Any) -> int | None:
 
 
 class _Param:
-    """One compiled parameter. ``check`` is ``None`` when nothing needs checking."""
+    """One compiled parameter. ``check`` is ``None`` when nothing needs checking.
+
+    Records are shared: every parameter of a document with the same name and the same
+    constraints (compute.v1 has 4,121 parameters but a few hundred distinct ones) is one
+    record, so ``spec`` is the discovery spec of one of them (the constraints are the same;
+    descriptions may differ). :attr:`Method.parameters` gives each method's own specs.
+    """
 
     __slots__ = ("check", "in_path", "name", "repeated", "required", "spec")
 
-    def __init__(self, name: str, spec: Mapping[str, Any]) -> None:
-        if not isinstance(spec, Mapping):
-            raise DiscoveryError(f"parameter {name!r} is not an object")
-        location = spec.get("location", "query")
-        if location not in ("path", "query"):
-            raise DiscoveryError(f"parameter {name!r} has unsupported location {location!r}")
+    def __init__(self, name: str, spec: Mapping[str, Any], in_path: bool, check: ScalarCheck | None) -> None:
         self.name = name
         self.spec = spec
-        self.in_path = location == "path"
+        self.in_path = in_path
         self.required = bool(spec.get("required"))
         self.repeated = bool(spec.get("repeated"))
-        enum = spec.get("enum")
-        self.check: ScalarCheck | None = scalar_check(
-            spec.get("type"),
-            spec.get("format"),
-            pattern=spec.get("pattern"),
-            enum=tuple(enum) if isinstance(enum, list) else None,
-            minimum=spec.get("minimum"),
-            maximum=spec.get("maximum"),
-            lenient=True,
-        )
+        self.check = check
 
 
-def _compile_params(params: Mapping[str, Any], where: str) -> tuple[dict[str, _Param], dict[str, _Param]]:
+def _param(name: str, spec: Any, in_template: bool, shared: dict[Any, Any]) -> _Param:
+    """The (shared) record of parameter ``name``; ``in_template``: the path uses it (then it
+    is a path parameter whatever its ``location``, as substitution is by name)."""
+    if not isinstance(spec, Mapping):
+        raise DiscoveryError(f"parameter {name!r} is not an object")
+    location = spec.get("location", "query")
+    if location not in ("path", "query"):
+        raise DiscoveryError(f"parameter {name!r} has unsupported location {location!r}")
+    enum = spec.get("enum")
+    enum_t = tuple(enum) if isinstance(enum, list) else None
+    type_, fmt, pattern, minimum, maximum = (spec.get(k) for k in ("type", "format", "pattern", "minimum", "maximum"))
+    key = (name, location == "path" or in_template, bool(spec.get("required")), bool(spec.get("repeated")), type_, fmt, pattern, enum_t, minimum, maximum)
+    found: _Param | None = shared.get(key)
+    if found is None:
+        check = scalar_check(type_, fmt, pattern=pattern, enum=enum_t, minimum=minimum, maximum=maximum, lenient=True)
+        found = shared[key] = _Param(name, spec, key[1], check)
+    return found
+
+
+def _compile_params(
+    params: Any, where: str, shared: dict[Any, Any], in_template: frozenset[str] = frozenset()
+) -> tuple[dict[str, _Param], dict[str, _Param]]:
     """Compile a ``parameters`` map into (exact names, aliases)."""
     if not isinstance(params, Mapping):
         raise DiscoveryError(f"{where}: 'parameters' must be an object")
     exact: dict[str, _Param] = {}
     for name, spec in params.items():
-        exact[name] = _Param(name, spec)
+        exact[name] = _param(name, spec, name in in_template, shared)
     aliases: dict[str, _Param] = {}
     for name, p in exact.items():
         alias = python_name(name)
@@ -162,6 +176,7 @@ class _Api:
         "global_lookup",
         "root_url",
         "service_path",
+        "shared",
         "upload_base",
         "validate",
     )
@@ -196,7 +211,10 @@ class _Api:
         if not isinstance(declared, Mapping):
             raise DiscoveryError(f"discovery document {self.api_id}: 'parameters' must be an object")
         params = {**_EXTRA_SYSTEM_PARAMETERS, **declared}
-        exact, aliases = _compile_params(params, f"discovery document {self.api_id}")
+        # Equal parameter records are shared between the methods of this document
+        # (memory: see benchmarks/bench_build.py).
+        self.shared: dict[Any, Any] = {}
+        exact, aliases = _compile_params(params, f"discovery document {self.api_id}", self.shared)
         self.global_exact = exact
         self.global_lookup = {**aliases, **exact}
         self.compiler = SchemaCompiler(doc.get("schemas"))
@@ -252,9 +270,12 @@ class _Node:
         return found
 
     def _find(self, section: str, name: str) -> Resource | Method | None:
-        cache = self._children()
-        key = (section, name)
-        hit = cache.get(key)
+        # One table per section, keyed by the name as given: no key objects to allocate.
+        kids = self._children()
+        cache = kids.get(section)
+        if cache is None:
+            cache = kids[section] = {}
+        hit = cache.get(name)
         if hit is not None:
             return hit  # type: ignore[no-any-return]
         specs = self._section(section)
@@ -267,9 +288,9 @@ class _Node:
         if real is None:
             return None
         if real != name:
-            hit = cache.get((section, real))
+            hit = cache.get(real)
             if hit is not None:
-                cache[key] = hit
+                cache[name] = hit
                 return hit  # type: ignore[no-any-return]
         spec = specs[real]
         if not isinstance(spec, Mapping):
@@ -279,7 +300,7 @@ class _Node:
             obj = Resource._make(real, spec, self._api(), self._qualname())
         else:
             obj = Method._make(real, spec, self._api(), self._qualname())
-        cache[key] = cache[(section, real)] = obj
+        cache[name] = cache[real] = obj
         return obj
 
     def _missing(self, name: str, kind: str = "resource or method") -> str:
@@ -377,7 +398,7 @@ class GoogleAPI(_Node):
 class Resource(_Node):
     """A resource of an API: attribute access gives nested resources and methods."""
 
-    __slots__ = ("_ctx", "_kids", "_parent", "_resource_specs", "name")
+    __slots__ = ("_ctx", "_kids", "_parent", "_qual", "_resource_specs", "name")
 
     def __init__(
         self,
@@ -401,6 +422,7 @@ class Resource(_Node):
         self._resource_specs = resource_specs
         self._ctx = _Api(doc, validate, None)
         self._parent = ""
+        self._qual = name
         self._kids: dict[Any, Any] = {}
 
     @classmethod
@@ -410,6 +432,8 @@ class Resource(_Node):
         self._resource_specs = specs
         self._ctx = ctx
         self._parent = parent
+        # Computed once: every method of the resource keeps it as its parent's name.
+        self._qual = f"{parent}.{name}" if parent else name
         self._kids = {}
         return self
 
@@ -420,7 +444,7 @@ class Resource(_Node):
         return self._resource_specs
 
     def _qualname(self) -> str:
-        return f"{self._parent}.{self.name}" if self._parent else self.name
+        return self._qual
 
     def _children(self) -> dict[Any, Any]:
         return self._kids
@@ -442,7 +466,6 @@ class _Plan:
         "lookup",
         "max_size",
         "media_download",
-        "method_exact",
         "method_id",
         "path",
         "request_check",
@@ -459,26 +482,22 @@ class _Plan:
         http_method = specs.get("httpMethod")
         if not isinstance(http_method, str) or not http_method:
             raise DiscoveryError(f"method {self.method_id}: missing 'httpMethod'")
-        self.http_method = http_method.upper()
+        self.http_method = intern(http_method.upper())
         path = specs.get("path")
         if not isinstance(path, str):
             raise DiscoveryError(f"method {self.method_id}: missing 'path'")
-        self.path = PathTemplate(path)
+        self.path = PathTemplate(path, ctx.shared)
         params = specs.get("parameters")
-        exact, aliases = _compile_params({} if params is None else params, f"method {self.method_id}")
+        in_template = frozenset(self.path.names)
+        exact, aliases = _compile_params({} if params is None else params, f"method {self.method_id}", ctx.shared, in_template)
         for var in self.path.names:
-            p = exact.get(var)
-            if p is None:
+            if var not in exact:
                 raise DiscoveryError(f"method {self.method_id}: path variable {{{var}}} has no parameter")
-            if not p.in_path:
-                # Substitution is by name; a parameter used in the path is a path parameter.
-                p.in_path = True
-        self.method_exact = exact
         # Method parameters shadow global ones of the same name, exact names win over aliases.
-        self.lookup = {**aliases, **exact}
+        self.lookup = {**aliases, **exact} if aliases else exact
         # A path variable is required whatever the document says: without it the URL breaks.
-        in_template = set(self.path.names)
-        self.required = tuple(p for p in exact.values() if p.required or p.name in in_template)
+        required = tuple(p for p in exact.values() if p.required or p.name in in_template)
+        self.required = ctx.shared.setdefault(required, required)
         request = specs.get("request")
         self.request_schema = request if isinstance(request, Mapping) else None
         self.request_check: Any = None
@@ -496,13 +515,19 @@ class _Plan:
         api_version = specs.get("apiVersion")
         self.api_version = str(api_version) if api_version else None
 
+    @property
+    def method_exact(self) -> dict[str, _Param]:
+        """The method's own parameters by discovery name (not the global ones)."""
+        return {name: p for name, p in self.lookup.items() if p.name == name}
+
 
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
 def _close_names(key: str, plan: _Plan, ctx: _Api) -> list[str]:
-    names = list(plan.method_exact) + [n for n in ctx.global_exact if n not in plan.method_exact]
+    own = plan.method_exact
+    names = list(own) + [n for n in ctx.global_exact if n not in own]
     return difflib.get_close_matches(key, names, n=3, cutoff=0.6)
 
 
@@ -570,11 +595,13 @@ class Method:
     @property
     def parameters(self) -> dict[str, Any]:
         """Every parameter the method takes (method parameters shadow global ones)."""
-        plan = self._compiled()
-        merged = {name: p.spec for name, p in plan.method_exact.items()}
-        for name, p in self._ctx.global_exact.items():
+        self._compiled()  # checks the document
+        own = self._method_specs.get("parameters")
+        merged = dict(own) if own else {}
+        declared = self._ctx.doc.get("parameters") or {}
+        for name, spec in declared.items():
             if name not in merged and name not in _EXTRA_SYSTEM_PARAMETERS:
-                merged[name] = p.spec
+                merged[name] = spec
         return merged
 
     def _names(self, *, path: bool | None = None, required: bool | None = None) -> list[str]:
@@ -635,7 +662,8 @@ class Method:
     def python_names(self) -> dict[str, str]:
         """Map every accepted keyword alias to its discovery parameter name."""
         plan = self._compiled()
-        out = {alias: p.name for alias, p in self._ctx.global_lookup.items() if alias != p.name and p.name not in plan.method_exact}
+        own = plan.method_exact
+        out = {alias: p.name for alias, p in self._ctx.global_lookup.items() if alias != p.name and p.name not in own}
         out.update({alias: p.name for alias, p in plan.lookup.items() if alias != p.name})
         return out
 

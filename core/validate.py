@@ -512,19 +512,10 @@ class SchemaCompiler:
         return fast.node(node)
 
     def checker(self, node: Mapping[str, Any]) -> Check:
-        """The check for ``node``: the fast predicate first, the full check (compiled on first
-        need) only when the predicate is not sure. Same problems as ``compile(node)``."""
-        ok = self.compile_fast(node)
-        full: list[Check] = []
-
-        def check(value: Any, path: Path, problems: Problems, method_id: str) -> None:
-            if ok(value, method_id):
-                return
-            if not full:
-                full.append(self.compile(node))
-            full[0](value, path, problems, method_id)
-
-        return check
+        """The check for ``node``: a predicate first (interpreted for the first
+        :data:`GENERATE_AFTER` uses, then generated), the full check (compiled on first need)
+        only when the predicate is not sure. Same problems as ``compile(node)``."""
+        return _TieredCheck(self, node)
 
     def compile_ref(self, name: str) -> Check:
         try:
@@ -546,6 +537,17 @@ class SchemaCompiler:
         self._refs[name] = check
         return check
 
+    def _lazy_ref(self, name: str) -> Check:
+        refs = self._refs
+
+        def lazy(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+            check = refs.get(name)
+            if check is None:
+                check = self.compile_ref(name)
+            check(value, path, problems, method_id)
+
+        return lazy
+
     def compile(self, node: Mapping[str, Any]) -> Check:
         cached = self._by_node.get(id(node))
         if cached is not None and cached[0] is node:
@@ -562,9 +564,11 @@ class SchemaCompiler:
             raise DiscoveryError(f"a schema must be an object, got {_type_name(node)}")
         ref = node.get("$ref")
         if isinstance(ref, str):
-            # Compiled on first use of the referencing schema; a cycle resolves through
-            # the forwarding stub compile_ref registers before compiling.
-            return self.compile_ref(ref)
+            # Compiled when a value first reaches it (recursive and unused schemas cost
+            # nothing); a cycle through a schema being compiled resolves through the
+            # forwarding stub compile_ref registers before compiling.
+            compiled = self._refs.get(ref)
+            return compiled if compiled is not None else self._lazy_ref(ref)
         type_ = node.get("type")
         if type_ == "object":
             return self._compile_object(node)
@@ -721,6 +725,37 @@ class SchemaCompiler:
         return check_object
 
 
+class _TieredCheck:
+    """:meth:`SchemaCompiler.checker`'s check (an object rather than a closure: one per
+    method with a body, so its size matters)."""
+
+    __slots__ = ("compiler", "node", "predicate", "uses")
+
+    def __init__(self, compiler: SchemaCompiler, node: Mapping[str, Any]) -> None:
+        self.compiler = compiler
+        self.node = node
+        self.predicate: Predicate | None = None
+        self.uses = 0
+
+    def __call__(self, value: Any, path: Path, problems: Problems, method_id: str) -> None:
+        predicate = self.predicate
+        if predicate is not None:
+            if predicate(value, method_id):
+                return
+        elif self.uses < GENERATE_AFTER:
+            # Generating a predicate costs as much as a few dozen interpreted checks, and
+            # most methods of a document are called rarely or never.
+            self.uses += 1
+            if _interpret(self.node, value, method_id, self.compiler._schemas):
+                return
+        else:
+            predicate = self.predicate = self.compiler.compile_fast(self.node)
+            if predicate(value, method_id):
+                return
+        # Not certainly valid: the full check finds and describes the problems (if any).
+        self.compiler.compile(self.node)(value, path, problems, method_id)
+
+
 def validate(instance: Any, schema: Mapping[str, Any], schemas: Mapping[str, Any] | None = None, schema_name: str | None = None) -> None:
     """Validate ``instance`` against a discovery ``schema`` (seed API).
 
@@ -752,6 +787,10 @@ def validate(instance: Any, schema: Mapping[str, Any], schemas: Mapping[str, Any
 
 Predicate = Callable[[Any, str], bool]
 
+#: A schema checked this many times by :meth:`SchemaCompiler.checker` gets its predicate
+#: generated; before that the schema is interpreted (same answers, nothing kept in memory).
+GENERATE_AFTER = 8
+
 
 class _Unsupported(Exception):
     """A schema the generator does not handle: the predicate always defers to the checks."""
@@ -779,6 +818,87 @@ def _json_ok(value: Any) -> bool:
 
 def _never(value: Any, method_id: str) -> bool:
     return False
+
+
+def _interpret(node: Any, value: Any, mid: str, schemas: Mapping[str, Any]) -> bool:
+    """The generated predicates' answer, computed by walking the schema (nothing compiled,
+    nothing kept): used until a schema is checked often enough to be worth generating."""
+    if not isinstance(node, Mapping):
+        return False
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        target = schemas.get(ref)
+        return isinstance(target, Mapping) and _interpret(target, value, mid, schemas)
+    type_ = node.get("type")
+    if type_ == "object":
+        if type(value) is not dict:
+            return False
+        props = node.get("properties")
+        addl = node.get("additionalProperties")
+        has_extra = isinstance(addl, Mapping) or addl is True
+        if not isinstance(props, Mapping) or not props:
+            if not has_extra:
+                return _json_ok(value)
+            for k, x in value.items():
+                if type(k) is not str:
+                    return False
+                if x is not None and not (_json_ok(x) if addl is True else _interpret(addl, x, mid, schemas)):
+                    return False
+            return True
+        for k, x in value.items():
+            sub = props.get(k)
+            if sub is None:
+                if not has_extra or k in props:
+                    return False
+                if x is not None and not (_json_ok(x) if addl is True else _interpret(addl, x, mid, schemas)):
+                    return False
+            elif x is not None and not _interpret(sub, x, mid, schemas):
+                return False
+        for name, sub in props.items():
+            if not isinstance(sub, Mapping):
+                return False  # the full check reports the malformed document
+            ann = sub.get("annotations")
+            if isinstance(ann, Mapping) and isinstance(ann.get("required"), list) and mid in ann["required"] and value.get(name) is None:
+                return False
+        return True
+    if type_ == "array":
+        if type(value) is not list:
+            return False
+        items = node.get("items")
+        pattern = node.get("pattern")
+        extra = None
+        if isinstance(pattern, str) and isinstance(items, Mapping) and "pattern" not in items:
+            extra = scalar_check("string", pattern=pattern)
+        for y in value:
+            if y is None:
+                continue
+            if not (_interpret(items, y, mid, schemas) if isinstance(items, Mapping) else _json_ok(y)):
+                return False
+            if extra is not None and isinstance(y, str) and extra(y) is not None:
+                return False
+        return True
+    if type_ in ("string", "integer", "number", "boolean"):
+        enum = node.get("enum")
+        fmt = node.get("format")
+        pattern = node.get("pattern")
+        if fmt is None and pattern is None and enum is None and "minimum" not in node and "maximum" not in node:
+            if type_ == "string":
+                return type(value) is str
+            if type_ == "boolean":
+                return value is True or value is False
+        check = scalar_check(
+            type_,
+            fmt,
+            pattern=pattern,
+            enum=tuple(enum) if isinstance(enum, list) else None,
+            minimum=node.get("minimum"),
+            maximum=node.get("maximum"),
+            in_body=True,
+        )
+        if check is None:
+            return _json_ok(value)
+        return check(value) is None
+    return _json_ok(value)
 
 
 _KNOWN_STRING_FORMATS = frozenset(

@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiogoogle import GoogleAPI
+from aiogoogle import validate as validate_module
 from aiogoogle._url import encode_query_value, quote_path_value
 from aiogoogle.testing.strategies import body_for
-from aiogoogle.validate import SchemaCompiler
+from aiogoogle.validate import SchemaCompiler, _interpret
 
 from ._docs import load, resolve, sample_methods
 
@@ -102,8 +103,9 @@ def _replace(body: Any, where: tuple[Any, ...], new: Any, add_key: str | None) -
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_predicates_agree_with_the_full_checks(doc_name: str, path: tuple[str, ...], data: st.DataObject) -> None:
-    """A predicate says "valid" only where the full check finds nothing, and the check used
-    for requests (predicate first) reports exactly the problems of the full check."""
+    """A predicate (generated or interpreted) says "valid" only where the full check finds
+    nothing, and the check used for requests (predicate first, in either tier) reports
+    exactly the problems of the full check."""
     method = resolve(GoogleAPI(load(doc_name)), path)
     body = data.draw(body_for(method), label="body")
     plan = method._compiled()
@@ -111,7 +113,11 @@ def test_predicates_agree_with_the_full_checks(doc_name: str, path: tuple[str, .
     compiler = SchemaCompiler(doc.get("schemas"))
     full = compiler.compile(plan.request_schema)
     ok = compiler.compile_fast(plan.request_schema)
-    checker = SchemaCompiler(doc.get("schemas")).checker(plan.request_schema)
+    schemas = doc.get("schemas") or {}
+    interpreted = SchemaCompiler(schemas).checker(plan.request_schema)  # first uses: interpreted
+    generated = SchemaCompiler(schemas).checker(plan.request_schema)
+    for _ in range(validate_module.GENERATE_AFTER):
+        generated(body, "json", [], plan.method_id)  # now past the threshold: generated
 
     def problems(check: Any, value: Any) -> list[Any]:
         found: list[Any] = []
@@ -121,6 +127,7 @@ def test_predicates_agree_with_the_full_checks(doc_name: str, path: tuple[str, .
     # Valid generated bodies take the fast path (that is the point of it).
     assert problems(full, body) == []
     assert ok(body, plan.method_id)
+    assert _interpret(plan.request_schema, body, plan.method_id, schemas)
     for _ in range(4):
         where = data.draw(st.sampled_from(_spots(body)), label="spot")
         new = data.draw(st.sampled_from(_REPLACEMENTS), label="new")
@@ -129,4 +136,7 @@ def test_predicates_agree_with_the_full_checks(doc_name: str, path: tuple[str, .
         expected = problems(full, mutated)
         if ok(mutated, plan.method_id):
             assert expected == []
-        assert problems(checker, mutated) == expected
+        if _interpret(plan.request_schema, mutated, plan.method_id, schemas):
+            assert expected == []
+        assert problems(interpreted, mutated) == expected
+        assert problems(generated, mutated) == expected

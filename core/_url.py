@@ -94,8 +94,8 @@ class PathTemplate:
         # Equal tuples are shared: a document repeats the same variables and literals in
         # many methods (memory: benchmarks/bench_build.py).
         lits, names = tuple(literals), tuple(variables)
-        self.literals = shared.setdefault(lits, lits)
-        self.variables = shared.setdefault(names, names)
+        self.literals: tuple[str, ...] = shared.setdefault(lits, lits)
+        self.variables: tuple[tuple[str, bool], ...] = shared.setdefault(names, names)
 
     @property
     def names(self) -> tuple[str, ...]:

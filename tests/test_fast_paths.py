@@ -9,6 +9,7 @@ against the reference it replaces, on generated inputs.
 from __future__ import annotations
 
 import copy
+import json
 import math
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -19,7 +20,10 @@ from hypothesis import strategies as st
 
 from aiogoogle import GoogleAPI
 from aiogoogle import validate as validate_module
+from aiogoogle._call import CallOptions, base_headers, encode_body, to_http
 from aiogoogle._url import encode_query_value, quote_path_value
+from aiogoogle.excs import ValidationError
+from aiogoogle.models import Request
 from aiogoogle.testing.strategies import body_for
 from aiogoogle.validate import SchemaCompiler, _interpret
 
@@ -140,3 +144,44 @@ def test_predicates_agree_with_the_full_checks(doc_name: str, path: tuple[str, .
             assert expected == []
         assert problems(interpreted, mutated) == expected
         assert problems(generated, mutated) == expected
+
+
+# ------------------------------------------------------------------ wire encoding
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON.filter(lambda v: v is not None))
+def test_json_bodies_encode_exactly_as_the_checking_encoder(value: Any) -> None:
+    body, ctype = encode_body(Request(method="POST", url="https://x/", json=value))
+    assert body == json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    assert ctype == "application/json"
+
+
+def test_cyclic_and_non_finite_bodies_are_refused_with_the_usual_messages() -> None:
+    cyclic: dict[str, Any] = {"a": [1]}
+    cyclic["a"].append(cyclic)
+    with pytest.raises(ValidationError, match="Circular reference detected"):
+        encode_body(Request(method="POST", url="https://x/", json=cyclic))
+    with pytest.raises(ValidationError, match="Out of range float values are not JSON compliant"):
+        encode_body(Request(method="POST", url="https://x/", json={"x": math.nan}))
+
+
+def test_base_headers_follow_each_options_object() -> None:
+    request = Request(method="GET", url="https://x/", headers={"X-Goog-Api-Version": "v1", "User-Agent": "mine"})
+    first = CallOptions(extra_headers=(("X-Extra", "1"),))
+    second = CallOptions(user_agent="other")
+    for _ in range(2):
+        assert base_headers(request, first) == {"user-agent": "mine", "x-goog-api-client": base_headers(request, second)["x-goog-api-client"], "accept-encoding": "gzip, deflate", "x-extra": "1", "x-goog-api-version": "v1"}
+        assert base_headers(Request(method="GET", url="https://x/"), second)["user-agent"] == "other"
+    # The cached table is never handed out: changing a result changes nothing later.
+    base_headers(request, first)["x-extra"] = "changed"
+    assert base_headers(request, first)["x-extra"] == "1"
+    http = to_http(Request(method="post", url="https://x/", json={"a": 1}), second)
+    assert http.method == "POST" and http.body == b'{"a":1}'
+    assert dict(http.headers)["content-type"] == "application/json" and dict(http.headers)["accept"] == "application/json"

@@ -112,7 +112,10 @@ class PathTemplate:
             value = values.get(name)
             if value is not None:
                 text = value if type(value) is str else format_scalar(value)
-                out.append(quote_path_value(text, reserved, safe_chars.get(name) if safe_chars else None))
+                if not safe_chars and (_UNRESERVED_SLASH if reserved else _UNRESERVED)(text):
+                    out.append(text)  # nothing to encode (the common case, without a call)
+                else:
+                    out.append(quote_path_value(text, reserved, safe_chars.get(name) if safe_chars else None))
             out.append(lits[i + 1])
         return "".join(out)
 

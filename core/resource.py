@@ -115,10 +115,11 @@ class _Param:
     descriptions may differ). :attr:`Method.parameters` gives each method's own specs.
     """
 
-    __slots__ = ("check", "in_path", "name", "repeated", "required", "spec")
+    __slots__ = ("check", "in_path", "name", "qkey", "repeated", "required", "spec")
 
     def __init__(self, name: str, spec: Mapping[str, Any], in_path: bool, check: ScalarCheck | None) -> None:
         self.name = name
+        self.qkey = name if _plain(name) else encode_query_value(name)  # the name in a query
         self.spec = spec
         self.in_path = in_path
         self.required = bool(spec.get("required"))
@@ -763,13 +764,14 @@ class Method:
                     continue
                 path_values[wire] = value
             elif multiple:
-                qkey = wire if _plain(wire) else encode_query_value(wire)
+                qkey = p.qkey
                 for item in value:
                     if item is not None:
                         query.append(f"{qkey}={encode_query_value(item)}")
+            elif type(value) is str and _plain(value):
+                query.append(f"{p.qkey}={value}")  # the common case, without a call
             else:
-                qkey = wire if _plain(wire) else encode_query_value(wire)
-                query.append(f"{qkey}={encode_query_value(value)}")
+                query.append(f"{p.qkey}={encode_query_value(value)}")
         for p in plan.required:
             if p.name not in seen and (checking or p.in_path):
                 where = "path" if p.in_path else "query"
@@ -807,17 +809,22 @@ class Method:
         if downloading:
             media_download = MediaDownload(download_file, chunk_size, pipe_to, progress=progress)
         headers = {"X-Goog-Api-Version": plan.api_version} if plan.api_version else {}
+        # Positional as far as the seed's signature goes (method, url, batch_url, headers,
+        # json, data, media_upload, media_download, timeout, callback, _verify_ssl,
+        # upload_file_content_type): binding keywords costs more than the rest of __init__.
         return Request(
-            method=plan.http_method,
-            url=url,
-            batch_url=ctx.batch_url,
-            headers=headers,
-            json=json,
-            data=data,
-            media_upload=media_upload,
-            media_download=media_download,
-            timeout=timeout,
-            upload_file_content_type=upload_file_content_type,
+            plan.http_method,
+            url,
+            ctx.batch_url,
+            headers,
+            json,
+            data,
+            media_upload,
+            media_download,
+            timeout,
+            None,
+            True,
+            upload_file_content_type,
             retry=retry,
             method_id=plan.method_id,
         )

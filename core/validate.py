@@ -353,7 +353,7 @@ def scalar_check(
         checks.append(check_range)
 
     result: ScalarCheck | None
-    if type_ == "string" and fmt is None and not lenient and (enum or pattern) and len(checks) > 1:
+    if type_ == "string" and fmt is None and (enum or pattern) and len(checks) > 1:
         # The common body case (an enum or a pattern on a plain string) as one call: a str
         # needs only the value checks; anything else gets the type message first.
         type_check, value_checks = checks[0], tuple(checks[1:])
@@ -906,12 +906,20 @@ _KNOWN_STRING_FORMATS = frozenset(
 )
 
 
-class _Generator:
-    """Writes the source of one object schema's predicate (see the section comment)."""
+# Inlining limits: a $ref'd object schema is written into its parent's predicate (no call,
+# no second loop setup) unless it is already being inlined (recursion), the nesting is this
+# deep, or the predicate has grown this long; then the parent calls its own predicate.
+_INLINE_DEPTH = 3
+_INLINE_LINES = 800
 
-    def __init__(self, fast: _FastPath) -> None:
+
+class _Generator:
+    """Writes the source of one schema's predicate (see the section comment)."""
+
+    def __init__(self, fast: _FastPath, ref: str | None = None) -> None:
         self.fast = fast
         self.lines: list[str] = []
+        self.inlining: list[str] = [ref] if ref else []
 
     def emit(self, indent: int, line: str) -> None:
         self.lines.append("    " * indent + line)
@@ -923,11 +931,23 @@ class _Generator:
             raise _Unsupported
         ref = node.get("$ref")
         if isinstance(ref, str):
-            self.emit(indent, f"if not {fast.ref_slot(ref)}({var}, mid): return False")
+            target = fast.schemas.get(ref)
+            if (
+                isinstance(target, Mapping)
+                and target.get("type") == "object"
+                and ref not in self.inlining
+                and len(self.inlining) < _INLINE_DEPTH
+                and len(self.lines) < _INLINE_LINES
+            ):
+                self.inlining.append(ref)
+                self.object(target, var, indent, depth)
+                self.inlining.pop()
+            else:
+                self.emit(indent, f"if not {fast.ref_slot(ref)}({var}, mid): return False")
             return
         type_ = node.get("type")
         if type_ == "object":
-            self.emit(indent, f"if not {fast.const(fast.object_predicate(node))}({var}, mid): return False")
+            self.object(node, var, indent, depth)
             return
         if type_ == "array":
             self.array(node, var, indent, depth)
@@ -967,7 +987,20 @@ class _Generator:
                     conds.append(f"{fast.const(regex.fullmatch, ('fullmatch', regex))}({var}) is None")
                 self.emit(indent, f"if {' or '.join(conds)}: return False")
                 return
-            self.emit(indent, f"if {fast.const(check)}({var}) is not None: return False")
+            # Otherwise the check itself, behind an inline test for the common valid values
+            # (the test implies the check would pass; anything else asks the check).
+            fast_ok = None
+            if enum is None and pattern is None and not bounded:
+                if type_ == "integer":
+                    lo, hi = _INT_RANGES.get(fmt, (None, None)) if isinstance(fmt, str) else (None, None)
+                    fast_ok = f"type({var}) is int" + (f" and {lo} <= {var} <= {hi}" if lo is not None else "")
+                elif type_ == "string" and fmt in ("int64", "uint64"):
+                    # 1 to 18 ASCII digits: a decimal within both ranges.
+                    fast_ok = f"type({var}) is str and len({var}) < 19 and {var}.isdigit() and {var}.isascii()"
+            if fast_ok is not None:
+                self.emit(indent, f"if not ({fast_ok}) and {fast.const(check)}({var}) is not None: return False")
+            else:
+                self.emit(indent, f"if {fast.const(check)}({var}) is not None: return False")
             return
         self.emit(indent, f"if not _json_ok({var}): return False")
 
@@ -983,29 +1016,34 @@ class _Generator:
             self.emit(indent + 1, f"if not _json_ok({item}): return False")
         pattern = node.get("pattern")
         if isinstance(pattern, str) and isinstance(items, Mapping) and "pattern" not in items:
-            extra = scalar_check("string", pattern=pattern)
-            if extra is not None:
-                self.emit(indent + 1, f"if isinstance({item}, str) and {self.fast.const(extra)}({item}) is not None: return False")
+            # The full check applies scalar_check("string", pattern=...) to str items: for a
+            # str that is exactly "matches the whole pattern" (nothing if it cannot compile).
+            regex = _compile_pattern(pattern) if pattern else None
+            if regex is not None:
+                fullmatch = self.fast.const(regex.fullmatch, ("fullmatch", regex))
+                self.emit(indent + 1, f"if isinstance({item}, str) and {fullmatch}({item}) is None: return False")
 
-    def object_body(self, node: Mapping[str, Any]) -> None:
-        """The body of ``def p(v, mid)`` for an object schema."""
+    def object(self, node: Mapping[str, Any], var: str, indent: int, depth: int) -> None:
+        """Statements that ``return False`` unless ``var`` certainly passes an object schema."""
         fast = self.fast
+        k, x, c = f"k{depth}", f"x{depth}", f"c{depth}"
         props = node.get("properties")
         addl = node.get("additionalProperties")
         has_extra = isinstance(addl, Mapping) or addl is True
-        self.emit(1, "if type(v) is not dict: return False")
+        self.emit(indent, f"if type({var}) is not dict: return False")
         if not isinstance(props, Mapping) or not props:
             if not has_extra:
-                self.emit(1, "return _json_ok(v)")
+                self.emit(indent, f"if not _json_ok({var}): return False")
                 return
-            self.emit(1, "for k, x in v.items():")
-            self.emit(2, "if type(k) is not str: return False")
-            self.emit(2, "if x is None: continue")
-            self.extra(addl, 2)
-            self.emit(1, "return True")
+            self.emit(indent, f"for {k}, {x} in {var}.items():")
+            self.emit(indent + 1, f"if type({k}) is not str: return False")
+            self.emit(indent + 1, f"if {x} is None: continue")
+            self.extra(addl, x, indent + 1, depth + 1)
             return
-        simple: dict[str, type] = {}
-        complex_: list[tuple[str, Mapping[str, Any]]] = []
+        # One table per object: a plain string or boolean property maps to its exact type
+        # (checked by identity), any other property to the number of its branch below.
+        table: dict[str, Any] = {}
+        complex_: list[Mapping[str, Any]] = []
         required: list[tuple[str, frozenset[str]]] = []
         for name, sub in props.items():
             if not isinstance(sub, Mapping):
@@ -1015,66 +1053,64 @@ class _Generator:
                 required.append((name, frozenset(ann["required"])))
             plain = "$ref" not in sub and not any(key in sub for key in ("format", "pattern", "enum", "minimum", "maximum"))
             if plain and sub.get("type") == "string":
-                simple[name] = str
+                table[name] = str
             elif plain and sub.get("type") == "boolean":
-                simple[name] = bool
+                table[name] = bool
             else:
-                complex_.append((name, sub))
+                table[name] = len(complex_)
+                complex_.append(sub)
         if not has_extra:
             # Unknown fields are problems even with a None value (Google rejects them).
-            self.emit(1, f"if not {fast.const(frozenset(props))}.issuperset(v): return False")
-        self.emit(1, "for k, x in v.items():")
-        # Plain strings and booleans: the expected exact type, found in one lookup.
-        self.emit(2, f"if x is None or {fast.const(simple)}.get(k) is type(x): continue")
-        codes = {name: i for i, (name, _) in enumerate(complex_)}
+            self.emit(indent, f"if not {fast.const(frozenset(props))}.issuperset({var}): return False")
+        self.emit(indent, f"for {k}, {x} in {var}.items():")
+        body = indent + 1
+        self.emit(body, f"if {x} is None: continue")
+        self.emit(body, f"{c} = {fast.const(table)}.get({k})")
+        self.emit(body, f"if {c} is type({x}): continue")
+        if has_extra:
+            self.emit(body, f"if {c} is None:")  # an unknown field
+            self.extra(addl, x, body + 1, depth + 1)
+            self.emit(body + 1, "continue")
+        # Here c is a branch number, or the type of a plain property whose value has another
+        # type: comparing a type with a number raises TypeError, which the predicate answers
+        # with False, and the chains of == end in "else: return False".
         if complex_:
-            self.emit(2, f"c = {fast.const(codes)}.get(k)")
-            self.emit(2, "if c is None:")
-            self.unknown(has_extra, addl, simple, 3)
-            self.tree(complex_, 0, len(complex_), 2)
+            self.tree(complex_, 0, len(complex_), c, x, body, depth)
         else:
-            self.unknown(has_extra, addl, simple, 2)
+            self.emit(body, "return False")
         for name, methods in required:
-            self.emit(1, f"if mid in {fast.const(methods)} and v.get({name!r}) is None: return False")
-        self.emit(1, "return True")
+            self.emit(indent, f"if mid in {fast.const(methods)} and {var}.get({name!r}) is None: return False")
 
-    def unknown(self, has_extra: bool, addl: Any, simple: dict[str, type], indent: int) -> None:
-        if not has_extra:
-            self.emit(indent, "return False")  # a plain property of the wrong type
-            return
-        self.emit(indent, f"if k in {self.fast.const(simple)}: return False")
-        self.extra(addl, indent)
-        self.emit(indent, "continue")
-
-    def extra(self, addl: Any, indent: int) -> None:
+    def extra(self, addl: Any, var: str, indent: int, depth: int) -> None:
         if addl is True:
-            self.emit(indent, "if not _json_ok(x): return False")
+            self.emit(indent, f"if not _json_ok({var}): return False")
         else:
-            self.value(addl, "x", indent, 0)
+            self.value(addl, var, indent, depth)
 
-    def tree(self, props: list[tuple[str, Mapping[str, Any]]], lo: int, hi: int, indent: int) -> None:
-        """Dispatch on the property's code ``c`` in [lo, hi) by halving, then inline checks."""
+    def tree(self, props: list[Mapping[str, Any]], lo: int, hi: int, c: str, x: str, indent: int, depth: int) -> None:
+        """Dispatch on the branch number ``c`` in [lo, hi) by halving, then inline checks."""
         if hi - lo <= 3:
             for i in range(lo, hi):
-                keyword = "if" if i == lo else ("else" if i == hi - 1 else "elif")
-                self.emit(indent, f"{keyword}:" if keyword == "else" else f"{keyword} c == {i}:")
-                self.value(props[i][1], "x", indent + 1, 0)
+                self.emit(indent, f"{'if' if i == lo else 'elif'} {c} == {i}:")
+                self.value(props[i], x, indent + 1, depth + 1)
+            self.emit(indent, "else:")
+            self.emit(indent + 1, "return False")
             return
         mid = (lo + hi) // 2
-        self.emit(indent, f"if c < {mid}:")
-        self.tree(props, lo, mid, indent + 1)
+        self.emit(indent, f"if {c} < {mid}:")
+        self.tree(props, lo, mid, c, x, indent + 1, depth)
         self.emit(indent, "else:")
-        self.tree(props, mid, hi, indent + 1)
+        self.tree(props, mid, hi, c, x, indent + 1, depth)
 
 
 class _FastPath:
     """The predicates of one :class:`SchemaCompiler`, sharing one namespace."""
 
-    __slots__ = ("_consts", "_nodes", "_refs", "_schemas", "ns")
+    __slots__ = ("_consts", "_nodes", "_refs", "ns", "schemas")
 
     def __init__(self, schemas: Mapping[str, Any]) -> None:
-        self._schemas = schemas
-        self.ns: dict[str, Any] = {"_json_ok": _json_ok, "__builtins__": {"type": type, "str": str, "list": list, "dict": dict, "isinstance": isinstance}}
+        self.schemas = schemas
+        self.ns: dict[str, Any] = {"_json_ok": _json_ok, "__builtins__": {"type": type, "len": len, "str": str, "int": int, "list": list, "dict": dict, "isinstance": isinstance, "TypeError": TypeError}}
         self._consts: dict[Any, str] = {}
         self._refs: dict[str, Predicate] = {}
         self._nodes: dict[int, tuple[Any, Predicate]] = {}
@@ -1111,34 +1147,32 @@ class _FastPath:
     def ref(self, ref: str) -> Predicate:
         found = self._refs.get(ref)
         if found is None:
-            schema = self._schemas.get(ref)
+            schema = self.schemas.get(ref)
             if not isinstance(schema, Mapping):
                 raise DiscoveryError(f"schema {ref!r} is referenced but not defined in the discovery document")
-            found = self._refs[ref] = self.node(schema)
+            found = self._refs[ref] = self.node(schema, ref)
         return found
 
-    def node(self, node: Mapping[str, Any]) -> Predicate:
-        """The predicate for a schema node; never raises for odd schemas (see _Unsupported)."""
-        ref = node.get("$ref") if isinstance(node, Mapping) else None
-        if isinstance(ref, str):
-            return self.ref(ref)
-        try:
-            if isinstance(node, Mapping) and node.get("type") == "object":
-                return self.object_predicate(node)
-            gen = _Generator(self)
-            gen.value(node, "v", 1, 0)
-            gen.emit(1, "return True")
-            return self._define(gen, "value")
-        except (_Unsupported, DiscoveryError):
-            return _never
-
-    def object_predicate(self, node: Mapping[str, Any]) -> Predicate:
+    def node(self, node: Mapping[str, Any], ref: str | None = None) -> Predicate:
+        """The predicate for a schema node (``ref``: the name it has); never raises for odd
+        schemas (see _Unsupported)."""
+        target = node.get("$ref") if isinstance(node, Mapping) else None
+        if isinstance(target, str):
+            return self.ref(target)
         cached = self._nodes.get(id(node))
         if cached is not None and cached[0] is node:
             return cached[1]
-        gen = _Generator(self)
-        gen.object_body(node)
-        predicate = self._define(gen, str(node.get("id") or "object"))
+        try:
+            gen = _Generator(self, ref)
+            gen.emit(1, "try:")
+            gen.value(node, "v", 2, 0)
+            gen.emit(1, "except TypeError:")  # see _Generator.object: never "valid" by accident
+            gen.emit(2, "return False")
+            gen.emit(1, "return True")
+            label = ref or (str(node.get("id") or node.get("type") or "value") if isinstance(node, Mapping) else "value")
+            predicate = self._define(gen, label)
+        except (_Unsupported, DiscoveryError):
+            predicate = _never
         self._nodes[id(node)] = (node, predicate)
         return predicate
 

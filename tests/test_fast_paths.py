@@ -185,3 +185,22 @@ def test_base_headers_follow_each_options_object() -> None:
     http = to_http(Request(method="post", url="https://x/", json={"a": 1}), second)
     assert http.method == "POST" and http.body == b'{"a":1}'
     assert dict(http.headers)["content-type"] == "application/json" and dict(http.headers)["accept"] == "application/json"
+
+
+def test_every_property_of_a_large_schema_refuses_a_wrong_type() -> None:
+    """compute.v1 Instance (dozens of properties, several levels inlined): each property
+    given a value of a type it cannot take makes the generated predicate answer False, and
+    the request check reports it at its path."""
+    doc = load("compute.v1")
+    compiler = SchemaCompiler(doc["schemas"])
+    ok = compiler.compile_fast({"$ref": "Instance"})
+    props = doc["schemas"]["Instance"]["properties"]
+    assert ok({}, "compute.instances.get")
+    for name, sub in props.items():
+        wrong: Any = 5 if sub.get("type") in ("string", "boolean", "array", "object", None) else "not a number"
+        if sub.get("format") in ("int64", "uint64"):
+            wrong = "12x"
+        assert not ok({name: wrong}, "compute.instances.get"), name
+        found: list[Any] = []
+        compiler.checker({"$ref": "Instance"})({name: wrong}, "json", found, "compute.instances.get")
+        assert [p[0] for p in found] == [f"json.{name}"], name

@@ -27,8 +27,16 @@ __all__ = ["AiohttpSession"]
 T = TypeVar("T")
 
 
+# aiohttp >= 3.10 tells a read timeout (SocketTimeoutError) from a connect timeout.
+_SocketTimeout: type[BaseException] = getattr(aiohttp, "SocketTimeoutError", aiohttp.ServerTimeoutError)
+
+
 def _translate(exc: BaseException, url: str, *, connecting: bool) -> TransportError:
-    if isinstance(exc, aiohttp.ConnectionTimeoutError) or (connecting and isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError))):
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return ConnectTimeout("connect timeout", url=url)
+    if isinstance(exc, _SocketTimeout):
+        return ReadTimeout("read timeout", url=url)
+    if connecting and isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return ConnectTimeout("connect timeout", url=url)
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return ReadTimeout("read timeout", url=url)

@@ -93,6 +93,16 @@ def _io_error(exc: BaseException, url: str, what: str) -> TransportError:
     return TransportError(f"{type(exc).__name__} {what}: {exc}", url=url)
 
 
+async def _reraise_swallowed_cancel() -> None:
+    """anyio 2.2's curio backend treats *any* curio cancellation that reaches one of its
+    cancel scopes (asks' timeouts, its happy-eyeballs connect) as aimed at that scope and
+    swallows it, so a task cancelled by ``gather`` could carry on. curio marks the task
+    ``cancelled`` (anyio resets the flag only for its own cancellations): raise it again."""
+    task = await curio.current_task()
+    if task is not None and task.cancelled:
+        raise curio.TaskCancelled("cancelled (re-raised after anyio swallowed it)")
+
+
 class _NoDeadline:
     expired = False
 
@@ -127,12 +137,14 @@ class _Pool(asks.Session):  # type: ignore[misc]
 
     async def _make_connection(self, host_loc: str) -> Any:
         try:
-            async with _deadline(self._connect_timeout) as scope:
-                return await super()._make_connection(host_loc)
-        except curio.TaskTimeout:
-            if scope.expired:
-                raise ConnectTimeout(f"connect timeout ({self._connect_timeout} s)", url=host_loc) from None
-            raise
+            # anyio's own timeout: anyio 2.2 connects in an anyio task group (happy
+            # eyeballs), which a curio.timeout_after around it cannot cancel.
+            async with anyio.fail_after(self._connect_timeout):
+                sock = await super()._make_connection(host_loc)
+            await _reraise_swallowed_cancel()
+            return sock
+        except TimeoutError:
+            raise ConnectTimeout(f"connect timeout ({self._connect_timeout} s)", url=host_loc) from None
         except _ssl.SSLCertVerificationError as exc:
             raise ConnectError(f"TLS certificate verification failed: {exc.verify_message}", url=host_loc) from None
         except (_ssl.SSLError, anyio.BrokenResourceError) as exc:
@@ -175,9 +187,12 @@ class _Response:
         stream.timeout = self._read_timeout  # applied to every single socket read
         try:
             async for chunk in stream:
+                await _reraise_swallowed_cancel()
                 yield bytes(chunk)
         except (AsksTimeout, *_IO_ERRORS) as exc:
+            await _reraise_swallowed_cancel()
             raise _io_error(exc, self.url, "while reading the body") from None
+        await _reraise_swallowed_cancel()
         self._done = True
 
     async def aclose(self) -> None:
@@ -262,9 +277,22 @@ class CurioAsksSession(BaseSession):
                 connection_timeout=None,
                 **kwargs,
             )
-        except (AsksTimeout, *_IO_ERRORS) as exc:
-            raise _io_error(exc, url, "while waiting for the response") from None
-        return _Response(pool, resp, url, timeout.read)
+        except Exception as exc:
+            await _reraise_swallowed_cancel()
+            if isinstance(exc.__cause__, TransportError):
+                # Ours, from _Pool._make_connection; asks wraps a ConnectTimeout (a
+                # TimeoutError) into its RequestTimeout.
+                raise exc.__cause__ from None
+            if isinstance(exc, (AsksTimeout, *_IO_ERRORS)):
+                raise _io_error(exc, url, "while waiting for the response") from None
+            raise
+        response = _Response(pool, resp, url, timeout.read)
+        try:
+            await _reraise_swallowed_cancel()
+        except BaseException:
+            await response.aclose()
+            raise
+        return response
 
     async def sleep(self, seconds: float) -> None:
         await curio.sleep(seconds)

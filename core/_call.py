@@ -84,15 +84,17 @@ def encode_body(request: Request) -> tuple[bytes, str | None]:
     raise ValidationError([("data", "must be bytes, str or a dict", data)])
 
 
-_last_base: tuple[CallOptions | None, dict[str, str]] = (None, {})
+# The headers every request of one CallOptions object starts with, and for requests without
+# headers of their own, the finished header tuples by (content type, JSON accept). Options
+# are frozen, so these are computed once per options object (the last one used).
+_Wire = tuple[tuple[str, str], ...]
+_last_base: tuple[CallOptions | None, dict[str, str], dict[tuple[str | None, bool], _Wire]] = (None, {}, {})
 
 
-def base_headers(request: Request, options: CallOptions) -> dict[str, str]:
+def _options_base(options: CallOptions) -> tuple[CallOptions | None, dict[str, str], dict[tuple[str | None, bool], _Wire]]:
     global _last_base
     last = _last_base
-    if last[0] is options:
-        headers = last[1].copy()  # options are frozen: their headers are computed once
-    else:
+    if last[0] is not options:
         base: dict[str, str] = {
             "user-agent": options.user_agent,
             "x-goog-api-client": API_CLIENT,
@@ -100,11 +102,23 @@ def base_headers(request: Request, options: CallOptions) -> dict[str, str]:
         }
         for name, value in options.extra_headers:
             base[name.lower()] = value
-        _last_base = (options, base)
-        headers = base.copy()
+        last = _last_base = (options, base, {})
+    return last
+
+
+def base_headers(request: Request, options: CallOptions) -> dict[str, str]:
+    headers = _options_base(options)[1].copy()
     for name, value in request.headers.items():
         headers[name.lower()] = str(value)
     return headers
+
+
+def _finish_headers(headers: dict[str, str], ctype: str | None, json_accept: bool) -> _Wire:
+    if ctype is not None and "content-type" not in headers:
+        headers["content-type"] = ctype
+    if "accept" not in headers:
+        headers["accept"] = "application/json" if json_accept else "*/*"
+    return tuple(headers.items())
 
 
 def to_http(request: Request, options: CallOptions, *, url: str | None = None) -> HttpRequest:
@@ -112,17 +126,20 @@ def to_http(request: Request, options: CallOptions, *, url: str | None = None) -
     if not request.method or not (url or request.url):
         raise ValidationError([("request", "has no method or url", request)])
     body, ctype = encode_body(request)
-    headers = base_headers(request, options)
-    if ctype is not None and "content-type" not in headers:
-        headers["content-type"] = ctype
-    if "accept" not in headers:
-        headers["accept"] = "application/json" if request.media_download is None else "*/*"
+    json_accept = request.media_download is None
+    if request.headers:
+        headers = _finish_headers(base_headers(request, options), ctype, json_accept)
+    else:
+        wires = _options_base(options)[2]
+        key = (ctype, json_accept)
+        found = wires.get(key)
+        headers = found if found is not None else wires.setdefault(key, _finish_headers(base_headers(request, options), ctype, json_accept))
     # Positional (method, url, headers, body, timeout, verify_ssl): a frozen dataclass
     # builds about 25% faster so.
     return HttpRequest(
         request.method.upper(),
         url or request.url or "",
-        tuple(headers.items()),
+        headers,
         body,
         exchange_timeout(request, options),
         request._verify_ssl,

@@ -741,7 +741,22 @@ class Method:
                 problems.append((key, f"given twice (as {wire!r} and as its alias)", value))
                 continue
             seen.add(wire)
-            multiple = type(value) in (list, tuple, set, frozenset)
+            if type(value) is str:
+                # The common case first: one string, checked, then placed.
+                if checking:
+                    check = p.check
+                    if check is not None:
+                        msg = check(value)
+                        if msg is not None:
+                            problems.append((key, msg, value))
+                if p.in_path:
+                    path_values[wire] = value
+                elif _plain(value):
+                    query.append(f"{p.qkey}={value}")
+                else:
+                    query.append(f"{p.qkey}={encode_query_value(value)}")
+                continue
+            multiple = type(value) in _MULTIPLE
             if checking:
                 check = p.check
                 if multiple:
@@ -768,8 +783,6 @@ class Method:
                 for item in value:
                     if item is not None:
                         query.append(f"{qkey}={encode_query_value(item)}")
-            elif type(value) is str and _plain(value):
-                query.append(f"{p.qkey}={value}")  # the common case, without a call
             else:
                 query.append(f"{p.qkey}={encode_query_value(value)}")
         for p in plan.required:
@@ -897,6 +910,7 @@ class Method:
 
 
 _MISSING: Any = object()
+_MULTIPLE = frozenset({list, tuple, set, frozenset})
 _plain = re.compile(r"[A-Za-z0-9_.~-]*\Z").match
 
 

@@ -388,6 +388,23 @@ def scalar_check(
             return None
 
         result = check_all
+    if result is not None and type_ == "integer" and not enum and not pattern:
+        # Exact ints inside the format's range and the bounds pass every check above; test
+        # that inline and ask the checks only about anything else.
+        int_lo, int_hi = _INT_RANGES.get(fmt or "", (None, None))
+        bound_lo, bound_hi = _to_number(minimum), _to_number(maximum)
+        lows = [b for b in (int_lo, bound_lo) if b is not None]
+        highs = [b for b in (int_hi, bound_hi) if b is not None]
+        lo_all = max(lows) if lows else -math.inf
+        hi_all = min(highs) if highs else math.inf
+        full = result
+
+        def check_int_fast(value: Any) -> str | None:
+            if type(value) is int and lo_all <= value <= hi_all:
+                return None
+            return full(value)
+
+        result = check_int_fast
     _SCALARS[key] = result
     return result
 

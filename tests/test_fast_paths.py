@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -20,12 +21,12 @@ from hypothesis import strategies as st
 
 from aiogoogle import GoogleAPI
 from aiogoogle import validate as validate_module
-from aiogoogle._call import CallOptions, base_headers, encode_body, to_http
+from aiogoogle._call import API_CLIENT, CallOptions, base_headers, encode_body, to_http
 from aiogoogle._url import encode_query_value, quote_path_value
 from aiogoogle.excs import ValidationError
-from aiogoogle.models import Request
+from aiogoogle.models import MediaDownload, Request
 from aiogoogle.testing.strategies import body_for
-from aiogoogle.validate import SchemaCompiler, _interpret
+from aiogoogle.validate import _INT_RANGES, SchemaCompiler, _interpret, scalar_check
 
 from ._docs import load, resolve, sample_methods
 
@@ -204,3 +205,54 @@ def test_every_property_of_a_large_schema_refuses_a_wrong_type() -> None:
         found: list[Any] = []
         compiler.checker({"$ref": "Instance"})({name: wrong}, "json", found, "compute.instances.get")
         assert [p[0] for p in found] == [f"json.{name}"], name
+
+
+@given(
+    st.integers(min_value=-(2**65), max_value=2**65) | st.booleans() | st.floats(allow_nan=False) | st.text("-0123456789", max_size=21),
+    st.sampled_from([None, "int32", "uint32", "int64", "uint64"]),
+    st.none() | st.integers(-5, 5).map(str),
+    st.none() | st.integers(-5, 2**40).map(str),
+)
+def test_integer_checks_accept_exactly_the_values_in_range(value: Any, fmt: str | None, minimum: str | None, maximum: str | None) -> None:
+    check = scalar_check("integer", fmt, minimum=minimum, maximum=maximum)
+    assert check is not None
+    n: Any = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        n = value
+    elif (isinstance(value, float) and value.is_integer()) or (isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value)):
+        n = int(value)
+    lo, hi = _INT_RANGES.get(fmt or "", (None, None))
+    expected = (
+        n is not None
+        and (lo is None or lo <= n <= hi)  # type: ignore[operator]
+        and (minimum is None or n >= int(minimum))
+        and (maximum is None or n <= int(maximum))
+    )
+    assert (check(value) is None) == expected
+
+
+_HEADER_NAMES = st.sampled_from(["Accept", "content-type", "User-Agent", "X-Extra", "x-goog-api-version"])
+
+
+@given(
+    extra=st.lists(st.tuples(_HEADER_NAMES, st.text("ab", min_size=1, max_size=2)), max_size=3).map(tuple),
+    own=st.dictionaries(_HEADER_NAMES, st.text("cd", min_size=1, max_size=2), max_size=3),
+    body=st.sampled_from(["none", "json", "bytes", "text"]),
+    download=st.booleans(),
+    rounds=st.integers(1, 3),
+)
+def test_wire_headers_match_the_plain_rule(extra: Any, own: dict[str, str], body: str, download: bool, rounds: int) -> None:
+    """Cached or not, to_http's headers are: the base headers, the options' extra headers,
+    the request's own (lower-cased, later wins), then content type and accept if absent."""
+    options = CallOptions(extra_headers=extra)
+    kwargs: dict[str, Any] = {"json": {"a": 1}} if body == "json" else {"data": b"x"} if body == "bytes" else {"data": "x"} if body == "text" else {}
+    expected: dict[str, str] = {"user-agent": options.user_agent, "x-goog-api-client": API_CLIENT, "accept-encoding": "gzip, deflate"}
+    for name, value in (*extra, *own.items()):
+        expected[name.lower()] = value
+    ctype = {"json": "application/json", "bytes": "application/octet-stream", "text": "text/plain; charset=utf-8"}.get(body)
+    if ctype is not None:
+        expected.setdefault("content-type", ctype)
+    expected.setdefault("accept", "*/*" if download else "application/json")
+    for _ in range(rounds):
+        request = Request(method="GET", url="https://x/", headers=dict(own), media_download=MediaDownload("f") if download else None, **kwargs)
+        assert to_http(request, options).headers == tuple(expected.items())

@@ -794,24 +794,28 @@ class Method:
         if json is not None and checking:
             self._check_body(plan, json, problems)
         uploading = upload_file is not None or pipe_from is not None
-        if uploading and not plan.supports_upload:
-            problems.append(("upload_file", f"{plan.method_id} does not accept media uploads", _MISSING))
-        if upload_file is not None and pipe_from is not None:
-            problems.append(("pipe_from", "pass either upload_file= or pipe_from=, not both", _MISSING))
-        if download_file is not None and pipe_to is not None:
-            problems.append(("pipe_to", "pass either download_file= or pipe_to=, not both", _MISSING))
-        if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0):
-            problems.append(("chunk_size", "must be a positive number of bytes", chunk_size))
+        downloading = download_file is not None or pipe_to is not None
+        if uploading or downloading or chunk_size is not None:  # media options: rarely given
+            if uploading and not plan.supports_upload:
+                problems.append(("upload_file", f"{plan.method_id} does not accept media uploads", _MISSING))
+            if upload_file is not None and pipe_from is not None:
+                problems.append(("pipe_from", "pass either upload_file= or pipe_from=, not both", _MISSING))
+            if download_file is not None and pipe_to is not None:
+                problems.append(("pipe_to", "pass either download_file= or pipe_to=, not both", _MISSING))
+            if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0):
+                problems.append(("chunk_size", "must be a positive number of bytes", chunk_size))
         if problems:
             raise ValidationError([_render(p) for p in problems])
 
         path = plan.path.expand(path_values, dict(path_params_safe_chars) if path_params_safe_chars else None) if plan.path.variables else plan.path.literals[0]
-        downloading = download_file is not None or pipe_to is not None
-        alt = params.get("alt")
-        if downloading and plan.media_download and alt is None:
-            query.append("alt=media")
-            alt = "media"
-        base = ctx.download_base if (alt == "media" and plan.use_download_service) else ctx.base_url
+        base = ctx.base_url
+        if downloading or plan.use_download_service:
+            alt = params.get("alt")
+            if downloading and plan.media_download and alt is None:
+                query.append("alt=media")
+                alt = "media"
+            if alt == "media" and plan.use_download_service:
+                base = ctx.download_base
         qs = "&".join(query)
         url = f"{base}{path}?{qs}" if qs else base + path
 

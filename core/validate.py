@@ -275,6 +275,7 @@ def _string_check(*, lenient: bool) -> ScalarCheck:
 
 
 _SCALARS: dict[tuple[Any, ...], ScalarCheck | None] = {}
+_KNOWN_GOOD_MAX = 16
 
 
 def scalar_check(
@@ -357,16 +358,26 @@ def scalar_check(
         # The common body case (an enum or a pattern on a plain string) as one call: a str
         # needs only the value checks; anything else gets the type message first.
         type_check, value_checks = checks[0], tuple(checks[1:])
+        # Parameters (project, zone, a resource name) repeat from call to call and their
+        # patterns are long: the last few strings found valid are remembered (a str cannot
+        # change, so the answer holds; bounded, so memory stays small).
+        known_good: set[str] | None = set() if lenient else None
 
         def check_string_value(value: Any) -> str | None:
             if type(value) is not str:
                 msg = type_check(value)
                 if msg is not None:
                     return msg
+            elif known_good is not None and value in known_good:
+                return None
             for c in value_checks:
                 msg = c(value)
                 if msg is not None:
                     return msg
+            if known_good is not None and type(value) is str:
+                if len(known_good) >= _KNOWN_GOOD_MAX:
+                    known_good.clear()
+                known_good.add(value)
             return None
 
         result = check_string_value

@@ -256,3 +256,15 @@ def test_wire_headers_match_the_plain_rule(extra: Any, own: dict[str, str], body
     for _ in range(rounds):
         request = Request(method="GET", url="https://x/", headers=dict(own), media_download=MediaDownload("f") if download else None, **kwargs)
         assert to_http(request, options).headers == tuple(expected.items())
+
+
+@settings(max_examples=50)
+@given(st.lists(st.text("ab-1", max_size=4), min_size=1, max_size=40))
+def test_remembered_parameter_values_give_the_same_answers(values: list[str]) -> None:
+    """Lenient string checks remember recent valid values; the answers never change."""
+    check = scalar_check("string", pattern="[a-z]+(-[0-9])?", enum=None, lenient=True)
+    assert check is not None
+    for value in values * 2:
+        ok = re.fullmatch("[a-z]+(-[0-9])?", value) is not None
+        assert (check(value) is None) == ok
+        assert (check(_Text(value)) is None) == ok

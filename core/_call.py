@@ -10,6 +10,7 @@ reuse it, so these policies behave the same everywhere.
 
 from __future__ import annotations
 
+import functools
 import json as _json
 import platform
 from collections.abc import Mapping
@@ -158,15 +159,25 @@ def apply_auth(http: HttpRequest, auth: AuthInfo) -> HttpRequest:
         return http
     url = http.url
     if auth.query:
-        existing = {pair.split("=", 1)[0] for pair in urlsplit(url).query.split("&") if pair}
-        extra = [(k, v) for k, v in auth.query if k not in existing]
+        extra = auth.query
+        query = urlsplit(url).query if "?" in url else ""
+        if query:
+            existing = {pair.split("=", 1)[0] for pair in query.split("&") if pair}
+            extra = tuple((k, v) for k, v in extra if k not in existing)
         if extra:
-            url = f"{url}{'&' if '?' in url else '?'}{urlencode(extra)}"
+            url = f"{url}{'&' if '?' in url else '?'}{_encoded_auth_query(extra)}"
     headers = http.headers
     if auth.headers:
         names = {name.lower() for name, _ in auth.headers}
         headers = tuple((n, v) for n, v in headers if n.lower() not in names) + auth.headers
-    return replace(http, url=url, headers=headers)
+    # Positional, as in to_http (dataclasses.replace costs more than the rest of this).
+    return HttpRequest(http.method, url, headers, http.body, http.timeout, http.verify_ssl, http.raw)
+
+
+@functools.lru_cache(maxsize=32)
+def _encoded_auth_query(pairs: tuple[tuple[str, str], ...]) -> str:
+    # The same key is appended to every request of a client: encode it once.
+    return urlencode(pairs)
 
 
 def _same_origin(a: str, b: str) -> bool:

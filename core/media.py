@@ -283,7 +283,7 @@ class _Resumable:
     def fail(self, msg: str) -> ResumableUploadError:
         media = self.media
         return ResumableUploadError(
-            f"{msg} (resumable upload stopped at byte {media.offset}; pass session_uri= back to resume it)",
+            f"{msg} (resumable upload stopped at byte {media.offset}; to resume, even in another process, send a request whose media_upload.session_uri is this error's session_uri)",
             session_uri=media.session_uri,
             offset=media.offset,
         )
@@ -728,7 +728,7 @@ def download_flow(request: Request, options: CallOptions) -> Flow[Response]:
         if partial is not None and (not start or isinstance(exc, ChecksumMismatch)) and (consumer.delivered == 0 or isinstance(exc, ChecksumMismatch)):
             yield FileOp("remove", partial)
         elif partial is not None and isinstance(exc, MediaError) and not isinstance(exc, ChecksumMismatch):
-            raise MediaError(f"{exc}; the {consumer.delivered} bytes received are kept in {partial!r} (MediaDownload(start={consumer.raw}) resumes)") from exc
+            raise MediaError(f"{exc}; the {consumer.delivered} bytes received are kept in {partial!r} (sending it again with media_download.start = {consumer.raw} resumes)") from exc
         raise
     assert final is not None
     if partial is not None and download.file_path is not None:

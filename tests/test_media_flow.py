@@ -554,7 +554,7 @@ def test_download_gives_up_and_keeps_partial_for_resumption() -> None:
     server = FakeStorage(object_data=data)
     server.download_plan = [("cut", 100_000)] + ["connect"] * 20
     runner = MediaRunner(server)
-    with pytest.raises(MediaError, match=r"start=100000"):
+    with pytest.raises(MediaError, match=r"start = 100000"):
         runner.run(download_flow(download_request(file_path="/out"), OPTIONS))
     assert bytes(runner.files["/out.part"]) == data[:100_000]
     assert "/out" not in runner.files

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import aiohttp
 from yarl import URL
 
-from aiogoogle._http import HttpRequest
+from aiogoogle._http import HttpRequest, Timeout
 from aiogoogle.excs import ConnectError, ConnectTimeout, ReadTimeout, RequestTimeout, TransportError
 
 from .base import BaseSession
@@ -59,7 +59,7 @@ class _Response:
         self._done = False
         self.status = resp.status
         self.reason = resp.reason or ""
-        self.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in resp.raw_headers]
+        self.headers = list(resp.headers.items())  # in order received, repeats kept
         self.url = url
 
     async def chunks(self) -> AsyncIterator[bytes]:
@@ -114,6 +114,8 @@ class AiohttpSession(BaseSession):
         self._trust_env = trust_env
         self._kwargs = client_session_kwargs
         self._client: aiohttp.ClientSession | None = None
+        # One aiohttp.ClientTimeout per distinct Timeout (usually one per client).
+        self._timeouts: dict[Timeout, aiohttp.ClientTimeout] = {}
 
     def _session(self) -> aiohttp.ClientSession:
         client = self._client
@@ -136,9 +138,11 @@ class AiohttpSession(BaseSession):
 
     async def send(self, request: HttpRequest) -> _Response:
         timeout = request.timeout
-        client_timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=timeout.connect, sock_read=timeout.read, connect=timeout.connect
-        )
+        client_timeout = self._timeouts.get(timeout)
+        if client_timeout is None:
+            client_timeout = self._timeouts[timeout] = aiohttp.ClientTimeout(
+                total=None, sock_connect=timeout.connect, sock_read=timeout.read, connect=timeout.connect
+            )
         body = request.body
         data: Any = body if body else None
         try:

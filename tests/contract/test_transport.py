@@ -317,3 +317,73 @@ def test_lock_run_sync_and_sleep(backend: Backend) -> None:
     trace, other_thread = backend.run(scenario)
     assert trace in (["a+", "a-", "b+", "b-"], ["b+", "b-", "a+", "a-"])
     assert other_thread
+
+
+class _ClosingServer:
+    """A raw HTTP/1.1 server that answers one request per connection with keep-alive
+    framing, then closes the connection shortly after (as servers do with idle ones)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port: int = self.sock.getsockname()[1]
+        self.connections = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")
+                time.sleep(0.05)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_pooled_connection_the_server_closed_is_not_reused(backend: Backend) -> None:
+    server = _ClosingServer()
+
+    async def scenario() -> list[bytes]:
+        async with backend.session() as s:
+            bodies = []
+            for _ in range(3):
+                bodies.append((await fetch(s, get(f"http://127.0.0.1:{server.port}/x")))[1])
+                await s.sleep(0.2)  # the server closes the idle connection meanwhile
+            return bodies
+
+    try:
+        assert backend.run(scenario) == [b"ok"] * 3
+        assert server.connections == 3
+    finally:
+        server.close()
+
+
+def test_head_and_no_content(backend: Backend, clean_server: LocalGoogleServer) -> None:
+    async def scenario() -> list[Any]:
+        async with backend.session() as s:
+            head = await fetch(s, HttpRequest("HEAD", f"{clean_server.url}echo/head"))
+            empty = await fetch(s, HttpRequest("DELETE", f"{clean_server.url}status/204"))
+            after = await fetch(s, get(f"{clean_server.url}bytes/10"))
+            return [head, empty, after]
+
+    head, empty, after = backend.run(scenario)
+    assert head[0].status == 200 and head[1] == b""
+    assert empty[0].status == 204 and empty[1] == b""
+    assert after[1] == pattern_bytes(10)
+    ports = {r.peer_port for r in clean_server.log}
+    assert len(ports) == 1  # none of them spoiled the connection

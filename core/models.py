@@ -164,7 +164,10 @@ class MediaDownload:
 
     Beyond the seed: ``chunk_size`` also sets the size of ``Range`` requests when
     ``range_chunks`` is true; ``progress`` is called with ``(bytes_received, total)``;
-    ``verify`` checks ``x-goog-hash`` (crc32c/md5) on full responses.
+    ``verify`` checks ``x-goog-hash`` (crc32c/md5) on full responses; ``start`` resumes a
+    download that stopped at that byte (for ``file_path``, the bytes before it are in the
+    partial file ``<file_path>.part`` the failed attempt kept). A file download is written
+    to ``<file_path>.part`` and renamed to ``file_path`` only once complete and verified.
     """
 
     def __init__(

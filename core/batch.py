@@ -84,12 +84,18 @@ def encode_batch(parts: Sequence[HttpRequest], batch_url: str, *, boundary: str,
         body = part.body if isinstance(part.body, bytes) else b""
         for name, value in part.headers:
             if name.lower() not in _OUTER_ONLY and name.lower() != "content-length":
-                out += f"{name}: {value}\r\n".encode("latin-1", "replace")
+                out += f"{_canonical(name)}: {value}\r\n".encode("latin-1", "replace")
         if body:
             out += f"Content-Length: {len(body)}\r\n".encode()
         out += b"\r\n" + body + b"\r\n"
     out += f"--{boundary}--\r\n".encode()
     return bytes(out), f"multipart/mixed; boundary={boundary}"
+
+
+def _canonical(name: str) -> str:
+    """``content-type`` → ``Content-Type``: header names are case-insensitive, but some
+    batch parsers (gcp-storage-emulator's, for one) only recognise the canonical case."""
+    return "-".join(word[:1].upper() + word[1:] for word in name.split("-"))
 
 
 def _boundary_of(content_type: str | None) -> str:

@@ -1075,12 +1075,13 @@ class _Generator:
                 complex_.append(sub)
         if not has_extra:
             # Unknown fields are problems even with a None value (Google rejects them).
-            self.emit(indent, f"if not {fast.const(frozenset(props))}.issuperset({var}): return False")
+            known = frozenset(props)
+            self.emit(indent, f"if not {fast.const(known.issuperset, ('issuperset', known))}({var}): return False")
         self.emit(indent, f"for {k}, {x} in {var}.items():")
         body = indent + 1
-        self.emit(body, f"if {x} is None: continue")
-        self.emit(body, f"{c} = {fast.const(table)}.get({k})")
+        self.emit(body, f"{c} = {fast.const(table.get, ('get', id(table)))}({k})")
         self.emit(body, f"if {c} is type({x}): continue")
+        self.emit(body, f"if {x} is None: continue")  # after the common case: None is rare
         if has_extra:
             self.emit(body, f"if {c} is None:")  # an unknown field
             self.extra(addl, x, body + 1, depth + 1)

@@ -39,13 +39,15 @@ from .excs import AiogoogleError, BatchError, google_error_info
 from .models import Request, Response, decode_body
 from .retry import RetryPolicy, RetryState, parse_retry_after
 
-__all__ = ["BatchPart", "batch_flow", "batch_limit", "decode_batch", "encode_batch"]
+__all__ = ["BatchPart", "batch_flow", "batch_limit", "decode_batch", "encode_batch", "match_parts", "split_parts"]
 
 #: Parts per batch when the API's own limit is not known (Cloud Storage, Drive and Gmail
 #: take 100; PROTOCOL.md §3).
 DEFAULT_LIMIT = 100
 #: APIs documented to accept more (Calendar, Directory, Compute: 1000).
 _LIMITS = {"calendar": 1000, "admin": 1000, "compute": 1000}
+#: Body bytes per batch request (Cloud Storage's limit is 10 MB; some room for framing).
+MAX_BATCH_BYTES = 8 * 1024 * 1024
 # Headers the outer request carries for every part.
 _OUTER_ONLY = frozenset({"user-agent", "x-goog-api-client", "accept-encoding"})
 
@@ -248,12 +250,29 @@ def batch_flow(request: Request, options: CallOptions) -> Flow[list[Response | A
     if not batch_url:
         raise BatchError("the batch has no URL (rootUrl + batchPath)")
     policy = options.policy_for(request)
-    limit = batch_limit(batch_url)
     results: list[Response | AiogoogleError | None] = [None] * len(parts)
-    for start in range(0, len(parts), limit):
-        chunk = list(range(start, min(start + limit, len(parts))))
+    for chunk in split_parts([to_http(p, options) for p in parts], batch_limit(batch_url)):
         yield from _send_chunk(request, parts, chunk, batch_url, options, policy, results)
     return [r if r is not None else BatchError(f"no result for part {i}") for i, r in enumerate(results)]
+
+
+def split_parts(wires: Sequence[HttpRequest], limit: int, max_bytes: int = MAX_BATCH_BYTES) -> list[list[int]]:
+    """Indices of the parts per batch: at most ``limit`` parts and about ``max_bytes`` of
+    body each (Cloud Storage refuses batches of 10 MB or more, PROTOCOL.md §3)."""
+    groups: list[list[int]] = []
+    current: list[int] = []
+    size = 0
+    for i, wire in enumerate(wires):
+        body = wire.body if isinstance(wire.body, bytes) else b""
+        cost = len(body) + len(wire.url) + sum(len(n) + len(v) + 4 for n, v in wire.headers) + 200
+        if current and (len(current) >= limit or size + cost > max_bytes):
+            groups.append(current)
+            current, size = [], 0
+        current.append(i)
+        size += cost
+    if current:
+        groups.append(current)
+    return groups
 
 
 def _send_chunk(

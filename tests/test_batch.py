@@ -19,6 +19,7 @@ from aiogoogle.batch import (
     decode_batch,
     encode_batch,
     match_parts,
+    split_parts,
 )
 from aiogoogle.excs import AuthError, BatchError, HTTPError
 from aiogoogle.models import MediaUpload, Request, Response
@@ -99,6 +100,15 @@ def test_encoding_uses_path_and_query_only_and_ids() -> None:
     assert json.loads(parsed[1][4]) == {"k": "v"}
     assert parsed[1][3]["content-length"] == str(len(parsed[1][4]))
     assert "user-agent" not in parsed[0][3]  # sent once, on the outer request
+
+
+def test_split_by_count_and_payload_size() -> None:
+    small = [HttpRequest("GET", f"https://h/x/{i}") for i in range(5)]
+    assert split_parts(small, 2) == [[0, 1], [2, 3], [4]]
+    big = [HttpRequest("POST", "https://h/x", (), b"x" * 400) for _ in range(5)]
+    groups = split_parts(big, 100, max_bytes=1500)
+    assert [len(g) for g in groups] == [2, 2, 1]
+    assert split_parts([HttpRequest("POST", "https://h/x", (), b"x" * 5000)], 100, max_bytes=1000) == [[0]]
 
 
 def test_batch_limit() -> None:

@@ -15,6 +15,8 @@ import json as _json
 import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from json import encoder as _json_encoder
+from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from .__version__ import __version__
@@ -60,6 +62,27 @@ _JSON_ENCODER = _json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, all
 # output is the same for every body that has no cycle; a body with one makes it recurse
 # until RecursionError, and the checking encoder then runs to give its usual error.
 _JSON_ENCODER_UNCHECKED = _json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False)
+# JSONEncoder.encode builds json's C encoder anew on every call (its circular-reference
+# table is per call); without that table it holds no state, so it is built once here with
+# exactly the arguments encode() would pass. Where the C encoder is missing (or its
+# signature ever changes) encode() itself is used: the output is the same either way.
+_json_chunks: Any = None
+try:
+    _make = getattr(_json_encoder, "c_make_encoder", None)
+    if _make is not None:
+        _json_chunks = _make(
+            None,  # no circular-reference table
+            _JSON_ENCODER_UNCHECKED.default,
+            _json_encoder.encode_basestring,  # ensure_ascii=False
+            None,  # indent
+            ":",
+            ",",
+            False,  # sort_keys
+            False,  # skipkeys
+            False,  # allow_nan
+        )
+except TypeError:
+    _json_chunks = None
 
 
 def encode_body(request: Request) -> tuple[bytes, str | None]:
@@ -67,7 +90,10 @@ def encode_body(request: Request) -> tuple[bytes, str | None]:
     if request.json is not None:
         try:
             try:
-                text = _JSON_ENCODER_UNCHECKED.encode(request.json)
+                if _json_chunks is not None:
+                    text = "".join(_json_chunks(request.json, 0))
+                else:
+                    text = _JSON_ENCODER_UNCHECKED.encode(request.json)
             except RecursionError:
                 text = _JSON_ENCODER.encode(request.json)
             return text.encode(), "application/json"

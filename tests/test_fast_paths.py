@@ -159,9 +159,18 @@ _JSON = st.recursive(
 
 @given(_JSON.filter(lambda v: v is not None))
 def test_json_bodies_encode_exactly_as_the_checking_encoder(value: Any) -> None:
+    from aiogoogle import _call
+
+    expected = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
     body, ctype = encode_body(Request(method="POST", url="https://x/", json=value))
-    assert body == json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    assert body == expected
     assert ctype == "application/json"
+    # Also without the prebuilt C encoder (an interpreter without one).
+    kept, _call._json_chunks = _call._json_chunks, None
+    try:
+        assert encode_body(Request(method="POST", url="https://x/", json=value))[0] == expected
+    finally:
+        _call._json_chunks = kept
 
 
 def test_cyclic_and_non_finite_bodies_are_refused_with_the_usual_messages() -> None:

@@ -72,10 +72,10 @@ def _session_factory(adapter: str) -> Any:
 
         return AiohttpSession
     if adapter == "curio":
-        from aiogoogle.sessions.curio_asks_session import CurioAsksSession  # type: ignore[import-not-found]
+        from aiogoogle.sessions.curio_asks_session import CurioAsksSession
 
         return CurioAsksSession
-    from aiogoogle.sessions.trio_session import TrioSession  # type: ignore[import-not-found]
+    from aiogoogle.sessions.trio_session import TrioSession
 
     return TrioSession
 
@@ -86,7 +86,7 @@ def _run(adapter: str, fn: Any) -> Any:
 
         return asyncio.run(fn())
     if adapter == "curio":
-        import curio  # type: ignore[import-untyped]
+        import curio
 
         return curio.run(fn)
     import trio

@@ -59,7 +59,7 @@ _COPY = 1 << 20
 def _crc32c() -> Any:
     import google_crc32c
 
-    return google_crc32c.Checksum()
+    return google_crc32c.Checksum()  # type: ignore[no-untyped-call]
 
 
 @dataclass
@@ -482,7 +482,8 @@ def install(server: Any, app: web.Application) -> None:
         if obj is None:
             if _looks_stored(state(), key):
                 return _error(404, f"No such object: {key}", "notFound")
-            return await server._h_echo(request)
+            echoed: web.StreamResponse = await server._h_echo(request)
+            return echoed
         gen = request.query.get("generation")
         if gen is not None and gen != str(obj.generation):
             return _error(404, f"No such object: {key} (generation {gen})", "notFound")
@@ -579,7 +580,7 @@ def install(server: Any, app: web.Application) -> None:
                 if outer_auth and not any(k.lower() == "authorization" for k, _ in headers):
                     headers.append(("Authorization", outer_auth))
                 url = str(server.url).rstrip("/") + target
-                ssl_ctx = server.client_ssl_context() if getattr(server, "tls", False) else None
+                ssl_ctx: Any = server.client_ssl_context() if getattr(server, "tls", False) else True
                 async with client.request(method, url, headers=headers, data=body or None, allow_redirects=False, ssl=ssl_ctx) as resp:
                     rbody = await resp.read()
                     status_line = f"HTTP/1.1 {resp.status} {resp.reason or ''}".rstrip()

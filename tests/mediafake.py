@@ -196,7 +196,7 @@ class MediaRunner(FlowRunner):
 
 
 def b64_crc32c(data: bytes) -> str:
-    return base64.b64encode(google_crc32c.Checksum(data).digest()).decode()
+    return base64.b64encode(google_crc32c.Checksum(data).digest()).decode()  # type: ignore[no-untyped-call]
 
 
 def b64_md5(data: bytes) -> str:

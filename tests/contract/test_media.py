@@ -47,7 +47,7 @@ def payload(n: int, seed: int = 0) -> bytes:
 
 
 def crc(data: bytes) -> str:
-    return base64.b64encode(google_crc32c.Checksum(data).digest()).decode()
+    return base64.b64encode(google_crc32c.Checksum(data).digest()).decode()  # type: ignore[no-untyped-call]
 
 
 def chunk_ranges(server: LocalGoogleServer) -> list[str]:

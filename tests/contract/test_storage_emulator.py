@@ -134,13 +134,23 @@ def test_upload_and_download(backend: Backend, emulator: str, storage_doc: dict[
     assert dest.read_bytes() == data
 
 
-def test_resumable_upload_cut_mid_chunk_completes_byte_exact(backend: Backend, emulator: str, storage_doc: dict[str, Any]) -> None:
-    data = payload(4 * G + 1234, 99)
-    name = f"{backend.name}/cut"
+@pytest.mark.parametrize(
+    ("chunk_start", "cut_after"),
+    [
+        (G, 10_000),  # the second chunk's connection breaks after 10,000 of its bytes
+        # The first chunk breaks before any byte: the emulator then answers the status query
+        # with "bytes=0-0" (Cloud Storage: no Range), which must not be taken as 1 byte.
+        (0, 0),
+    ],
+)
+def test_resumable_upload_cut_mid_chunk_completes_byte_exact(
+    backend: Backend, emulator: str, storage_doc: dict[str, Any], chunk_start: int, cut_after: int
+) -> None:
+    data = payload(4 * G + 1234, 99 + chunk_start)
+    name = f"{backend.name}/cut-{chunk_start}"
     port = int(emulator.rstrip("/").rsplit(":", 1)[1])
     with FaultProxy(port) as proxy:
-        # The second chunk's connection breaks after 10,000 of its bytes.
-        proxy.cut(lambda head: head.startswith(b"PUT ") and b"upload_id=" in head and f"bytes {G}-".encode() in head, 10_000)
+        proxy.cut(lambda head: head.startswith(b"PUT ") and b"upload_id=" in head and f"bytes {chunk_start}-".encode() in head, cut_after)
         storage = api(storage_doc, proxy.url)
 
         async def scenario() -> Any:

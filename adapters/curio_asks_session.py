@@ -26,6 +26,12 @@ What asks 2.4.12 cannot do, and what this adapter does about it:
   streamed response to its pool; it is returned here once the body was read to its end
   (and closed otherwise). A pooled connection the server has closed meanwhile is
   detected (readable while idle) and discarded instead of failing the next request.
+* **Cancellation under anyio 2.2.** Its curio backend swallows a curio cancellation that
+  reaches one of its cancel scopes (asks' timeouts, the happy-eyeballs connect), and a
+  ``curio.timeout_after`` cannot cancel its connect task group. The connect timeout is
+  therefore anyio's own, and a cancellation anyio swallowed is raised again
+  (``_reraise_swallowed_cancel``), so ``gather``'s first-failure and total-timeout
+  cancellation really stop the other requests.
 * **Repeated response headers.** asks keeps only the last value of a repeated header
   (except ``Set-Cookie``), so a repeated ``x-goog-hash`` keeps one of its checksums.
 * **Headers asks always sends**: ``Accept``, ``Accept-Encoding`` and ``User-Agent`` when

@@ -81,7 +81,8 @@ class FaultProxy:
         except OSError:
             client.close()
             return
-        back = threading.Thread(target=self._pump, args=(upstream, client), daemon=True)
+        cut = threading.Event()
+        back = threading.Thread(target=self._pump, args=(upstream, client, cut), daemon=True)
         back.start()
         try:
             buffered = b""
@@ -94,7 +95,7 @@ class FaultProxy:
             rule = self._rule_for(head) if sep else None
             if rule is None:
                 upstream.sendall(buffered)
-                self._pump(client, upstream)
+                self._pump(client, upstream, None)
                 return
             upstream.sendall(head + sep)
             sent = 0
@@ -109,9 +110,13 @@ class FaultProxy:
                 sent += len(take)
                 pending = pending[len(take) :]
             self.cuts += 1
-            # Break both sides: a reset towards the client, a short body towards the server.
+            # Break both sides: first a reset towards the client, then a short body towards
+            # the server. Whatever the server answers to the short request is never passed
+            # on (gcp-storage-emulator, for one, answers a 308 claiming the whole chunk).
+            cut.set()
             with contextlib.suppress(OSError):
                 client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                client.close()
             with contextlib.suppress(OSError):
                 upstream.shutdown(socket.SHUT_WR)
         except OSError:
@@ -124,12 +129,14 @@ class FaultProxy:
                 upstream.close()
 
     @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
+    def _pump(src: socket.socket, dst: socket.socket, cut: threading.Event | None) -> None:
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
+                if cut is not None and cut.is_set():
+                    continue  # the connection was cut: nothing more reaches the client
                 dst.sendall(data)
         except OSError:
             pass

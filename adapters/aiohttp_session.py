@@ -86,6 +86,7 @@ class AiohttpSession(BaseSession):
 
     Args:
         ssl: an :class:`ssl.SSLContext` to use for TLS (e.g. trusting a private CA).
+        ssl_context: the same, under the name the curio and trio sessions use.
         ca_file: a PEM file of CA certificates to trust instead of the system store.
         limit: the maximum number of connections (all hosts).
         limit_per_host: the maximum number of connections per host (0: no limit).
@@ -98,6 +99,7 @@ class AiohttpSession(BaseSession):
         self,
         *,
         ssl: _ssl.SSLContext | None = None,
+        ssl_context: _ssl.SSLContext | None = None,
         ca_file: str | None = None,
         limit: int = 100,
         limit_per_host: int = 0,
@@ -105,6 +107,8 @@ class AiohttpSession(BaseSession):
         trust_env: bool = False,
         **client_session_kwargs: Any,
     ) -> None:
+        if ssl is None:
+            ssl = ssl_context
         if ssl is None and ca_file is not None:
             ssl = _ssl.create_default_context(cafile=ca_file)
         self._ssl = ssl

@@ -387,3 +387,16 @@ def test_head_and_no_content(backend: Backend, clean_server: LocalGoogleServer) 
     assert after[1] == pattern_bytes(10)
     ports = {r.peer_port for r in clean_server.log}
     assert len(ports) == 1  # none of them spoiled the connection
+
+
+def test_ssl_context_option(backend: Backend, tls_server: LocalGoogleServer) -> None:
+    async def scenario() -> Any:
+        async with backend.session(ssl_context=tls_server.client_ssl_context()) as s:
+            first = await fetch(s, get(f"{tls_server.url}echo/ctx1"))
+            second = await fetch(s, get(f"{tls_server.url}echo/ctx2"))
+            return first, second
+
+    tls_server.reset()
+    first, second = backend.run(scenario)
+    assert first[0].status == 200 and second[0].status == 200
+    assert len({r.peer_port for r in tls_server.log}) == 1  # TLS connections are reused too

@@ -163,7 +163,7 @@ class _Pool(asks.Session):  # type: ignore[misc]
 
 
 class _Response:
-    __slots__ = ("_body", "_buffered", "_done", "_pool", "_read_timeout", "headers", "reason", "status", "url")
+    __slots__ = ("_body", "_buffered", "_done", "_keep_alive", "_pool", "_read_timeout", "headers", "reason", "status", "url")
 
     def __init__(self, pool: _Pool, resp: Any, url: str, read_timeout: float | None) -> None:
         self._pool = pool
@@ -178,6 +178,11 @@ class _Response:
         self.headers = headers
         self.url = url
         self._read_timeout = read_timeout
+        # HTTP/1.0 closes after each response unless it says keep-alive (RFC 9112 §9.3);
+        # reusing such a connection fails the next request (gcp-storage-emulator is 1.0).
+        connection = Headers(headers).get("connection", "").lower()
+        http_1_0 = str(getattr(resp, "http_version", "1.1")) == "1.0"
+        self._keep_alive = connection != "close" and (not http_1_0 or connection == "keep-alive")
         body = resp.body
         self._body: StreamBody | None = body if isinstance(body, StreamBody) else None
         self._buffered = b"" if self._body is not None else bytes(body or b"")
@@ -191,6 +196,8 @@ class _Response:
             return
         stream.decompress_data = False
         stream.timeout = self._read_timeout  # applied to every single socket read
+        # asks reads 10,000 bytes per socket read: ~100,000 generator steps per GiB.
+        stream.read_size = 256 * 1024
         try:
             async for chunk in stream:
                 await _reraise_swallowed_cancel()
@@ -206,11 +213,7 @@ class _Response:
         if stream is None:
             return
         sock = stream.sock
-        keep = (
-            self._done
-            and getattr(sock, "_active", False)
-            and Headers(self.headers).get("connection", "").lower() != "close"
-        )
+        keep = self._done and getattr(sock, "_active", False) and self._keep_alive
         if keep:
             await self._pool.return_to_pool(sock)
         else:

@@ -1018,6 +1018,10 @@ class LocalGoogleServer:
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
         response.content_length = n
         await response.prepare(request)
+        if request.method == "HEAD":
+            # Headers only (RFC 9110 §9.3.2); a body here would desynchronise keep-alive clients.
+            await response.write_eof()
+            return response
         sent = 0
         while sent < n:
             if sent and delay:

@@ -628,3 +628,18 @@ def test_bytes_route_trickles_in_phase(server: LocalGoogleServer) -> None:
     assert time.monotonic() - started >= 0.15  # 4 chunks, 3 pauses
     assert fetch("GET", server.url + "bytes/10?chunk=x")[0] == 400
     assert pattern_bytes(5, offset=250) == bytes([250, 0, 1, 2, 3])
+
+
+def test_head_on_bytes_sends_headers_only_and_keeps_the_connection_usable(server: LocalGoogleServer) -> None:
+    port = int(server.url.rstrip("/").rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        # Pipelined: if HEAD leaked a body, the GET's status line would not follow directly.
+        sock.sendall(b"HEAD /bytes/10 HTTP/1.1\r\nHost: t\r\n\r\nGET /bytes/3 HTTP/1.1\r\nHost: t\r\n\r\n")
+        data = b""
+        while not data.endswith(b"\r\n\r\n\x00\x01\x02"):
+            chunk = sock.recv(4096)
+            assert chunk, f"connection closed early: {data!r}"
+            data += chunk
+    head, get = data.split(b"HTTP/1.1 200", 2)[1:]
+    assert b"Content-Length: 10" in head and head.endswith(b"\r\n\r\n")
+    assert b"Content-Length: 3" in get

@@ -358,7 +358,7 @@ class Tour:
         bearers = {r.headers.get("authorization", "") for r in api_calls}
         token = next(iter(bearers)).removeprefix("Bearer ") if len(bearers) == 1 else ""
         grant = state.live(token) if token else None
-        self.say(f"{len(api_calls)} concurrent API calls sent Authorization: Bearer {token[:8]}… (one token, fetched once)")
+        self.say(f"{len(api_calls)} concurrent API calls carried the same bearer token (one token, fetched once)")
         if grant is not None:
             self.say(f"the server knows the token: client {grant.client_id}, scopes {', '.join(grant.scopes)}")
         _check(grants == [JWT_BEARER], f"expected one jwt-bearer token request, got {grants}")

@@ -58,6 +58,7 @@ from ._http import (
     Headers,
     HttpRequest,
     HttpResponse,
+    PipeSource,
     PipeTarget,
     Segment,
     StreamBody,
@@ -221,8 +222,6 @@ def upload_flow(request: Request, options: CallOptions) -> Flow[Response]:
     headers.setdefault("accept", "application/json")
     segment: Segment
     if source.pipe is not None:
-        from ._http import PipeSource
-
         segment = PipeSource(source.pipe, source.size)
         # The pipe is consumed by the first attempt: it cannot be sent twice.
         policy = _SINGLE_TRY

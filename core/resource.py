@@ -319,6 +319,10 @@ class _Node:
             found = self._find("methods", name)
         if found is None:
             raise AttributeError(self._missing(name))
+        # ``api.instances.insert(...)`` on every call is the common spelling: the answer is
+        # kept as an instance attribute, so the next access is an ordinary attribute hit
+        # (only names no class attribute has reach here, so nothing is shadowed).
+        self.__dict__[name] = found
         return found
 
     def __dir__(self) -> list[str]:
@@ -348,7 +352,7 @@ class GoogleAPI(_Node):
     ``api.resource.method(...)`` builds a request; ``api["name"]`` reads the document.
     """
 
-    __slots__ = ("__weakref__", "_ctx", "_kids", "_root_override", "_validate", "discovery_document")
+    __slots__ = ("__dict__", "__weakref__", "_ctx", "_kids", "_root_override", "_validate", "discovery_document")
 
     def __init__(self, discovery_document: Mapping[str, Any], validate: bool = True, *, root_url: str | None = None) -> None:
         if not isinstance(discovery_document, Mapping):
@@ -399,7 +403,7 @@ class GoogleAPI(_Node):
 class Resource(_Node):
     """A resource of an API: attribute access gives nested resources and methods."""
 
-    __slots__ = ("_ctx", "_kids", "_parent", "_qual", "_resource_specs", "name")
+    __slots__ = ("__dict__", "_ctx", "_kids", "_parent", "_qual", "_resource_specs", "name")
 
     def __init__(
         self,

@@ -277,3 +277,26 @@ def test_remembered_parameter_values_give_the_same_answers(values: list[str]) ->
         ok = re.fullmatch("[a-z]+(-[0-9])?", value) is not None
         assert (check(value) is None) == ok
         assert (check(_Text(value)) is None) == ok
+
+
+def test_remembered_attributes_are_the_same_objects() -> None:
+    doc = {
+        "name": "t",
+        "rootUrl": "https://t.example/",
+        "servicePath": "",
+        "resources": {
+            "things": {
+                "methods": {"list": {"id": "t.things.list", "httpMethod": "GET", "path": "things"}, "parts": {"id": "t.things.parts", "httpMethod": "GET", "path": "p"}},
+                "resources": {"parts": {"methods": {"get": {"id": "t.things.parts.get", "httpMethod": "GET", "path": "x"}}}},
+            }
+        },
+    }
+    api = GoogleAPI(doc)
+    first = api.things.list
+    assert api.things.list is first and api.things is api.get_resource("things")
+    assert api.things.parts is api.things.get_resource("parts")  # resources first, as documented
+    assert api.things.get_method("parts").id == "t.things.parts"
+    assert api.things.parts.get().url == "https://t.example/x"
+    with pytest.raises(AttributeError, match="did you mean"):
+        api.things.lst  # noqa: B018
+    assert "list" in dir(api.things) and "__dict__" not in dir(api.things)

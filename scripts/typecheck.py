@@ -1,7 +1,8 @@
-"""Run mypy --strict on the aiogoogle package as it is installed (core/ + adapters/).
+"""Run mypy --strict on the aiogoogle package as it is installed: core/, adapters/,
+testing/, cli/ and installed_app/.
 
 The source folders are mapped into one import package by setuptools ``package_dir``
-(``core/`` -> ``aiogoogle``, ``adapters/`` -> ``aiogoogle.sessions``), which mypy cannot
+(``core/`` -> ``aiogoogle``, ``adapters/`` -> ``aiogoogle.sessions``, ...), which mypy cannot
 follow through an editable install. This script lays the package out with symlinks in a
 scratch directory and type-checks it there, so error paths still point at the sources.
 """
@@ -14,6 +15,12 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGE = os.path.join(ROOT, "build", "typecheck")
+
+
+# Folders installed as subpackages of aiogoogle (setup.cfg package_dir), checked as strictly
+# as the core: the adapters, the local server and strategies, the command line, the
+# installed-app sign-in.
+OUTSIDE_CORE = {"adapters": "sessions", "testing": "testing", "cli": "cli", "installed_app": "installed_app"}
 
 
 def _link(target: str, link: str) -> None:
@@ -33,9 +40,10 @@ def stage() -> str:
     wanted = {name for name in os.listdir(core) if name != "__pycache__"}
     for name in wanted:
         _link(os.path.join(core, name), os.path.join(pkg, name))
-    _link(os.path.join(ROOT, "adapters"), os.path.join(pkg, "sessions"))
+    for folder, subpackage in OUTSIDE_CORE.items():
+        _link(os.path.join(ROOT, folder), os.path.join(pkg, subpackage))
     for name in os.listdir(pkg):  # files removed from core/ since the last run
-        if name not in wanted and name != "sessions" and os.path.islink(os.path.join(pkg, name)):
+        if name not in wanted and name not in OUTSIDE_CORE.values() and os.path.islink(os.path.join(pkg, name)):
             os.remove(os.path.join(pkg, name))
     return STAGE
 

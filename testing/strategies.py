@@ -36,7 +36,7 @@ from aiogoogle.resource import Method
 __all__ = ["arguments_for", "body_for", "json_values", "parameter_value", "schema_value"]
 
 _IDENT = st.from_regex(r"[a-z][a-zA-Z0-9]{0,8}", fullmatch=True)
-_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=16)
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=16)
 _INT_RANGES = {
     "int32": (-(2**31), 2**31 - 1),
     "uint32": (0, 2**32 - 1),
@@ -183,8 +183,9 @@ def schema_value(
             return st.just([])
         inner = schema_value(items, schemas, method_id=method_id, depth=depth - 1)
         if isinstance(schema.get("pattern"), str) and items.get("type") == "string" and "pattern" not in items:
-            strat = _pattern_text(schema["pattern"])
-            inner = strat if strat is not None else inner
+            pattern_strategy = _pattern_text(schema["pattern"])
+            if pattern_strategy is not None:
+                inner = pattern_strategy
         return st.lists(inner, max_size=2)
     if type_ in ("string", "integer", "number", "boolean"):
         return _scalar(schema, for_query=False)

@@ -268,13 +268,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from aiogoogle.testing.server import serve
     except ImportError as exc:
         raise UsageError(f"the local server needs aiohttp: {exc} (pip install 'aiogoogle[testing]')")
-    import signal
-
-    def stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    # SIGTERM (a test harness, a container stop) shuts the server down as cleanly as Ctrl-C.
-    signal.signal(signal.SIGTERM, stop)
+    # serve() stops cleanly on Ctrl-C and on SIGTERM (a test harness, a container stop).
     message("serving until interrupted (Ctrl-C); point clients at the URL below, e.g. AIOGOOGLE_ROOT_URL=<url>")
     serve(args.host, args.port, args.tls)
     message("stopped")

@@ -42,6 +42,7 @@ import importlib
 import json
 import os
 import shutil
+import signal
 import socket
 import ssl
 import sys
@@ -1071,18 +1072,27 @@ def _norm(path: str) -> str:
 
 
 def serve(host: str = "127.0.0.1", port: int = 0, tls: bool = False) -> None:
-    """Serve until interrupted (Ctrl-C), printing the URL (and the CA file with TLS)."""
-    server = LocalGoogleServer(host=host, port=port, tls=tls)
-    with server:
-        print(server.url, flush=True)
-        if server.ca_file:
-            print(f"CA certificate: {server.ca_file}", flush=True)
-        stop = threading.Event()
-        try:
-            while not stop.wait(3600):
+    """Serve until interrupted (Ctrl-C or SIGTERM), printing the URL (and the CA file with TLS).
+
+    The signal handlers are installed before the URL is printed, so a client that reads the
+    URL and signals at once can never interrupt the start or the shutdown half-way; they only
+    ask the serving loop to return, and the server then stops cleanly.
+    """
+    stop = threading.Event()
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, lambda *_: stop.set())
+    try:
+        with LocalGoogleServer(host=host, port=port, tls=tls) as server:
+            print(server.url, flush=True)
+            if server.ca_file:
+                print(f"CA certificate: {server.ca_file}", flush=True)
+            while not stop.wait(0.5):
                 pass
-        except KeyboardInterrupt:
-            pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1091,8 +1091,8 @@ def serve(host: str = "127.0.0.1", port: int = 0, tls: bool = False) -> None:
             while not stop.wait(0.5):
                 pass
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for restored, handler in previous.items():
+            signal.signal(restored, handler)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -74,6 +74,15 @@ class _Response:
             raise _translate(exc, self.url, connecting=False) from None
         self._done = True
 
+    async def read(self) -> bytes:
+        """The whole body (what ``chunks()`` would yield, joined)."""
+        try:
+            body = await self._resp.content.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _translate(exc, self.url, connecting=False) from None
+        self._done = True
+        return body
+
     async def aclose(self) -> None:
         if self._done:
             self._resp.release()

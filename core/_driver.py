@@ -102,12 +102,36 @@ class Driver:
 
     async def run(self, flow: Flow[T]) -> T:
         """Run ``flow`` to completion and return its result (emitted items are dropped)."""
+        # The same loop as _advance, inlined: every request of a call runs through here,
+        # so the common effects are dispatched without an extra coroutine per effect, and
+        # ``Now`` (a clock read) is answered without awaiting anything.
+        send = flow.send
         reply: Any = None
         error: BaseException | None = None
+        effect: Any
         while True:
-            kind, value, reply, error = await self._advance(flow, reply, error)
-            if kind is _DONE:
-                return value  # type: ignore[no-any-return]
+            try:
+                effect = flow.throw(error) if error is not None else send(reply)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            error = None
+            kind = type(effect)
+            if kind is Now:
+                reply = self.monotonic() if effect.monotonic else self.clock()
+                continue
+            if kind is Emit:
+                reply = None
+                continue
+            try:
+                if kind is Send:
+                    reply = await self._send(effect)
+                elif kind is Authorize and self._authorize is not None:
+                    reply = await self._authorize(effect.stale)
+                else:
+                    reply = await self._perform(effect)
+            except Exception as exc:
+                # Every failure goes back into the flow: the flow is the policy.
+                reply, error = None, exc
 
     def iterate(self, flow: Flow[Any]) -> AsyncIterator[Any]:
         """Run ``flow``, yielding every item it emits."""
@@ -185,8 +209,13 @@ class Driver:
                 if consumer is not None and consumer.accepts(raw.status, headers):
                     count = await self._pump(raw.chunks(), decoder, consumer)
                     return HttpResponse(raw.status, headers, b"", raw.reason, request.url, streamed=count)
-                parts = [chunk async for chunk in raw.chunks()]
-                body = b"".join(parts)
+                # An adapter may offer read() (the whole body at once, same errors as
+                # chunks()): cheaper than an async generator for the usual small body.
+                read = getattr(raw, "read", None)
+                if read is not None:
+                    body = await read()
+                else:
+                    body = b"".join([chunk async for chunk in raw.chunks()])
                 if decoder is not None:
                     body = decoder.decode(body) + decoder.flush()
                 return HttpResponse(raw.status, headers, body, raw.reason, request.url)

@@ -37,6 +37,10 @@ class RawResponse(Protocol):
     :class:`~aiogoogle.excs.TransportError` if the connection breaks or the read timeout
     expires. ``aclose()`` releases the connection: back to the pool when the body was read
     to the end, closed otherwise. It is always called, exactly once.
+
+    An adapter may also offer ``async read() -> bytes``: the whole body at once, failing
+    the same way as ``chunks()``. The driver then uses it for bodies it buffers (it costs
+    less than an async generator); ``chunks()`` is still used for streamed downloads.
     """
 
     @property

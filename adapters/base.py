@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from contextlib import AbstractAsyncContextManager
 from typing import IO, Any, TypeVar
 
@@ -22,30 +24,75 @@ __all__ = ["BaseSession", "ThreadFile", "process_environ"]
 
 T = TypeVar("T")
 
+#: Writes of at least this many bytes go to the file's writer thread without waiting (the
+#: driver writes downloads in blocks of ``aiogoogle._driver.WRITE_BUFFER``, 2 MiB).
+BACKGROUND_WRITE = 256 * 1024
+
 
 class ThreadFile:
-    """A file whose blocking calls run in the adapter's worker threads."""
+    """A file whose blocking calls run in the adapter's worker threads.
 
-    __slots__ = ("_file", "_session")
+    Large writes overlap with the caller's next step: :meth:`write` hands a block of at
+    least :data:`BACKGROUND_WRITE` bytes to this file's own writer thread and returns once
+    the *previous* block is on its way to disk (double buffering), so a download reads the
+    network while the last block is written. A failed background write is raised by the
+    next call on the file (write, read, seek, size or close).
+    """
+
+    __slots__ = ("_file", "_pending", "_session", "_writer")
 
     def __init__(self, session: BaseSession, file: IO[bytes]) -> None:
         self._session = session
         self._file = file
+        self._writer: ThreadPoolExecutor | None = None
+        self._pending: Future[int] | None = None
+
+    async def _drain(self) -> None:
+        """Wait for the write still running in the writer thread; raise its failure."""
+        pending = self._pending
+        if pending is not None:
+            if not pending.done():
+                await self._session.run_sync(futures_wait, (pending,))
+            self._pending = None
+            pending.result()
 
     async def read(self, size: int) -> bytes:
+        await self._drain()
         return await self._session.run_sync(self._file.read, size)
 
     async def write(self, data: bytes) -> None:
-        await self._session.run_sync(self._file.write, data)
+        await self._drain()
+        if len(data) < BACKGROUND_WRITE:
+            await self._session.run_sync(self._file.write, data)
+            return
+        if self._writer is None:
+            # One thread per file keeps the writes in order; it ends with aclose().
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aiogoogle-write")
+        self._pending = self._writer.submit(self._file.write, data)
 
     async def seek(self, offset: int) -> None:
+        await self._drain()
         await self._session.run_sync(self._file.seek, offset)
 
     async def size(self) -> int:
+        await self._drain()
         return await self._session.run_sync(lambda: os.fstat(self._file.fileno()).st_size)
 
     async def aclose(self) -> None:
-        await self._session.run_sync(self._file.close)
+        writer, self._writer = self._writer, None
+        if writer is None:
+            await self._session.run_sync(self._file.close)
+            return
+        # The close is queued behind any write still running, so the file is closed even if
+        # this task is cancelled while waiting; the thread exits once the queue is empty.
+        closing = writer.submit(self._file.close)
+        writer.shutdown(wait=False)
+        try:
+            await self._drain()
+        finally:
+            if not closing.done():
+                await self._session.run_sync(futures_wait, (closing,))
+            closing.result()
 
 
 def _size(path: str) -> int:

@@ -12,6 +12,7 @@ import asyncio
 import ssl as _ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from types import CoroutineType
 from typing import Any, TypeVar
 
 import aiohttp
@@ -28,6 +29,8 @@ T = TypeVar("T")
 
 
 # aiohttp >= 3.10 tells a read timeout (SocketTimeoutError) from a connect timeout.
+_SKIP_USER_AGENT = ("User-Agent",)
+
 _SocketTimeout: type[BaseException] = getattr(aiohttp, "SocketTimeoutError", aiohttp.ServerTimeoutError)
 
 
@@ -129,6 +132,7 @@ class AiohttpSession(BaseSession):
         self._client: aiohttp.ClientSession | None = None
         # One aiohttp.ClientTimeout per distinct Timeout (usually one per client).
         self._timeouts: dict[Timeout, aiohttp.ClientTimeout] = {}
+        self._has_user_agent: tuple[tuple[str, str], ...] | None = None
 
     def _session(self) -> aiohttp.ClientSession:
         client = self._client
@@ -144,7 +148,6 @@ class AiohttpSession(BaseSession):
                 cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=self._trust_env,
                 timeout=aiohttp.ClientTimeout(total=None),
-                skip_auto_headers=("User-Agent",),
                 **self._kwargs,
             )
         return client
@@ -158,16 +161,27 @@ class AiohttpSession(BaseSession):
             )
         body = request.body
         data: Any = body if body else None
+        headers = request.headers
+        # aiohttp adds its own User-Agent unless told to skip it; telling it costs a
+        # multidict built per request, so only requests without one say so. The core's
+        # requests all have one, in the same tuple (remembered here) for a whole client.
+        skip: tuple[str, ...] | None = None
+        if headers is not self._has_user_agent:
+            if request.header("user-agent") is None:
+                skip = _SKIP_USER_AGENT
+            else:
+                self._has_user_agent = headers
         try:
             resp = await self._session().request(
                 request.method,
                 URL(request.url, encoded=True),
-                headers=request.headers,
+                headers=headers,
                 data=data,
                 allow_redirects=False,
                 timeout=client_timeout,
                 ssl=bool(request.verify_ssl),
                 proxy=self._proxy,
+                skip_auto_headers=skip,
             )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _translate(exc, request.url, connecting=True) from None
@@ -177,7 +191,14 @@ class AiohttpSession(BaseSession):
         await asyncio.sleep(seconds)
 
     async def gather(self, thunks: Sequence[Callable[[], Awaitable[T]]], timeout: float | None = None) -> list[T]:
-        tasks = [asyncio.ensure_future(thunk()) for thunk in thunks]
+        create = asyncio.get_running_loop().create_task
+        ensure = asyncio.ensure_future
+        # create_task directly for coroutines (the usual thunk); anything else awaitable
+        # goes through ensure_future.
+        tasks: list[asyncio.Future[T]] = []
+        for thunk in thunks:
+            aw = thunk()
+            tasks.append(create(aw) if type(aw) is CoroutineType else ensure(aw))
         try:
             async with asyncio.timeout(timeout) as scope:
                 return list(await asyncio.gather(*tasks))

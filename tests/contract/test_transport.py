@@ -400,3 +400,20 @@ def test_ssl_context_option(backend: Backend, tls_server: LocalGoogleServer) -> 
     first, second = backend.run(scenario)
     assert first[0].status == 200 and second[0].status == 200
     assert len({r.peer_port for r in tls_server.log}) == 1  # TLS connections are reused too
+
+
+def test_user_agent_is_sent_as_given(backend: Backend, clean_server: LocalGoogleServer) -> None:
+    # The core always sets its own User-Agent; the adapter must not add or replace one
+    # (AiohttpSession tells aiohttp to skip its default only when a request has none).
+    async def scenario() -> None:
+        async with backend.session() as s:
+            for path in ("ua/1", "ua/2"):
+                await fetch(s, get(f"{clean_server.url}{path}", headers=(("user-agent", "mine/1.0"),)))
+            await fetch(s, get(f"{clean_server.url}ua/none"))
+            await fetch(s, get(f"{clean_server.url}ua/3", headers=(("User-Agent", "mine/2.0"),)))
+
+    backend.run(scenario)
+    agents = [r.headers.get("user-agent") for r in clean_server.log]
+    assert agents[:2] == ["mine/1.0", "mine/1.0"] and agents[3] == "mine/2.0"
+    if backend.name == "asyncio":
+        assert agents[2] is None  # not aiohttp's "Python/3.x aiohttp/..."

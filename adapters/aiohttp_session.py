@@ -54,6 +54,16 @@ def _translate(exc: BaseException, url: str, *, connecting: bool) -> TransportEr
     return TransportError(f"{type(exc).__name__}: {exc}", url=url)
 
 
+def _buffered_rest(content: aiohttp.StreamReader) -> bytes:
+    """The bytes a failed response body still holds (aiohttp keeps them private)."""
+    if not getattr(content, "_buffer", None):
+        return b""
+    try:
+        return bytes(content._read_nowait(-1))
+    except Exception:
+        return b""
+
+
 class _Response:
     __slots__ = ("_done", "_resp", "headers", "reason", "status", "url")
 
@@ -74,8 +84,17 @@ class _Response:
                     break
                 yield chunk
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise _translate(exc, self.url, connecting=False) from None
-        self._done = True
+            error = _translate(exc, self.url, connecting=False)
+        else:
+            self._done = True
+            return
+        # readany() raises as soon as the body failed, even with received bytes still
+        # buffered; hand them over first, so a resumed download continues after them
+        # instead of starting over (PROTOCOL.md §2.4).
+        rest = _buffered_rest(content)
+        if rest:
+            yield rest
+        raise error
 
     async def read(self) -> bytes:
         """The whole body (what ``chunks()`` would yield, joined)."""

@@ -447,6 +447,28 @@ class Response:
         return redact_headers(self.headers)
 
 
+# json's own scanner (what json.loads ends up calling), used directly for the usual body:
+# UTF-8 text starting with "{" or "[". json.loads would first guess the encoding, decode,
+# skip leading whitespace and then call this same scanner.
+_scan_once: Callable[[str, int], tuple[Any, int]] = _json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_JSON_SPACE = " \t\n\r"
+
+
+def _loads(body: bytes) -> Any:
+    """``json.loads(body)``, with the same result and the same errors (ValueError)."""
+    # json.detect_encoding says UTF-8 when neither of the first two bytes is NUL and
+    # there is no BOM; "{" or "[" first rules out every BOM.
+    if len(body) > 1 and body[0] in b"{[" and body[1]:
+        text = body.decode("utf-8", "surrogatepass")
+        try:
+            value, end = _scan_once(text, 0)
+        except StopIteration:
+            return _json.loads(text)  # json's own error message
+        if end == len(text) or not text[end:].strip(_JSON_SPACE):
+            return value
+    return _json.loads(body)
+
+
 def decode_body(content_type: str | None, body: bytes) -> tuple[Any, Any]:
     """Split a body into ``(json, data)`` by its content type.
 
@@ -460,7 +482,7 @@ def decode_body(content_type: str | None, body: bytes) -> tuple[Any, Any]:
     ctype = (content_type or "").split(";", 1)[0].strip().lower()
     if ctype == "application/json" or ctype.endswith("+json") or ctype == "text/javascript":
         try:
-            return _json.loads(body), None
+            return _loads(body), None
         except ValueError:
             return None, body.decode("utf-8", "replace")
     if ctype.startswith("text/") or ctype in ("application/xml", "application/x-www-form-urlencoded"):
@@ -478,7 +500,7 @@ def decode_body(content_type: str | None, body: bytes) -> tuple[Any, Any]:
         stripped = body.lstrip()[:1]
         if stripped in (b"{", b"["):
             try:
-                return _json.loads(body), None
+                return _loads(body), None
             except ValueError:
                 pass
     return None, body

@@ -242,8 +242,8 @@ def send_flow(
     raised: the caller decides (``raise_for_status``). Transport failures that cannot be
     retried are raised.
     """
-    if idempotent is None:
-        idempotent = RetryPolicy.is_idempotent(http.method, http.url, dict(http.headers))
+    # Whether the request is idempotent matters only once something failed: worked out
+    # then (see _idempotent), not for every request.
     state: RetryState | None = None
     stale: str | None = None
     auth_retried = False
@@ -256,6 +256,8 @@ def send_flow(
         try:
             response: HttpResponse = yield Send(apply_auth(current, auth), consumer)
         except TransportError as exc:
+            if idempotent is None:
+                idempotent = _idempotent(http)
             if state is None:
                 state = RetryState(policy, idempotent, started)
             if not policy.error_is_retryable(exc, idempotent):
@@ -283,6 +285,8 @@ def send_flow(
             continue
         if status >= 400 and (status in policy.statuses or status == 403):
             info = google_error_info(_BodyView(response)) if status == 403 else None
+            if idempotent is None:
+                idempotent = _idempotent(http)
             if state is None:
                 state = RetryState(policy, idempotent, started)
             if state.should_retry_response(status, info):
@@ -295,6 +299,10 @@ def send_flow(
                     yield Sleep(delay)
                     continue
         return response
+
+
+def _idempotent(http: HttpRequest) -> bool:
+    return RetryPolicy.is_idempotent(http.method, http.url, dict(http.headers))
 
 
 class _BodyView:

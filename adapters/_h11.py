@@ -26,10 +26,12 @@ T = TypeVar("T")
 
 #: Bytes asked for per socket read while waiting for a response head (small answers).
 READ_SIZE = 64 * 1024
-#: Bytes asked for per socket read of a response body: fewer, larger reads mean fewer
-#: trips through the event loop and h11 per downloaded byte (a 1 GiB download on trio
-#: used ~0.1 client CPU s less per 256 MiB than with 64 KiB reads).
-BODY_READ_SIZE = 256 * 1024
+#: The most bytes asked for per socket read of a response body. Reads start at
+#: READ_SIZE and grow 4x each time one comes back full, so a large download takes few,
+#: large reads (fewer trips through the event loop and h11 per byte: a 256 MiB download
+#: on trio used 0.43-0.46 client CPU s with 64 KiB reads, ~0.33 with 256 KiB, ~0.31 with
+#: 1 MiB) while small bodies never allocate big buffers.
+BODY_READ_SIZE = 1024 * 1024
 # Methods that carry a body by definition: an empty one still gets Content-Length: 0
 # (Google answers 411 Length Required otherwise).
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -323,11 +325,14 @@ class H11Response:
         if conn is None:
             return
         io = self._pool._io
+        size = READ_SIZE
         while True:
             try:
                 event = conn.h11.next_event()
                 if event is h11.NEED_DATA:
-                    data = await io.timed(self._read_timeout, conn.stream.receive_some, BODY_READ_SIZE)
+                    data = await io.timed(self._read_timeout, conn.stream.receive_some, size)
+                    if len(data) >= size and size < BODY_READ_SIZE:
+                        size = min(size * 4, BODY_READ_SIZE)
                     conn.h11.receive_data(data)
                     continue
             except Expired:

@@ -40,8 +40,11 @@ T = TypeVar("T")
 
 #: Bytes read from a local file or an async source per step when streaming an upload.
 READ_SIZE = 1024 * 1024
-#: Downloaded bytes are buffered up to this size before each write to a local file.
-WRITE_BUFFER = 2 * 1024 * 1024
+#: Downloaded bytes are buffered up to this size before each write to a local file. Each
+#: block goes to the file's writer thread while the next one is read (adapters' ThreadFile);
+#: every hand-over costs thread wake-ups and GIL switches, so blocks are large: 4 MiB used
+#: ~0.1 client CPU s less per GiB than 2 MiB, for ~10 MiB more peak RSS (~17-24 MiB).
+WRITE_BUFFER = 4 * 1024 * 1024
 
 Authorizer = Callable[[str | None], Awaitable[AuthInfo]]
 

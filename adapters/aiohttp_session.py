@@ -16,6 +16,7 @@ from types import CoroutineType
 from typing import Any, TypeVar
 
 import aiohttp
+from multidict import CIMultiDict
 from yarl import URL
 
 from aiogoogle._http import HttpRequest, Timeout
@@ -151,7 +152,7 @@ class AiohttpSession(BaseSession):
         self._client: aiohttp.ClientSession | None = None
         # One aiohttp.ClientTimeout per distinct Timeout (usually one per client).
         self._timeouts: dict[Timeout, aiohttp.ClientTimeout] = {}
-        self._has_user_agent: tuple[tuple[str, str], ...] | None = None
+        self._last_headers: tuple[Any, CIMultiDict[str], tuple[str, ...] | None] = (None, CIMultiDict(), None)
 
     def _session(self) -> aiohttp.ClientSession:
         client = self._client
@@ -180,21 +181,21 @@ class AiohttpSession(BaseSession):
             )
         body = request.body
         data: Any = body if body else None
-        headers = request.headers
-        # aiohttp adds its own User-Agent unless told to skip it; telling it costs a
-        # multidict built per request, so only requests without one say so. The core's
-        # requests all have one, in the same tuple (remembered here) for a whole client.
-        skip: tuple[str, ...] | None = None
-        if headers is not self._has_user_agent:
-            if request.header("user-agent") is None:
-                skip = _SKIP_USER_AGENT
-            else:
-                self._has_user_agent = headers
+        # The core hands every plain request of a client the same headers tuple: its
+        # multidict (aiohttp would convert the tuple for every request) is kept for the
+        # last tuple seen. aiohttp adds its own User-Agent unless told to skip it; telling
+        # it costs another multidict per request, so only requests without one say so.
+        headers, multi, skip = self._last_headers
+        if headers is not request.headers:
+            headers = request.headers
+            multi = CIMultiDict(headers)
+            skip = _SKIP_USER_AGENT if request.header("user-agent") is None else None
+            self._last_headers = (headers, multi, skip)
         try:
             resp = await self._session().request(
                 request.method,
                 URL(request.url, encoded=True),
-                headers=headers,
+                headers=multi,
                 data=data,
                 allow_redirects=False,
                 timeout=client_timeout,

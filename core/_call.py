@@ -227,6 +227,11 @@ def _redirected(http: HttpRequest, response: HttpResponse) -> HttpRequest | None
     return replace(http, method=method, url=target, body=body, headers=headers)
 
 
+# Effects are immutable: the two every request yields are made once.
+_NOW_MONOTONIC = Now(monotonic=True)
+_AUTHORIZE = Authorize(None)
+
+
 def send_flow(
     http: HttpRequest,
     policy: RetryPolicy,
@@ -249,9 +254,12 @@ def send_flow(
     auth_retried = False
     redirects = 0
     current = http
-    started: float = yield Now(monotonic=True)
+    started: float = yield _NOW_MONOTONIC
     while True:
-        auth = (yield Authorize(stale)) if authorize else NO_AUTH
+        if authorize:
+            auth = yield (_AUTHORIZE if stale is None else Authorize(stale))
+        else:
+            auth = NO_AUTH
         stale = None
         try:
             response: HttpResponse = yield Send(apply_auth(current, auth), consumer)

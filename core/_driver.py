@@ -108,13 +108,12 @@ class Driver:
         # The same loop as _advance, inlined: every request of a call runs through here,
         # so the common effects are dispatched without an extra coroutine per effect, and
         # ``Now`` (a clock read) is answered without awaiting anything.
-        send = flow.send
         reply: Any = None
         error: BaseException | None = None
         effect: Any
         while True:
             try:
-                effect = flow.throw(error) if error is not None else send(reply)
+                effect = flow.throw(error) if error is not None else flow.send(reply)
             except StopIteration as stop:
                 return stop.value  # type: ignore[no-any-return]
             error = None

@@ -299,13 +299,12 @@ class Aiogoogle:
             if pager is None:
                 pager = self._pager(authorize)
             total = request.timeout.total if isinstance(request.timeout, Timeout) else request.timeout
-            driver = Driver(session, authorize)
             if total is not None:
-                if isinstance(total, bool) or not isinstance(total, (int, float)):
-                    raise ValidationError([("timeout", "must be seconds (a number) or aiogoogle.Timeout", total)])
-                [outcome] = await session.gather([lambda: driver.run(call_flow(request, self._options))], timeout=float(total))
+                outcome = await self._run_with_total(session, request, authorize, total)
             else:
-                outcome = await driver.run(call_flow(request, self._options))
+                # No closure in this function: its captured variables would become cells,
+                # allocated for every request (and every live object adds to GC work).
+                outcome = await Driver(session, authorize).run(call_flow(request, self._options))
             if isinstance(outcome, list):  # a batch: one outcome per part, in request order
                 results: list[Any] = []
                 for part in outcome:
@@ -322,6 +321,13 @@ class Aiogoogle:
             if return_exceptions:
                 return exc
             raise
+
+    async def _run_with_total(self, session: Session, request: Request, authorize: Authorizer | None, total: Any) -> Any:
+        if isinstance(total, bool) or not isinstance(total, (int, float)):
+            raise ValidationError([("timeout", "must be seconds (a number) or aiogoogle.Timeout", total)])
+        driver = Driver(session, authorize)
+        [outcome] = await session.gather([lambda: driver.run(call_flow(request, self._options))], timeout=float(total))
+        return outcome
 
     def _finish(self, outcome: Any, pager: Callable[..., AsyncIterator[Any]], full_res: bool, raise_for_status: bool) -> Any:
         if isinstance(outcome, BaseException):

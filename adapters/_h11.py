@@ -320,12 +320,9 @@ class H11Response:
         self.url = url
         self._read_timeout = read_timeout
 
-    async def chunks(self) -> AsyncIterator[bytes]:
-        conn = self._conn
-        if conn is None:
-            return
+    async def _next_event(self, conn: _Connection, size: int) -> tuple[Any, int]:
+        """The next body event (reading from the socket as needed) and the next read size."""
         io = self._pool._io
-        size = READ_SIZE
         while True:
             try:
                 event = conn.h11.next_event()
@@ -341,12 +338,34 @@ class H11Response:
                 raise _transport_error(exc, self.url, "while reading the body") from None
             except h11.RemoteProtocolError as exc:
                 raise TransportError(f"incomplete response body: {exc}", url=self.url) from None
-            if isinstance(event, h11.Data):
-                yield bytes(event.data)
-            elif isinstance(event, h11.EndOfMessage):
-                return
-            else:
+            if not isinstance(event, (h11.Data, h11.EndOfMessage)):
                 raise TransportError(f"unexpected HTTP event {type(event).__name__}", url=self.url)
+            return event, size
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        conn = self._conn
+        if conn is None:
+            return
+        size = READ_SIZE
+        while True:
+            event, size = await self._next_event(conn, size)
+            if type(event) is h11.EndOfMessage:
+                return
+            yield bytes(event.data)
+
+    async def read(self) -> bytes:
+        """The whole body (what :meth:`chunks` yields, joined; no async generator for the
+        usual small body that arrived with the head)."""
+        conn = self._conn
+        if conn is None:
+            return b""
+        parts: list[bytes] = []
+        size = READ_SIZE
+        while True:
+            event, size = await self._next_event(conn, size)
+            if type(event) is h11.EndOfMessage:
+                return parts[0] if len(parts) == 1 else b"".join(parts)
+            parts.append(bytes(event.data))
 
     async def aclose(self) -> None:
         """Back to the pool when the exchange is complete, closed otherwise."""

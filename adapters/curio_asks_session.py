@@ -208,6 +208,12 @@ class _Response:
         await _reraise_swallowed_cancel()
         self._done = True
 
+    async def read(self) -> bytes:
+        """The whole body (what :meth:`chunks` yields, joined)."""
+        if self._body is None:
+            return self._buffered
+        return b"".join([chunk async for chunk in self.chunks()])
+
     async def aclose(self) -> None:
         stream, self._body = self._body, None
         if stream is None:

@@ -73,7 +73,8 @@ class _Response:
         self._done = False
         self.status = resp.status
         self.reason = resp.reason or ""
-        self.headers = list(resp.headers.items())  # in order received, repeats kept
+        # In order received, repeats kept; a tuple, which Headers() keeps without copying.
+        self.headers = tuple(resp.headers.items())
         self.url = url
 
     async def chunks(self) -> AsyncIterator[bytes]:

@@ -25,7 +25,7 @@ __all__ = ["BaseSession", "ThreadFile", "process_environ"]
 T = TypeVar("T")
 
 #: Writes of at least this many bytes go to the file's writer thread without waiting (the
-#: driver writes downloads in blocks of ``aiogoogle._driver.WRITE_BUFFER``, 4 MiB).
+#: driver writes downloads in blocks of ``aiogoogle._driver.WRITE_BUFFER``, 6 MiB).
 BACKGROUND_WRITE = 256 * 1024
 
 

@@ -54,3 +54,26 @@ def test_headers_merge_like_the_loop(items: list[tuple[str, str]]) -> None:
     for given_as in (items, tuple(items), iter(items)):
         h = Headers(given_as)
         assert dict(h) == merged and h.raw == tuple(items)
+
+
+def test_wire_types_keep_dataclass_behaviour() -> None:
+    # HttpRequest/HttpResponse have a hand-written __init__ (faster): defaults, keywords,
+    # equality, hashing, immutability and replace() must be the dataclass ones.
+    import dataclasses
+
+    import pytest
+
+    from aiogoogle._http import HttpRequest, HttpResponse, Timeout
+
+    req = HttpRequest("GET", "https://x/")
+    assert req == HttpRequest(method="GET", url="https://x/", headers=(), body=b"", timeout=Timeout(), verify_ssl=True, raw=False)
+    assert hash(req) == hash(HttpRequest("GET", "https://x/")) and req.timeout == Timeout() and req.raw is False
+    assert HttpRequest("GET", "u", timeout=Timeout(1, 2)).timeout == Timeout(1, 2)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        req.url = "y"  # type: ignore[misc]
+    moved = dataclasses.replace(req, url="https://y/", raw=True)
+    assert (moved.url, moved.raw, moved.method, moved.timeout) == ("https://y/", True, "GET", req.timeout)
+    resp = HttpResponse(200, Headers([("A", "1")]), url="u", streamed=3)
+    assert (resp.status, resp.body, resp.reason, resp.url, resp.streamed, resp.headers["a"]) == (200, b"", "", "u", 3, "1")
+    assert [f.name for f in dataclasses.fields(HttpResponse)] == ["status", "headers", "body", "reason", "url", "streamed"]
+    assert repr(HttpResponse(204, Headers())) == "HttpResponse(status=204, headers=Headers({}), body=b'', reason='', url='', streamed=None)"

@@ -1,26 +1,27 @@
 """HTTP/1.1 over any async byte stream, with h11: one request per connection at a time,
 idle connections kept for reuse.
 
-Framework-neutral: the adapter supplies an :class:`IO` (open a TCP or TLS stream, run an
-awaitable under a timeout) and this module does the HTTP framing, the keep-alive pool and
+Framework-neutral: the adapter supplies an :class:`IO` (open a TCP or TLS stream, bound
+waits with a :class:`Timer`) and this module does the HTTP framing, the keep-alive pool and
 the translation of failures into :mod:`aiogoogle.excs` (the seam's contract,
 ``aiogoogle._transport``). It never follows redirects and never decodes the body.
 """
 
 from __future__ import annotations
 
+import re
 import select
 import ssl as _ssl
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import h11
 
-from aiogoogle._http import HttpRequest, StreamBody, Timeout
+from aiogoogle._http import HttpRequest, StreamBody
 from aiogoogle.excs import ConnectError, ConnectTimeout, ReadTimeout, TransportError
 
-__all__ = ["IO", "ByteStream", "ConnectionPool", "Expired", "H11Response", "idle_connection_dropped"]
+__all__ = ["IO", "ByteStream", "ConnectionPool", "Expired", "H11Response", "Timer", "idle_connection_dropped"]
 
 T = TypeVar("T")
 
@@ -42,7 +43,30 @@ class _HasFileno(Protocol):
 
 
 class Expired(Exception):
-    """Raised by :meth:`IO.timed` when its timeout expires."""
+    """Raised out of a :class:`Timer` block when its time ran out."""
+
+
+class Timer(Protocol):
+    """Bounds every wait inside one ``with`` block, in one task.
+
+    ``arm(seconds)`` (re)starts the clock: from now, the waits have ``seconds`` to finish
+    (``None``: no limit). Re-arming before each socket operation makes the limit a read
+    timeout (the longest silence), not a total. When the time runs out the block is left
+    with :class:`Expired`: a framework with cancel scopes (trio) cancels the block and turns
+    the cancellation into :class:`Expired` on exit; one without (curio) raises it from
+    :meth:`wait`. One timer per exchange instead of one per socket operation: a trio cancel
+    scope costs ~5 us to open and close, several per request.
+    """
+
+    def __enter__(self) -> Timer: ...
+
+    def __exit__(self, *exc: object) -> bool | None: ...
+
+    def arm(self, seconds: float | None) -> None: ...
+
+    async def wait(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """``await fn(*args)`` within the armed time."""
+        ...
 
 
 class ByteStream(Protocol):
@@ -68,14 +92,14 @@ class IO(Protocol):
 
     ``connect`` raises :class:`OSError` (refused, DNS) or :class:`ssl.SSLError` (handshake,
     certificate) on failure; ``errors`` lists the framework's own exceptions for a broken
-    or closed stream. ``timed`` raises :class:`Expired` when ``seconds`` pass first.
+    or closed stream. ``timer()`` makes a fresh, unarmed :class:`Timer`.
     """
 
     errors: tuple[type[BaseException], ...]
 
     async def connect(self, host: str, port: int, ssl_context: _ssl.SSLContext | None) -> ByteStream: ...
 
-    async def timed(self, seconds: float | None, fn: Callable[..., Awaitable[T]], *args: Any) -> T: ...
+    def timer(self) -> Timer: ...
 
 
 def idle_connection_dropped(sock: _HasFileno | None) -> bool:
@@ -105,6 +129,10 @@ class _Connection:
         self.reused = False
 
 
+# scheme://authority, the part of a URL that picks the connection.
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
 class ConnectionPool:
     """Keep-alive connections per ``(scheme, host, port, verify)``.
 
@@ -119,9 +147,36 @@ class ConnectionPool:
         self._insecure: _ssl.SSLContext | None = None
         self._max_idle = max_idle
         self._idle: dict[tuple[str, str, int, bool], list[_Connection]] = {}
+        # origin -> (scheme, host, port, Host header): a client talks to a handful of
+        # origins, and urlsplit on every request cost more than the rest of the URL work.
+        self._origins: dict[str, tuple[str, str, int, str]] = {}
         self._closed = False
 
     # -- connections -------------------------------------------------------------------
+
+    def _origin(self, url: str) -> tuple[tuple[str, str, int, str], str]:
+        """The origin of ``url`` and the request target (path and query, no fragment)."""
+        match = _ORIGIN.match(url)
+        if match is None:
+            raise TransportError("unsupported URL: no scheme://host", url=url)
+        origin = match.group()
+        target = url[match.end() :].partition("#")[0]
+        if not target.startswith("/"):
+            target = "/" + target
+        info = self._origins.get(origin)
+        if info is None:
+            parts = urlsplit(origin)
+            scheme = parts.scheme.lower()
+            if scheme not in ("http", "https") or not parts.hostname:
+                raise TransportError(f"unsupported URL scheme {scheme!r}", url=url)
+            try:
+                port = parts.port or (443 if scheme == "https" else 80)
+            except ValueError:
+                raise TransportError("invalid port in URL", url=url) from None
+            info = (scheme, parts.hostname, port, parts.netloc.rpartition("@")[2])
+            if len(self._origins) < 64:
+                self._origins[origin] = info
+        return info, target
 
     async def _checkout(self, key: tuple[str, str, int, bool]) -> _Connection | None:
         idle = self._idle.get(key)
@@ -147,7 +202,9 @@ class ConnectionPool:
         scheme, host, port, verify = key
         ctx = self._context(verify) if scheme == "https" else None
         try:
-            stream = await self._io.timed(timeout, self._io.connect, host, port, ctx)
+            with self._io.timer() as timer:
+                timer.arm(timeout)
+                stream = await timer.wait(self._io.connect, host, port, ctx)
         except Expired:
             raise ConnectTimeout(f"connect timeout ({timeout} s)", url=url) from None
         except _ssl.SSLCertVerificationError as exc:
@@ -164,8 +221,12 @@ class ConnectionPool:
         return _Connection(stream, key)
 
     async def _release(self, conn: _Connection) -> None:
-        if not self._closed and conn.h11.our_state is h11.DONE and conn.h11.their_state is h11.DONE:
-            conn.h11.start_next_cycle()
+        state = conn.h11
+        if state.our_state is h11.DONE and state.their_state is h11.DONE:
+            state.start_next_cycle()
+        # IDLE on both sides: the exchange completed on a keep-alive connection (through
+        # h11, or through H11Response._raw_chunks, which leaves a fresh h11 state).
+        if not self._closed and state.our_state is h11.IDLE and state.their_state is h11.IDLE:
             idle = self._idle.setdefault(conn.key, [])
             if len(idle) < self._max_idle:
                 idle.append(conn)
@@ -184,14 +245,9 @@ class ConnectionPool:
 
     async def send(self, request: HttpRequest) -> H11Response:
         """Send ``request`` and return once the response headers arrived."""
-        parts = urlsplit(request.url)
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or not parts.hostname:
-            raise TransportError(f"unsupported URL scheme {scheme!r}", url=request.url)
-        port = parts.port or (443 if scheme == "https" else 80)
-        key = (scheme, parts.hostname, port, bool(request.verify_ssl))
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        headers = _request_headers(request, parts.netloc)
+        (scheme, host, port, host_header), target = self._origin(request.url)
+        key = (scheme, host, port, bool(request.verify_ssl))
+        headers = _request_headers(request, host_header)
         replayable = isinstance(request.body, bytes)
         conn = await self._checkout(key)
         while True:
@@ -212,58 +268,62 @@ class ConnectionPool:
                 raise
 
     async def _exchange(self, conn: _Connection, request: HttpRequest, target: str, headers: list[tuple[str, str]]) -> H11Response:
-        timeout = request.timeout
+        read_timeout = request.timeout.read
         url = request.url
+        phase = "while sending the request"
         try:
-            try:
-                await self._write(conn, h11.Request(method=request.method, target=target, headers=headers), timeout)
-                body = request.body
-                if isinstance(body, bytes):
-                    if body:
-                        await self._write(conn, h11.Data(data=body), timeout)
-                elif isinstance(body, StreamBody):  # the driver streams these
-                    raise TypeError("a StreamBody must be turned into bytes by the driver")
-                else:
-                    await self._stream_body(conn, body, timeout)
-                await self._write(conn, h11.EndOfMessage(), timeout)
-            except self._errors as exc:
-                if conn.reused:
-                    raise _Stale from exc
-                # The server may have answered early (an error) and closed: prefer its answer.
-                if conn.h11.their_state is h11.SEND_RESPONSE:
-                    try:
-                        return await self._read_head(conn, timeout, url)
-                    except TransportError:
-                        pass
-                raise _transport_error(exc, url, "while sending the request") from None
-            return await self._read_head(conn, timeout, url)
+            # One timer for the request and the response head, re-armed before every
+            # socket operation: each one may take up to the read timeout.
+            with self._io.timer() as timer:
+                try:
+                    await self._write(conn, timer, read_timeout, h11.Request(method=request.method, target=target, headers=headers))
+                    body = request.body
+                    if isinstance(body, bytes):
+                        if body:
+                            await self._write(conn, timer, read_timeout, h11.Data(data=body))
+                    elif isinstance(body, StreamBody):  # the driver streams these
+                        raise TypeError("a StreamBody must be turned into bytes by the driver")
+                    else:
+                        async for chunk in body:
+                            if chunk:
+                                await self._write(conn, timer, read_timeout, h11.Data(data=bytes(chunk)))
+                    await self._write(conn, timer, read_timeout, h11.EndOfMessage())
+                except self._errors as exc:
+                    if conn.reused:
+                        raise _Stale from exc
+                    # The server may have answered early (an error) and closed: prefer its answer.
+                    if conn.h11.their_state is h11.SEND_RESPONSE:
+                        phase = "waiting for the response"
+                        try:
+                            return await self._read_head(conn, request, timer, url)
+                        except TransportError:
+                            pass
+                    raise _transport_error(exc, url, "while sending the request") from None
+                phase = "waiting for the response"
+                return await self._read_head(conn, request, timer, url)
         except Expired:
-            raise ReadTimeout(f"read timeout ({timeout.read} s) while sending the request", url=url) from None
+            raise ReadTimeout(f"read timeout ({read_timeout} s) {phase}", url=url) from None
 
-    async def _stream_body(self, conn: _Connection, body: AsyncIterable[bytes], timeout: Timeout) -> None:
-        async for chunk in body:
-            if chunk:
-                await self._write(conn, h11.Data(data=bytes(chunk)), timeout)
-
-    async def _write(self, conn: _Connection, event: Any, timeout: Timeout) -> None:
+    async def _write(self, conn: _Connection, timer: Timer, read_timeout: float | None, event: Any) -> None:
         data = conn.h11.send(event)
         if data:
-            await self._io.timed(timeout.read, conn.stream.send_all, data)
+            timer.arm(read_timeout)
+            await timer.wait(conn.stream.send_all, data)
 
-    async def _read_head(self, conn: _Connection, timeout: Timeout, url: str) -> H11Response:
+    async def _read_head(self, conn: _Connection, request: HttpRequest, timer: Timer, url: str) -> H11Response:
+        read_timeout = request.timeout.read
         got_bytes = False
         while True:
             try:
                 event = conn.h11.next_event()
                 if event is h11.NEED_DATA:
-                    data = await self._io.timed(timeout.read, conn.stream.receive_some, READ_SIZE)
+                    timer.arm(read_timeout)
+                    data = await timer.wait(conn.stream.receive_some, READ_SIZE)
                     if not data and conn.reused and not got_bytes:
                         raise _Stale
                     got_bytes = got_bytes or bool(data)
                     conn.h11.receive_data(data)
                     continue
-            except Expired:
-                raise ReadTimeout(f"read timeout ({timeout.read} s) waiting for the response", url=url) from None
             except self._errors as exc:
                 if conn.reused and not got_bytes:
                     raise _Stale from exc
@@ -275,7 +335,7 @@ class ConnectionPool:
             if isinstance(event, h11.InformationalResponse):
                 continue  # 100 Continue and friends
             if isinstance(event, h11.Response):
-                return H11Response(self, conn, event, url, timeout.read)
+                return H11Response(self, conn, event, request)
             raise TransportError(f"unexpected HTTP event {type(event).__name__}", url=url)
 
 
@@ -283,11 +343,11 @@ class _Stale(Exception):
     """A reused connection turned out to be closed before any response byte arrived."""
 
 
-def _request_headers(request: HttpRequest, netloc: str) -> list[tuple[str, str]]:
+def _request_headers(request: HttpRequest, host_header: str) -> list[tuple[str, str]]:
     names = {name.lower() for name, _ in request.headers}
     headers: list[tuple[str, str]] = []
     if "host" not in names:
-        headers.append(("Host", netloc.rpartition("@")[2]))
+        headers.append(("Host", host_header))
     headers.extend(request.headers)
     body = request.body
     if "content-length" not in names and "transfer-encoding" not in names:
@@ -306,46 +366,82 @@ def _transport_error(exc: BaseException, url: str, what: str) -> TransportError:
     return TransportError(f"connection broken {what}: {text}", url=url)
 
 
+def _raw_body_length(method: str, event: h11.Response, headers: list[tuple[str, str]]) -> int | None:
+    """The body length when it can be read straight off the stream, else None.
+
+    That is a ``Content-Length`` body on a response that has one (not to HEAD, not 204 or
+    304; h11 has already rejected malformed or conflicting lengths); chunked bodies and
+    bodies delimited by the connection's end go through h11.
+    """
+    if method.upper() == "HEAD" or event.status_code in (204, 304):
+        return None
+    length = None
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "transfer-encoding":
+            return None
+        if lowered == "content-length":
+            length = int(value)
+    return length
+
+
 class H11Response:
-    """A response whose headers arrived; the body is read by :meth:`chunks`."""
+    """A response whose headers arrived; the body is read by :meth:`chunks` or :meth:`read`."""
 
-    __slots__ = ("_conn", "_pool", "_read_timeout", "headers", "reason", "status", "url")
+    __slots__ = ("_conn", "_method", "_pool", "_read_timeout", "_response", "headers", "reason", "status", "url")
 
-    def __init__(self, pool: ConnectionPool, conn: _Connection, event: h11.Response, url: str, read_timeout: float | None) -> None:
+    def __init__(self, pool: ConnectionPool, conn: _Connection, event: h11.Response, request: HttpRequest) -> None:
         self._pool = pool
         self._conn: _Connection | None = conn
+        self._response = event
+        self._method = request.method
         self.status = event.status_code
         self.reason = event.reason.decode("latin-1")
         self.headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers.raw_items()]
-        self.url = url
-        self._read_timeout = read_timeout
+        self.url = request.url
+        self._read_timeout = request.timeout.read
+
+    async def _receive(self, conn: _Connection, size: int) -> bytes:
+        try:
+            with self._pool._io.timer() as timer:
+                timer.arm(self._read_timeout)
+                return await timer.wait(conn.stream.receive_some, size)
+        except Expired:
+            raise ReadTimeout(f"read timeout ({self._read_timeout} s) while reading the body", url=self.url) from None
+        except self._pool._errors as exc:
+            raise _transport_error(exc, self.url, "while reading the body") from None
+
+    def _buffered_event(self, conn: _Connection) -> Any:
+        """The next body event from what h11 has buffered (``h11.NEED_DATA`` if none)."""
+        try:
+            event = conn.h11.next_event()
+        except h11.RemoteProtocolError as exc:
+            raise TransportError(f"incomplete response body: {exc}", url=self.url) from None
+        if event is not h11.NEED_DATA and type(event) is not h11.Data and type(event) is not h11.EndOfMessage:
+            raise TransportError(f"unexpected HTTP event {type(event).__name__}", url=self.url)
+        return event
 
     async def _next_event(self, conn: _Connection, size: int) -> tuple[Any, int]:
         """The next body event (reading from the socket as needed) and the next read size."""
-        io = self._pool._io
         while True:
-            try:
-                event = conn.h11.next_event()
-                if event is h11.NEED_DATA:
-                    data = await io.timed(self._read_timeout, conn.stream.receive_some, size)
-                    if len(data) >= size and size < BODY_READ_SIZE:
-                        size = min(size * 4, BODY_READ_SIZE)
-                    conn.h11.receive_data(data)
-                    continue
-            except Expired:
-                raise ReadTimeout(f"read timeout ({self._read_timeout} s) while reading the body", url=self.url) from None
-            except self._pool._errors as exc:
-                raise _transport_error(exc, self.url, "while reading the body") from None
-            except h11.RemoteProtocolError as exc:
-                raise TransportError(f"incomplete response body: {exc}", url=self.url) from None
-            if not isinstance(event, (h11.Data, h11.EndOfMessage)):
-                raise TransportError(f"unexpected HTTP event {type(event).__name__}", url=self.url)
-            return event, size
+            event = self._buffered_event(conn)
+            if event is not h11.NEED_DATA:
+                return event, size
+            data = await self._receive(conn, size)
+            if len(data) >= size and size < BODY_READ_SIZE:
+                size = min(size * 4, BODY_READ_SIZE)
+            conn.h11.receive_data(data)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         conn = self._conn
         if conn is None:
             return
+        if conn.h11.their_state is h11.SEND_BODY:
+            length = _raw_body_length(self._method, self._response, self.headers)
+            if length is not None:
+                async for chunk in self._raw_chunks(conn, length):
+                    yield chunk
+                return
         size = READ_SIZE
         while True:
             event, size = await self._next_event(conn, size)
@@ -353,19 +449,54 @@ class H11Response:
                 return
             yield bytes(event.data)
 
+    async def _raw_chunks(self, conn: _Connection, length: int) -> AsyncIterator[bytes]:
+        """A ``Content-Length`` body read straight from the stream, bypassing h11.
+
+        h11 would copy every byte twice (into its receive buffer, then out of it) and
+        wrap it in an event: for a large download that was a third of the client's CPU.
+        Once the last byte arrived, the connection gets a fresh h11 state, so it is reused
+        exactly when h11 would have reused it.
+        """
+        buffered, _ = conn.h11.trailing_data
+        remaining = length
+        # h11 has seen both heads: a "Connection: close" on either side or an HTTP/1.0
+        # answer already moved our side from DONE to MUST_CLOSE.
+        reusable = conn.h11.our_state is h11.DONE
+        if buffered:
+            if len(buffered) > remaining:
+                # More bytes than the body: a confused server; never reuse this connection.
+                buffered = buffered[:remaining]
+                reusable = False
+            remaining -= len(buffered)
+            yield buffered
+        size = READ_SIZE
+        while remaining:
+            data = await self._receive(conn, min(size, remaining))
+            if not data:
+                raise TransportError(f"incomplete response body: connection closed with {remaining} of {length} bytes missing", url=self.url)
+            if len(data) >= size and size < BODY_READ_SIZE:
+                size = min(size * 4, BODY_READ_SIZE)
+            remaining -= len(data)
+            yield data
+        if reusable:
+            conn.h11 = h11.Connection(our_role=h11.CLIENT)
+
     async def read(self) -> bytes:
-        """The whole body (what :meth:`chunks` yields, joined; no async generator for the
-        usual small body that arrived with the head)."""
+        """The whole body (what :meth:`chunks` yields, joined). The usual small body arrived
+        with the head: it is taken from h11's buffer without any timer or async generator."""
         conn = self._conn
         if conn is None:
             return b""
         parts: list[bytes] = []
+        event = self._buffered_event(conn)
         size = READ_SIZE
         while True:
-            event, size = await self._next_event(conn, size)
+            if event is h11.NEED_DATA:
+                event, size = await self._next_event(conn, size)
             if type(event) is h11.EndOfMessage:
                 return parts[0] if len(parts) == 1 else b"".join(parts)
             parts.append(bytes(event.data))
+            event = self._buffered_event(conn)
 
     async def aclose(self) -> None:
         """Back to the pool when the exchange is complete, closed otherwise."""

@@ -66,12 +66,39 @@ class _TrioIO:
             raise
         return _Stream(tls, tcp.socket)
 
-    async def timed(self, seconds: float | None, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-        if seconds is None:
-            return await fn(*args)
-        with trio.move_on_after(seconds):
-            return await fn(*args)
-        raise Expired
+    def timer(self) -> _TrioTimer:
+        return _TrioTimer()
+
+
+class _TrioTimer:
+    """One cancel scope whose deadline moves with every :meth:`arm` (see ``_h11.Timer``)."""
+
+    __slots__ = ("_deadline", "_scope")
+
+    def __init__(self) -> None:
+        self._scope = trio.CancelScope()
+        self._deadline = math.inf
+
+    def __enter__(self) -> _TrioTimer:
+        self._scope.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> bool | None:
+        handled = self._scope.__exit__(*exc)
+        if self._scope.cancelled_caught:
+            raise Expired
+        return handled
+
+    def arm(self, seconds: float | None) -> None:
+        deadline = math.inf if seconds is None else trio.current_time() + seconds
+        # Moving a scope's deadline costs more than the operations it bounds when they are
+        # quick; within a millisecond of the armed deadline nothing needs to move.
+        if abs(deadline - self._deadline) > 0.001 or deadline == math.inf != self._deadline:
+            self._deadline = deadline
+            self._scope.deadline = deadline
+
+    async def wait(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        return await fn(*args)
 
 
 class TrioSession(BaseSession):

@@ -220,6 +220,27 @@ class _Api:
         self.global_lookup = {**aliases, **exact}
         self.compiler = SchemaCompiler(doc.get("schemas"))
 
+    @classmethod
+    def from_parts(
+        cls,
+        global_parameters: Mapping[str, Any] | None,
+        schemas: Mapping[str, Any] | None,
+        root_url: str,
+        service_path: str,
+        batch_path: str,
+        validate: bool,
+    ) -> _Api:
+        """The context of a :class:`Resource` or :class:`Method` made directly with the
+        seed's constructor arguments instead of through a :class:`GoogleAPI`."""
+        doc = {
+            "rootUrl": root_url,
+            "servicePath": service_path,
+            "batchPath": batch_path,
+            "parameters": global_parameters or {},
+            "schemas": schemas or {},
+        }
+        return cls(doc, validate, None)
+
 
 class _Node:
     """Shared browsing behaviour of :class:`GoogleAPI` and :class:`Resource`."""
@@ -416,16 +437,9 @@ class Resource(_Node):
         batch_path: str = "batch",
         validate: bool = True,
     ) -> None:
-        doc = {
-            "rootUrl": root_url,
-            "servicePath": service_path,
-            "batchPath": batch_path,
-            "parameters": global_parameters or {},
-            "schemas": schemas or {},
-        }
         self.name = name
         self._resource_specs = resource_specs
-        self._ctx = _Api(doc, validate, None)
+        self._ctx = _Api.from_parts(global_parameters, schemas, root_url, service_path, batch_path, validate)
         self._parent = ""
         self._qual = name
         self._kids: dict[Any, Any] = {}
@@ -552,16 +566,9 @@ class Method:
         batch_path: str = "batch",
         validate: bool = True,
     ) -> None:
-        doc = {
-            "rootUrl": root_url,
-            "servicePath": service_path,
-            "batchPath": batch_path,
-            "parameters": global_parameters or {},
-            "schemas": schemas or {},
-        }
         self.name = name
         self._method_specs = method_specs
-        self._ctx = _Api(doc, validate, None)
+        self._ctx = _Api.from_parts(global_parameters, schemas, root_url, service_path, batch_path, validate)
         self._parent = ""
         self._plan: _Plan | None = None
 

@@ -310,3 +310,37 @@ def test_undefined_schema_reference_is_a_discovery_error() -> None:
 def test_not_a_document() -> None:
     with pytest.raises(DiscoveryError):
         GoogleAPI(["not", "a", "dict"])  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ seed constructors
+
+
+_GET_SPEC = {
+    "id": "x.files.get",
+    "httpMethod": "GET",
+    "path": "files/{fileId}",
+    "parameters": {"fileId": {"type": "string", "location": "path", "required": True}},
+}
+_INSERT_SPEC = {"id": "x.files.insert", "httpMethod": "POST", "path": "files", "request": {"$ref": "File"}}
+_SCHEMAS = {"File": {"id": "File", "type": "object", "properties": {"name": {"type": "string"}}}}
+
+
+def test_method_made_directly_uses_its_arguments() -> None:
+    get = Method("get", _GET_SPEC, global_parameters={"fields": {"type": "string", "location": "query"}}, root_url="https://example.test", service_path="x/v1/")
+    req = get(fileId="a", fields="id")
+    assert (req.method, req.url) == ("GET", "https://example.test/x/v1/files/a?fields=id")
+    insert = Method("insert", _INSERT_SPEC, schemas=_SCHEMAS, root_url="https://example.test/", service_path="x/v1/")
+    with pytest.raises(ValidationError, match="unknown field"):
+        insert(json={"nmae": "typo"})
+    unchecked = Method("insert", _INSERT_SPEC, schemas=_SCHEMAS, root_url="https://example.test/", service_path="x/v1/", validate=False)
+    assert unchecked(json={"nmae": "typo"}).json == {"nmae": "typo"}
+
+
+def test_resource_made_directly_uses_its_arguments() -> None:
+    files = Resource("files", {"methods": {"get": _GET_SPEC, "insert": _INSERT_SPEC}}, schemas=_SCHEMAS, root_url="https://example.test/", service_path="x/v1/")
+    assert sorted(files.methods_available) == ["get", "insert"]
+    assert files.get(fileId="b").url == "https://example.test/x/v1/files/b"
+    with pytest.raises(ValidationError, match="unknown field"):
+        files.insert(json={"nmae": "typo"})
+    with pytest.raises(ValidationError):
+        files.get(fileId="b", fields="id")  # no global parameters given: "fields" is unknown

@@ -26,7 +26,12 @@ from aiogoogle.auth import _flows as flows
 from aiogoogle.auth._jwt import UnknownKeyError, jwks_keys, validate_id_token
 from aiogoogle.auth.creds import ApiKey, ClientCreds, IdToken, ServiceAccountCreds, UserCreds
 from aiogoogle.auth.endpoints import Endpoints
-from aiogoogle.auth.managers import ApiKeyManager, Oauth2Manager, OpenIdConnectManager
+from aiogoogle.auth.managers import (
+    ApiKeyManager,
+    Oauth2Manager,
+    OpenIdConnectManager,
+    ServiceAccountManager,
+)
 from aiogoogle.auth.utils import pkce_challenge, pkce_pair
 from aiogoogle.excs import AuthError, ConnectError
 from aiogoogle.models import Request
@@ -555,6 +560,20 @@ def test_api_key_manager_query_and_header() -> None:
     assert req.url == "https://x.test/a?b=1&key=k%26y%3D1"
     hreq = ApiKeyManager("AIza", header=True).authorize(Request("GET", "https://x.test/a"))
     assert hreq.headers["X-Goog-Api-Key"] == "AIza" and hreq.url == "https://x.test/a"
+
+
+def test_managers_authorize_leave_a_shared_headers_dict_alone() -> None:
+    shared = {"X-Trace": "1"}
+    for manager_authorize, name, value in (
+        (lambda r: Oauth2Manager.authorize(r, {"access_token": "t"}), "Authorization", "Bearer t"),
+        (lambda r: ServiceAccountManager(endpoints=EP).authorize(r, "s"), "Authorization", "Bearer s"),
+        (ApiKeyManager("AIza", header=True).authorize, "X-Goog-Api-Key", "AIza"),
+    ):
+        req = manager_authorize(Request("GET", "https://x.test/a", headers=shared))
+        assert req.headers == {"X-Trace": "1", name: value}
+        assert shared == {"X-Trace": "1"}
+    with pytest.raises(AuthError, match="refresh"):
+        ServiceAccountManager(endpoints=EP).authorize(Request("GET", "https://x.test/a"))
 
 
 def test_oauth2_static_helpers() -> None:

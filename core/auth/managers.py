@@ -133,6 +133,14 @@ class _Manager:
         return endpoints
 
 
+def _with_header(request: Request, name: str, value: str) -> Request:
+    """``request`` with the header set, in a new headers dict (a dict the caller passed in
+    and may share with other requests is left as it was)."""
+    request.headers = dict(request.headers or {})
+    request.headers[name] = value
+    return request
+
+
 def _client_creds(given: Mapping[str, Any] | None, default: Mapping[str, Any] | None) -> Mapping[str, Any]:
     creds = given if given is not None else default
     if not creds:
@@ -339,9 +347,7 @@ class Oauth2Manager(_Manager):
         token = user_creds.get("access_token")
         if not token:
             raise AuthError("the user credentials have no access_token")
-        request.headers = dict(request.headers or {})
-        request.headers["Authorization"] = f"Bearer {token}"
-        return request
+        return _with_header(request, "Authorization", f"Bearer {token}")
 
 
 class OpenIdConnectManager(Oauth2Manager):
@@ -556,9 +562,7 @@ class ServiceAccountManager(_Manager):
         token = access_token or self.access_token
         if not token:
             raise AuthError("no service account access token: call refresh() first")
-        request.headers = dict(request.headers or {})
-        request.headers["Authorization"] = f"Bearer {token}"
-        return request
+        return _with_header(request, "Authorization", f"Bearer {token}")
 
 
 def _sa_token_flow(manager: ServiceAccountManager, creds: Mapping[str, Any] | None) -> Flow[flows.AccessToken]:
@@ -609,9 +613,7 @@ class ApiKeyManager:
         if not key:
             raise AuthError("no API key")
         if self.header:
-            request.headers = dict(request.headers or {})
-            request.headers["X-Goog-Api-Key"] = str(key)
-            return request
+            return _with_header(request, "X-Goog-Api-Key", str(key))
         from urllib.parse import quote
 
         url = request.url or ""

@@ -50,7 +50,8 @@ class Timer(Protocol):
     """Bounds every wait inside one ``with`` block, in one task.
 
     ``arm(seconds)`` (re)starts the clock: from now, the waits have ``seconds`` to finish
-    (``None``: no limit). Re-arming before each socket operation makes the limit a read
+    (``None``: no limit). It may be called before the block is entered (the cheapest way to
+    set the first limit on trio). Re-arming before each socket operation makes the limit a read
     timeout (the longest silence), not a total. When the time runs out the block is left
     with :class:`Expired`: a framework with cancel scopes (trio) cancels the block and turns
     the cancellation into :class:`Expired` on exit; one without (curio) raises it from
@@ -202,8 +203,9 @@ class ConnectionPool:
         scheme, host, port, verify = key
         ctx = self._context(verify) if scheme == "https" else None
         try:
-            with self._io.timer() as timer:
-                timer.arm(timeout)
+            timer = self._io.timer()
+            timer.arm(timeout)
+            with timer:
                 stream = await timer.wait(self._io.connect, host, port, ctx)
         except Expired:
             raise ConnectTimeout(f"connect timeout ({timeout} s)", url=url) from None
@@ -274,7 +276,9 @@ class ConnectionPool:
         try:
             # One timer for the request and the response head, re-armed before every
             # socket operation: each one may take up to the read timeout.
-            with self._io.timer() as timer:
+            timer = self._io.timer()
+            timer.arm(read_timeout)
+            with timer:
                 try:
                     await self._write(conn, timer, read_timeout, h11.Request(method=request.method, target=target, headers=headers))
                     body = request.body
@@ -403,8 +407,9 @@ class H11Response:
 
     async def _receive(self, conn: _Connection, size: int) -> bytes:
         try:
-            with self._pool._io.timer() as timer:
-                timer.arm(self._read_timeout)
+            timer = self._pool._io.timer()
+            timer.arm(self._read_timeout)
+            with timer:
                 return await timer.wait(conn.stream.receive_some, size)
         except Expired:
             raise ReadTimeout(f"read timeout ({self._read_timeout} s) while reading the body", url=self.url) from None

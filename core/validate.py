@@ -420,6 +420,21 @@ def scalar_check(
     return result
 
 
+def _body_scalar_check(node: Mapping[str, Any], type_: str) -> ScalarCheck | None:
+    """:func:`scalar_check` for a scalar schema node of a body: the one place the full
+    checks, the interpreted predicate and the generated one read its constraints from."""
+    enum = node.get("enum")
+    return scalar_check(
+        type_,
+        node.get("format"),
+        pattern=node.get("pattern"),
+        enum=tuple(enum) if isinstance(enum, list) else None,
+        minimum=node.get("minimum"),
+        maximum=node.get("maximum"),
+        in_body=True,
+    )
+
+
 def _to_number(value: Any) -> float | int | None:
     if value is None or isinstance(value, bool):
         return None
@@ -609,15 +624,7 @@ class SchemaCompiler:
                     return _check_plain_string
                 if type_ == "boolean":
                     return _check_plain_bool
-            check = scalar_check(
-                type_,
-                node.get("format"),
-                pattern=node.get("pattern"),
-                enum=tuple(enum) if isinstance(enum, list) else None,
-                minimum=node.get("minimum"),
-                maximum=node.get("maximum"),
-                in_body=True,
-            )
+            check = _body_scalar_check(node, type_)
             return _scalar_node(check) if check is not None else _check_json
         # "any", a missing type, or an unknown one: any JSON value.
         return _check_json
@@ -917,15 +924,7 @@ def _interpret(node: Any, value: Any, mid: str, schemas: Mapping[str, Any]) -> b
                 return type(value) is str
             if type_ == "boolean":
                 return value is True or value is False
-        check = scalar_check(
-            type_,
-            fmt,
-            pattern=pattern,
-            enum=tuple(enum) if isinstance(enum, list) else None,
-            minimum=node.get("minimum"),
-            maximum=node.get("maximum"),
-            in_body=True,
-        )
+        check = _body_scalar_check(node, type_)
         if check is None:
             return _json_ok(value)
         return check(value) is None
@@ -978,15 +977,7 @@ class _Generator:
                 if type_ == "boolean":
                     self.emit(indent, f"if {var} is not True and {var} is not False: return False")
                     return
-            check = scalar_check(
-                type_,
-                fmt,
-                pattern=pattern,
-                enum=tuple(enum) if isinstance(enum, list) else None,
-                minimum=node.get("minimum"),
-                maximum=node.get("maximum"),
-                in_body=True,
-            )
+            check = _body_scalar_check(node, type_)
             if check is None:
                 self.emit(indent, f"if not _json_ok({var}): return False")
                 return

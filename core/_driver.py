@@ -238,54 +238,53 @@ class Driver:
             if isinstance(segment, bytes):
                 if segment:
                     yield segment
-            elif isinstance(segment, FileRange):
-                async for chunk in self._file_chunks(segment):
-                    yield chunk
+                continue
+            # A local file range or a pipe_from source: read in READ_SIZE steps up to its
+            # declared length (to its end when it has none). An upload file is opened here,
+            # not in a nested generator, so closing this stream closes the file at once.
+            handle: AsyncFile | None = None
+            read: Callable[[int], Awaitable[bytes]]
+            if isinstance(segment, FileRange):
+                handle = await self._open_upload(segment)
+                read = handle.read
             elif isinstance(segment, PipeSource):
-                reader = self._reader(segment.source)
+                read = self._reader(segment.source).read
+            else:
+                raise TypeError(f"unknown body segment {segment!r}")
+            try:
                 remaining = segment.length
                 while remaining is None or remaining > 0:
                     want = READ_SIZE if remaining is None else min(READ_SIZE, remaining)
-                    chunk = await reader.read(want)
+                    chunk = await read(want)
                     if not chunk:
                         if remaining:
-                            raise MediaError(f"pipe_from ended {remaining} bytes before the declared size")
+                            raise MediaError(_short_source(segment, remaining))
                         break
                     if remaining is not None:
                         remaining -= len(chunk)
+                        if remaining == 0 and handle is not None:
+                            # Close before handing over the last bytes: once the server
+                            # has them it may answer at once, and the adapter may then drop
+                            # this generator without resuming it, which would leak the file.
+                            done, handle = handle, None
+                            await done.aclose()
                     yield chunk
-            else:
-                raise TypeError(f"unknown body segment {segment!r}")
+            finally:
+                if handle is not None:
+                    await handle.aclose()
 
-    async def _file_chunks(self, segment: FileRange) -> AsyncIterator[bytes]:
+    async def _open_upload(self, segment: FileRange) -> AsyncFile:
         try:
             handle: AsyncFile = await self.session.open_file(segment.path, "rb")
         except OSError as exc:
             raise MediaError(f"cannot read {segment.path!r}: {exc.strerror or exc}") from None
-        closed = False
-        try:
-            if segment.start:
+        if segment.start:
+            try:
                 await handle.seek(segment.start)
-            remaining = segment.length
-            while remaining is None or remaining > 0:
-                want = READ_SIZE if remaining is None else min(READ_SIZE, remaining)
-                chunk = await handle.read(want)
-                if not chunk:
-                    if remaining:
-                        raise MediaError(f"{segment.path!r} is {remaining} bytes shorter than when the upload started")
-                    break
-                if remaining is not None:
-                    remaining -= len(chunk)
-                    if remaining == 0:
-                        # Close before handing over the last bytes: once the server has
-                        # them it may answer at once, and the adapter may then drop this
-                        # generator without resuming it, which would leak the file.
-                        closed = True
-                        await handle.aclose()
-                yield chunk
-        finally:
-            if not closed:
+            except BaseException:
                 await handle.aclose()
+                raise
+        return handle
 
     async def _pump(self, chunks: AsyncIterator[bytes], decoder: ContentDecoder | None, consumer: Any) -> int:
         target = consumer.target
@@ -350,6 +349,12 @@ class Driver:
                 count += len(data)
                 await _maybe_await(write(data))
         return count
+
+
+def _short_source(segment: FileRange | PipeSource, missing: int) -> str:
+    if isinstance(segment, FileRange):
+        return f"{segment.path!r} is {missing} bytes shorter than when the upload started"
+    return f"pipe_from ended {missing} bytes before the declared size"
 
 
 async def _maybe_await(value: Any) -> None:

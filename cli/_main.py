@@ -57,15 +57,28 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=32)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Every parser of the command, subcommands included (argparse makes a subcommand's
+    parser of its parent's class), formats its help with :class:`_Formatter`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
+def _add_api_version(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("api", metavar="API", help="API name, e.g. storage")
+    parser.add_argument("version", metavar="VERSION", help="API version, e.g. v1")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from aiogoogle import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Browse Google APIs and call their methods from the command line; run the "
                     "local Google-compatible server; take the demo tour.",
         epilog=_EPILOG,
-        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"aiogoogle {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
@@ -73,8 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("apis", help="list APIs from the Discovery directory (or the local cache)",
                        description="List the APIs and versions the Discovery directory knows. With --cached, "
-                                   "or when the directory cannot be reached, list the documents in the local cache.",
-                       formatter_class=_Formatter)
+                                   "or when the directory cannot be reached, list the documents in the local cache.")
     p.add_argument("--name", help="only this API (e.g. drive)")
     p.add_argument("--preferred", action="store_true", help="only the preferred version of each API")
     p.add_argument("--cached", action="store_true", help="list the on-disk discovery cache, without the network")
@@ -84,10 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("describe", help="show an API, a resource or a method",
                        description="Show an API (resources, methods, scopes), a resource (its methods) or a method "
                                    "(parameters, required first, with types, patterns and defaults; media; request "
-                                   "and response schemas; scopes).",
-                       formatter_class=_Formatter)
-    p.add_argument("api", metavar="API", help="API name, e.g. storage")
-    p.add_argument("version", metavar="VERSION", help="API version, e.g. v1")
+                                   "and response schemas; scopes).")
+    _add_api_version(p)
     p.add_argument("target", metavar="RESOURCE[.METHOD]", nargs="?", help="e.g. objects or objects.insert")
     add_common(p, fmt_default="table")
     p.set_defaults(handler=cmd_describe)
@@ -97,10 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Python aliases; repeat a key for a repeated parameter).",
                        epilog="credentials, in order: --anon; --creds FILE (service account key, authorized_user, "
                               "saved `auth login` credentials or {\"api_key\": ...}); --adc; $AIOGOOGLE_API_KEY; "
-                              "$GOOGLE_APPLICATION_CREDENTIALS or gcloud's ADC file; else none.",
-                       formatter_class=_Formatter)
-    p.add_argument("api", metavar="API", help="API name, e.g. storage")
-    p.add_argument("version", metavar="VERSION", help="API version, e.g. v1")
+                              "$GOOGLE_APPLICATION_CREDENTIALS or gcloud's ADC file; else none.")
+    _add_api_version(p)
     p.add_argument("method", metavar="RESOURCE.METHOD", help="e.g. objects.list")
     p.add_argument("params", metavar="KEY=VALUE", nargs="*", help="path and query parameters")
     p.add_argument("--json", metavar="BODY", help="request body: JSON text, @file or @- (stdin)")
@@ -121,15 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(p, fmt_default="json")
     p.set_defaults(handler=cmd_call)
 
-    p = sub.add_parser("auth", help="sign in (OAuth2 installed-app flow)", description="Authentication helpers.",
-                       formatter_class=_Formatter)
+    p = sub.add_parser("auth", help="sign in (OAuth2 installed-app flow)", description="Authentication helpers.")
     auth_sub = p.add_subparsers(dest="auth_command", metavar="ACTION", title="actions")
     auth_sub.required = True
     a = auth_sub.add_parser("login", help="sign in in a browser and save the user credentials",
                             description="The installed-app loopback flow with PKCE (RFC 8252): listens on 127.0.0.1, "
                                         "prints (or opens) the sign-in URL, exchanges the code and saves the "
-                                        "credentials to a file only you can read (mode 0600).",
-                            formatter_class=_Formatter)
+                                        "credentials to a file only you can read (mode 0600).")
     a.add_argument("--client-secrets", metavar="FILE", help="OAuth client JSON downloaded from the Cloud console")
     a.add_argument("--client-id", metavar="ID", help="OAuth client id (instead of --client-secrets)")
     a.add_argument("--client-secret", metavar="SECRET", help="OAuth client secret (prefer --client-secrets; "
@@ -146,8 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the local Google-compatible server (for other programs' tests)",
                        description="Serve discovery documents, an object store with uploads/downloads, batch, "
                                    "an OAuth2 token endpoint and a metadata server on 127.0.0.1 until interrupted. "
-                                   "Point clients at the printed URL (e.g. AIOGOOGLE_ROOT_URL).",
-                       formatter_class=_Formatter)
+                                   "Point clients at the printed URL (e.g. AIOGOOGLE_ROOT_URL).")
     p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     p.add_argument("--host", default="127.0.0.1", choices=("127.0.0.1", "localhost"), help="interface (loopback only)")
     p.add_argument("--tls", action="store_true", help="serve HTTPS with a throw-away CA (its PEM path is printed)")
@@ -157,8 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Start the embedded local server and walk through the real stack: discovery, "
                                    "browsing, pagination, multipart and resumable uploads, a ranged download with "
                                    "checksum verification, a batch, a 429 retried after Retry-After and a service "
-                                   "account token.",
-                       formatter_class=_Formatter)
+                                   "account token.")
     p.add_argument("--backend", choices=BACKENDS, help="async framework (default asyncio)")
     p.add_argument("--tls", action="store_true", help="run the local server with TLS (and verify it)")
     p.set_defaults(handler=cmd_demo)

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from aiogoogle import AuthError
-from aiogoogle.auth import ClientCreds, ServiceAccountCreds
+from aiogoogle.auth import ClientCreds, ServiceAccountCreds, UserCreds
 from aiogoogle.installed_app import login
 
 from ..conftest import Backend
@@ -129,6 +129,19 @@ def headless_browser(url: str, redirect_prefix: str = REDIRECT) -> dict[str, str
     return {k: v[0] for k, v in parse_qs(urlsplit(stop.landed).query).items()}
 
 
+async def _use_refresh_revoke(ag: Any, creds: UserCreds) -> tuple[dict[str, Any], UserCreds, AuthError | None]:
+    """After a sign-in: the userinfo, a refresh, a revoke of the refreshed credentials and
+    a second refresh, which should fail (returned as the third item, None if it did not)."""
+    info = await ag.openid_connect.get_user_info(creds)
+    fresh = await ag.oauth2.refresh(creds)
+    await ag.oauth2.revoke(fresh)
+    try:
+        await ag.oauth2.refresh(fresh)
+    except AuthError as exc:
+        return info, fresh, exc
+    return info, fresh, None
+
+
 # ------------------------------------------------------------------------ oauth2-mock-server (Google-like)
 
 
@@ -140,14 +153,7 @@ def test_mock_google_installed_app_login_refresh_revoke(backend: Backend, mock_g
         async with backend.client(client_creds=ClientCreds(client_id="desktop-app")) as ag:
             await ag.oauth2.discover_endpoints(mock_google)
             creds = await login(ag, scopes=["openid", "email"], open_browser=browse, timeout=20)
-            info = await ag.openid_connect.get_user_info(creds)
-            fresh = await ag.oauth2.refresh(creds)
-            await ag.oauth2.revoke(fresh)
-            try:
-                await ag.oauth2.refresh(fresh)
-            except AuthError as exc:
-                return creds, info, fresh, exc
-            return creds, info, fresh, None
+            return (creds, *await _use_refresh_revoke(ag, creds))
 
     creds, info, fresh, error = backend.run(scenario)
     assert creds.id_token["iss"] == mock_google and creds.id_token["aud"] == "desktop-app"
@@ -213,14 +219,7 @@ def test_oidc_provider_code_flow_userinfo_refresh_revoke(client_kind: str, backe
             callback = headless_browser(url)
             assert callback["state"] == client["state"] and callback.get("iss") == oidc_op
             creds = await ag.openid_connect.build_user_creds(callback["code"])
-            info = await ag.openid_connect.get_user_info(creds)
-            fresh = await ag.oauth2.refresh(creds)
-            await ag.oauth2.revoke(fresh)
-            try:
-                await ag.oauth2.refresh(fresh)
-            except AuthError as exc:
-                return creds, info, fresh, exc
-            return creds, info, fresh, None
+            return (creds, *await _use_refresh_revoke(ag, creds))
 
     creds, info, fresh, error = backend.run(scenario)
     assert creds.id_token["iss"] == oidc_op and creds.id_token["aud"] == client.client_id and creds.id_token["nonce"] == client["nonce"]

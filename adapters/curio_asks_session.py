@@ -44,9 +44,8 @@ from __future__ import annotations
 
 import ssl as _ssl
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 import curio
@@ -62,14 +61,12 @@ with warnings.catch_warnings():
     from asks.response_objects import StreamBody
 
 from aiogoogle._http import Headers, HttpRequest
-from aiogoogle.excs import ConnectError, ConnectTimeout, ReadTimeout, RequestTimeout, TransportError
+from aiogoogle.excs import ConnectError, ConnectTimeout, ReadTimeout, TransportError
 
+from ._curio import CurioSessionBase
 from ._h11 import idle_connection_dropped
-from .base import BaseSession
 
 __all__ = ["CurioAsksSession"]
-
-T = TypeVar("T")
 
 # Errors a socket or the HTTP parser raises once a connection is established.
 _IO_ERRORS = (
@@ -107,21 +104,6 @@ async def _reraise_swallowed_cancel() -> None:
     task = await curio.current_task()
     if task is not None and task.cancelled:
         raise curio.TaskCancelled("cancelled (re-raised after anyio swallowed it)")
-
-
-class _NoDeadline:
-    expired = False
-
-    async def __aenter__(self) -> _NoDeadline:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-def _deadline(seconds: float | None) -> Any:
-    """``curio.timeout_after`` (which mishandles ``None``), or no limit at all."""
-    return _NoDeadline() if seconds is None else curio.timeout_after(seconds)
 
 
 class _Pool(asks.Session):  # type: ignore[misc]
@@ -227,7 +209,7 @@ class _Response:
             await sock.aclose()
 
 
-class CurioAsksSession(BaseSession):
+class CurioAsksSession(CurioSessionBase):
     """curio + asks 2.4.12 (see the module docstring for what asks cannot do).
 
     Args:
@@ -308,33 +290,6 @@ class CurioAsksSession(BaseSession):
             await response.aclose()
             raise
         return response
-
-    async def sleep(self, seconds: float) -> None:
-        await curio.sleep(seconds)
-
-    async def gather(self, thunks: Sequence[Callable[[], Awaitable[T]]], timeout: float | None = None) -> list[T]:
-        async def run(thunk: Callable[[], Awaitable[T]]) -> T:
-            return await thunk()
-
-        tasks: list[Any] = []
-        try:
-            # Leaving the group with an exception cancels every task still running.
-            async with _deadline(timeout) as scope, curio.TaskGroup() as group:
-                tasks = [await group.spawn(run, thunk) for thunk in thunks]
-                while (task := await group.next_done()) is not None:
-                    if task.exception is not None:
-                        raise task.exception
-        except curio.TaskTimeout:
-            if scope.expired:
-                raise RequestTimeout(f"not finished within the total timeout of {timeout} s; every request still running was cancelled") from None
-            raise
-        return [task.result for task in tasks]
-
-    def lock(self) -> AbstractAsyncContextManager[Any]:
-        return curio.Lock()  # type: ignore[no-any-return]
-
-    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
-        return await curio.run_in_thread(fn, *args)  # type: ignore[no-any-return]
 
     async def close(self) -> None:
         pools, self._pools = self._pools, {}

@@ -1,0 +1,95 @@
+"""curio's nested timeouts around the curio sessions.
+
+curio has no cancel scopes: :class:`~aiogoogle.sessions.curio_session.CurioSession` bounds
+each socket operation with its own ``timeout_after``. Its own expiry must surface as
+:class:`~aiogoogle.excs.ReadTimeout` / :class:`~aiogoogle.excs.ConnectTimeout`, while a
+caller's enclosing ``timeout_after`` that expires first must reach the caller as curio's
+``TaskTimeout`` (not as ours, not as ``UncaughtTimeoutError``), leaving the session usable.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import Any
+
+import curio
+import pytest
+
+from aiogoogle import Timeout
+from aiogoogle._http import HttpRequest
+from aiogoogle.excs import ConnectTimeout, ReadTimeout, RequestTimeout
+from aiogoogle.sessions.curio_asks_session import CurioAsksSession
+from aiogoogle.sessions.curio_session import CurioSession
+from aiogoogle.testing import LocalGoogleServer
+
+from .test_transport import fetch
+
+
+def test_an_enclosing_timeout_reaches_the_caller(clean_server: LocalGoogleServer) -> None:
+    async def scenario() -> tuple[float, bytes]:
+        async with CurioSession() as s:
+            started = time.monotonic()
+            with pytest.raises(curio.TaskTimeout):
+                async with curio.timeout_after(0.3):
+                    await fetch(s, HttpRequest("GET", f"{clean_server.url}slow?delay=3", timeout=Timeout(read=5)))
+            elapsed = time.monotonic() - started
+            _, body, _ = await fetch(s, HttpRequest("GET", f"{clean_server.url}bytes/10"))
+            return elapsed, body
+
+    elapsed, body = curio.run(scenario)
+    assert 0.25 <= elapsed < 2.5
+    assert len(body) == 10
+
+
+def test_our_read_timeout_inside_a_longer_enclosing_one(clean_server: LocalGoogleServer) -> None:
+    async def scenario() -> bytes:
+        async with CurioSession() as s, curio.timeout_after(10):
+            with pytest.raises(ReadTimeout):
+                await fetch(s, HttpRequest("GET", f"{clean_server.url}slow?delay=3", timeout=Timeout(read=0.3)))
+            # The enclosing block goes on undisturbed (no stray timeout, no UncaughtTimeoutError).
+            await curio.sleep(0.05)
+            _, body, _ = await fetch(s, HttpRequest("GET", f"{clean_server.url}bytes/10"))
+            return body
+
+    assert len(curio.run(scenario)) == 10
+
+
+@pytest.mark.parametrize("cls", [CurioSession, CurioAsksSession])
+def test_gather_total_timeout_versus_an_enclosing_one(cls: Any) -> None:
+    async def scenario() -> None:
+        async with cls() as s:
+            # Ours, inside a longer enclosing limit: RequestTimeout.
+            async with curio.timeout_after(10):
+                with pytest.raises(RequestTimeout):
+                    await s.gather([lambda: s.sleep(5)], timeout=0.1)
+            # The caller's, shorter than ours: curio's TaskTimeout for the caller.
+            with pytest.raises(curio.TaskTimeout):
+                async with curio.timeout_after(0.1):
+                    await s.gather([lambda: s.sleep(5)], timeout=10)
+
+    curio.run(scenario)
+
+
+def test_timed_out_connects_close_their_sockets() -> None:
+    # A TLS handshake to a port that accepts but never answers: the connect timeout (a
+    # curio cancellation, not an Exception) must still close the half-made socket.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+
+    async def scenario() -> None:
+        async with CurioSession() as s:
+            for _ in range(5):
+                with pytest.raises(ConnectTimeout):
+                    await fetch(s, HttpRequest("GET", f"https://127.0.0.1:{port}/", timeout=Timeout(connect=0.05)))
+
+    try:
+        before = len(os.listdir("/proc/self/fd"))
+        curio.run(scenario)
+        after = len(os.listdir("/proc/self/fd"))
+    finally:
+        listener.close()
+    assert after <= before

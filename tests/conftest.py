@@ -3,7 +3,8 @@
 ``backend`` parametrizes a test over the three frameworks. A contract test is written once
 as an ``async def`` scenario and run with ``backend.run(scenario)``; inside, it builds its
 client with ``backend.client(...)`` (or ``backend.session()``), so every feature is proven
-on asyncio (aiohttp), curio (asks) and trio (h11) by the same code.
+on asyncio (aiohttp), curio (asks, and h11 as 'curio-h11') and trio (h11) by the same
+code.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ settings.register_profile(
 settings.register_profile("dev", deadline=None, max_examples=100)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-BACKENDS = ["asyncio", "curio", "trio"]
+BACKENDS = ["asyncio", "curio", "curio-h11", "trio"]
 
 
 class Backend:
@@ -43,6 +44,8 @@ class Backend:
             from aiogoogle.sessions.aiohttp_session import AiohttpSession as cls
         elif self.name == "curio":
             from aiogoogle.sessions.curio_asks_session import CurioAsksSession as cls  # type: ignore[assignment]
+        elif self.name == "curio-h11":
+            from aiogoogle.sessions.curio_session import CurioSession as cls  # type: ignore[assignment]
         else:
             from aiogoogle.sessions.trio_session import TrioSession as cls  # type: ignore[assignment]
         return lambda: cls(**kwargs)
@@ -61,7 +64,7 @@ class Backend:
             import asyncio
 
             return asyncio.run(fn(*args))
-        if self.name == "curio":
+        if self.name in ("curio", "curio-h11"):
             import curio
 
             return curio.run(fn, *args)

@@ -16,7 +16,18 @@ def response(status: int, body: bytes = b"", headers: dict[str, str] | None = No
 
 
 class FlowRunner:
-    """Runs a flow, answering ``Send`` with ``responder`` and recording every effect."""
+    """Runs a flow the way the driver does, without an event loop, recording every effect.
+
+    Each effect is answered by the ``on_<effect>`` method for its type (``on_send`` asks
+    ``responder``); an exception from that method, or one the responder returns, is thrown
+    into the flow, as the driver throws every failure of an effect. An effect whose method
+    is missing or set to ``None`` is not expected and fails the test at once. This is the
+    one flow loop of the tests: :class:`tests.mediafake.MediaRunner` and the auth tests'
+    runner only answer more effects, or answer them differently.
+    """
+
+    on_pull: Any = None
+    on_fileop: Any = None
 
     def __init__(self, responder: Responder, *, token: str = "t1", clock: float = 1000.0) -> None:
         self.responder = responder
@@ -45,26 +56,49 @@ class FlowRunner:
             except StopIteration as stop:
                 return stop.value
             reply, error = None, None
-            if isinstance(effect, Send):
-                self.sent.append(effect.request)
-                outcome = self.responder(effect.request)
-                if isinstance(outcome, BaseException):
-                    error = outcome
-                else:
-                    reply = outcome
-            elif isinstance(effect, Sleep):
-                self.slept.append(effect.seconds)
-                self.monotonic += effect.seconds
-                self.clock += effect.seconds
-            elif isinstance(effect, Now):
-                reply = self.monotonic if effect.monotonic else self.clock
-            elif isinstance(effect, Authorize):
-                reply = self.authorize(effect.stale)
-            elif isinstance(effect, Emit):
-                self.emitted.append(effect.item)
-            elif isinstance(effect, Call):
-                reply = effect.fn(*effect.args)
-            elif isinstance(effect, (Pull, FileOp)):
-                raise AssertionError(f"unexpected effect {effect!r}")
-            else:
+            name = _HANDLERS.get(type(effect))
+            if name is None:
                 raise AssertionError(f"not an effect: {effect!r}")
+            handler = getattr(self, name)
+            if handler is None:
+                raise AssertionError(f"unexpected effect {effect!r}")
+            try:
+                reply = handler(effect)
+            except Exception as exc:
+                error = exc
+
+    def on_send(self, effect: Send) -> Any:
+        self.sent.append(effect.request)
+        outcome = self.responder(effect.request)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def on_sleep(self, effect: Sleep) -> None:
+        self.slept.append(effect.seconds)
+        self.monotonic += effect.seconds
+        self.clock += effect.seconds
+
+    def on_now(self, effect: Now) -> float:
+        return self.monotonic if effect.monotonic else self.clock
+
+    def on_authorize(self, effect: Authorize) -> AuthInfo:
+        return self.authorize(effect.stale)
+
+    def on_emit(self, effect: Emit) -> None:
+        self.emitted.append(effect.item)
+
+    def on_call(self, effect: Call) -> Any:
+        return effect.fn(*effect.args)
+
+
+_HANDLERS: dict[type, str] = {
+    Send: "on_send",
+    Sleep: "on_sleep",
+    Now: "on_now",
+    Authorize: "on_authorize",
+    Emit: "on_emit",
+    Call: "on_call",
+    Pull: "on_pull",
+    FileOp: "on_fileop",
+}

@@ -69,7 +69,7 @@ Server = Callable[[HttpRequest, bytes], "Wire | HttpResponse | BaseException"]
 
 
 class MediaRunner(FlowRunner):
-    """:class:`FlowRunner` plus ``Pull``, ``FileOp``, ``Call`` and streamed bodies."""
+    """:class:`FlowRunner` plus ``Pull``, ``FileOp``, recorded ``Call``s and streamed bodies."""
 
     def __init__(self, server: Server, *, files: dict[str, bytes] | None = None, chunk: int = 65536) -> None:
         super().__init__(self._respond)
@@ -81,44 +81,16 @@ class MediaRunner(FlowRunner):
         self.fileops: list[FileOp] = []
         self.max_body = 0
 
-    # The base class answers Send through ``responder``; streamed bodies need the effect.
-    def run(self, flow: Any) -> Any:
-        reply: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                effect = flow.throw(error) if error is not None else flow.send(reply)
-            except StopIteration as stop:
-                return stop.value
-            reply, error = None, None
-            try:
-                if isinstance(effect, Send):
-                    reply = self._send(effect)
-                elif isinstance(effect, Pull):
-                    source: Any = effect.source
-                    reply = source.read(effect.max_bytes)
-                elif isinstance(effect, FileOp):
-                    reply = self._fileop(effect)
-                elif isinstance(effect, Call):
-                    self.calls.append(effect.args)
-                    reply = effect.fn(*effect.args)
-                else:
-                    reply = self._base_effect(effect)
-            except Exception as exc:
-                error = exc
-
-    def _base_effect(self, effect: Any) -> Any:
-        captured: list[Any] = []
-
-        def once() -> Any:
-            value = yield effect
-            captured.append(value)
-
-        FlowRunner.run(self, once())
-        return captured[0] if captured else None
-
     def _respond(self, request: HttpRequest) -> HttpResponse:  # pragma: no cover
-        raise AssertionError("not used")
+        raise AssertionError("not used: on_send streams the bodies itself")
+
+    def on_pull(self, effect: Pull) -> bytes:
+        source: Any = effect.source
+        return source.read(effect.max_bytes)  # type: ignore[no-any-return]
+
+    def on_call(self, effect: Call) -> Any:
+        self.calls.append(effect.args)
+        return effect.fn(*effect.args)
 
     def _materialise(self, body: Any) -> bytes:
         if isinstance(body, bytes):
@@ -139,7 +111,7 @@ class MediaRunner(FlowRunner):
             assert len(out) == body.length, "StreamBody.length disagrees with its segments"
         return bytes(out)
 
-    def _send(self, effect: Send) -> HttpResponse:
+    def on_send(self, effect: Send) -> HttpResponse:
         request = effect.request
         self.sent.append(request)
         body = self._materialise(request.body)
@@ -178,7 +150,7 @@ class MediaRunner(FlowRunner):
             raise TransportError("connection reset by the fake server")
         return HttpResponse(outcome.status, headers, outcome.body, "", request.url)
 
-    def _fileop(self, op: FileOp) -> Any:
+    def on_fileop(self, op: FileOp) -> Any:
         self.fileops.append(op)
         if op.op == "size":
             return len(self.files[op.path]) if op.path in self.files else -1

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aiogoogle._call import CallOptions
-from aiogoogle._effects import Authorize, Call, Emit, FileOp, Now, Pull, Send, Sleep
+from aiogoogle._effects import FileOp, Now, Sleep
 from aiogoogle._http import Headers, HttpRequest, HttpResponse
 from aiogoogle.auth import _flows as flows
 from aiogoogle.auth._jwt import UnknownKeyError, jwks_keys, validate_id_token
@@ -37,6 +37,8 @@ from aiogoogle.excs import AuthError, ConnectError
 from aiogoogle.models import Request
 from aiogoogle.retry import RetryPolicy
 
+from .flowtools import FlowRunner
+
 NOW = 1_800_000_000.0
 EP = Endpoints.at("http://idp.test/")
 OPTIONS = CallOptions(retry=RetryPolicy(max_attempts=3, initial_backoff=0.01, random=lambda: 1.0))
@@ -47,45 +49,30 @@ def reply(status: int = 200, body: Any = None, headers: dict[str, str] | None = 
     return HttpResponse(status, Headers({"content-type": "application/json", **(headers or {})}), data)
 
 
-class Runner:
-    """Answers ``Send`` from ``responder``, files from ``files``, the clock from ``now``."""
+class Runner(FlowRunner):
+    """Answers ``Send`` from ``responder``, files from ``files``, both clocks from ``now``;
+    auth flows yield no other effects."""
+
+    on_authorize = on_emit = on_call = None
 
     def __init__(self, responder: Callable[[HttpRequest], HttpResponse | BaseException] | None = None, *, files: dict[str, bytes] | None = None) -> None:
-        self.responder = responder or (lambda req: reply(404))
+        super().__init__(responder or (lambda req: reply(404)))
         self.files = files or {}
-        self.sent: list[HttpRequest] = []
         self.read: list[str] = []
         self.now = NOW
 
-    def run(self, flow: Any) -> Any:
-        value: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                effect = flow.throw(error) if error is not None else flow.send(value)
-            except StopIteration as stop:
-                return stop.value
-            value, error = None, None
-            if isinstance(effect, Send):
-                self.sent.append(effect.request)
-                out = self.responder(effect.request)
-                if isinstance(out, BaseException):
-                    error = out
-                else:
-                    value = out
-            elif isinstance(effect, Now):
-                value = self.now
-            elif isinstance(effect, Sleep):
-                self.now += effect.seconds
-            elif isinstance(effect, FileOp):
-                assert effect.op == "read", effect
-                self.read.append(effect.path)
-                if effect.path in self.files:
-                    value = self.files[effect.path]
-                else:
-                    error = FileNotFoundError(2, "No such file or directory", effect.path)
-            elif isinstance(effect, (Authorize, Emit, Pull, Call)):
-                raise AssertionError(f"unexpected effect {effect!r}")
+    def on_now(self, effect: Now) -> float:
+        return self.now
+
+    def on_sleep(self, effect: Sleep) -> None:
+        self.now += effect.seconds
+
+    def on_fileop(self, effect: FileOp) -> bytes:
+        assert effect.op == "read", effect
+        self.read.append(effect.path)
+        if effect.path not in self.files:
+            raise FileNotFoundError(2, "No such file or directory", effect.path)
+        return self.files[effect.path]
 
 
 def form(request: HttpRequest) -> dict[str, str]:

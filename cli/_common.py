@@ -20,7 +20,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, TextIO
 
-BACKENDS = ("asyncio", "curio", "trio")
+#: ``curio`` is CurioAsksSession (the seed's curio session), ``curio-h11`` CurioSession.
+BACKENDS = ("asyncio", "curio", "curio-h11", "trio")
 
 #: Environment variables the command line reads (documented in ``aiogoogle --help``).
 ENV_ROOT_URL = "AIOGOOGLE_ROOT_URL"
@@ -81,11 +82,16 @@ class Settings:
                 from aiogoogle.sessions.curio_asks_session import CurioAsksSession
 
                 return lambda: CurioAsksSession(**kwargs)
+            if self.backend == "curio-h11":
+                from aiogoogle.sessions.curio_session import CurioSession
+
+                return lambda: CurioSession(**kwargs)
             from aiogoogle.sessions.trio_session import TrioSession
 
             return lambda: TrioSession(**kwargs)
         except ImportError as exc:
-            raise UsageError(f"the {self.backend} backend is not available: {exc} (pip install 'aiogoogle[{self.backend}]')")
+            extra = self.backend.partition("-")[0]
+            raise UsageError(f"the {self.backend} backend is not available: {exc} (pip install 'aiogoogle[{extra}]')")
 
     def client(self, **kwargs: Any) -> Any:
         """An :class:`~aiogoogle.Aiogoogle` pointed wherever the settings say."""
@@ -111,7 +117,7 @@ class Settings:
 
 
 def run_on(backend: str, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
-    """Run ``fn(*args)`` on asyncio, curio or trio."""
+    """Run ``fn(*args)`` on asyncio, curio (``curio`` or ``curio-h11``) or trio."""
     if backend == "asyncio":
         import asyncio
 
@@ -119,7 +125,7 @@ def run_on(backend: str, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
             return await fn(*args)
 
         return asyncio.run(wrapper())
-    if backend == "curio":
+    if backend in ("curio", "curio-h11"):
         try:
             import curio
         except ImportError as exc:

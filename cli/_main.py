@@ -39,7 +39,7 @@ environment:
   {ENV_API_KEY}        API key for `call` (when no --creds is given)
   GOOGLE_APPLICATION_CREDENTIALS  service account key / ADC file for `call`
   {ENV_CA_FILE}        extra CA certificate to trust (PEM)
-  {ENV_BACKEND}        asyncio, curio or trio
+  {ENV_BACKEND}        asyncio, curio (asks), curio-h11 or trio
   AIOGOOGLE_CACHE_DIR       where discovery documents are cached
 
 exit status: 0 ok, 1 API/HTTP/network error, 2 usage or validation error

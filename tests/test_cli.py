@@ -568,10 +568,10 @@ DEMO_HEADINGS = [
 ]
 
 _SESSION_MODULES = {"asyncio": "aiogoogle.sessions.aiohttp_session", "curio": "aiogoogle.sessions.curio_asks_session",
-                    "trio": "aiogoogle.sessions.trio_session"}
+                    "curio-h11": "aiogoogle.sessions.curio_session", "trio": "aiogoogle.sessions.trio_session"}
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "curio", "trio"])
+@pytest.mark.parametrize("backend", ["asyncio", "curio", "curio-h11", "trio"])
 def test_demo_on_every_backend(backend: str, env: dict[str, str]) -> None:
     if importlib.util.find_spec(_SESSION_MODULES[backend]) is None:
         pytest.skip(f"the {backend} adapter ({_SESSION_MODULES[backend]}) is not in this tree")
@@ -601,7 +601,7 @@ def test_demo_over_tls(env: dict[str, str]) -> None:
     assert "All 9 steps passed on asyncio" in result.stdout
 
 
-@pytest.mark.parametrize("backend", ["curio", "trio"])
+@pytest.mark.parametrize("backend", ["curio", "curio-h11", "trio"])
 def test_call_on_other_backends(backend: str, capsys: pytest.CaptureFixture[str], env: dict[str, str], server: LocalGoogleServer,
                                 tmp_path: Path) -> None:
     if importlib.util.find_spec(_SESSION_MODULES[backend]) is None:

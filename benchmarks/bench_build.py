@@ -30,12 +30,14 @@ has its generated predicate (see ``aiogoogle.validate.GENERATE_AFTER``).
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import subprocess
 import sys
 import textwrap
 import timeit
+from collections.abc import Callable, Sequence
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -70,14 +72,30 @@ CASES = {
     "compute instances.insert": ("compute.v1", ("instances", "insert"), {"project": "my-project", "zone": "us-central1-a", "json": BODY}),
 }
 
-PEER_SCRIPT = textwrap.dedent(
+
+def best_us(fn: Callable[[], object], number: int, repeat: int) -> float:
+    """Microseconds per call of ``fn``: the best of ``repeat`` runs of ``number`` calls,
+    after one warm-up call. The peers run this same function (PEER_SCRIPT carries its
+    source), so every side is timed alike."""
+    fn()
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+
+
+def walk(node: Any, path: Sequence[str]) -> Any:
+    """``api.a.b.c`` for ``path`` ``("a", "b", "c")`` (ours and aiogoogle 5.19 alike)."""
+    for p in path:
+        node = getattr(node, p)
+    return node
+
+
+# What each peer's virtualenv runs (aiogoogle 5.19 shares our import name, so nothing of
+# ours is imported there): best_us and walk as defined above, then this.
+_PEER_MAIN = textwrap.dedent(
     r"""
-    import json, sys, timeit, copy
     kind, docs_dir, number, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     cases = json.loads(sys.stdin.read())
     def best(fn):
-        fn()
-        return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+        return best_us(fn, number, repeat)
     out = {"version": None, "results": {}}
     for name, (doc_name, path, kwargs) in cases.items():
         doc = json.load(open(f"{docs_dir}/{doc_name}.json"))
@@ -92,10 +110,7 @@ PEER_SCRIPT = textwrap.dedent(
                 for p in path:
                     node = getattr(node, p)
                 return node(validate=True, **kwargs)
-            node = api
-            for p in path:
-                node = getattr(node, p)
-            held = node
+            held = walk(api, path)
             out["results"][name] = {"chain": best(chain), "held": best(lambda: held(validate=True, **kwargs))}
         else:
             import googleapiclient
@@ -117,6 +132,10 @@ PEER_SCRIPT = textwrap.dedent(
             out["results"][name] = {"chain": best(chain), "held": best(lambda: held(**gkw))}
     print(json.dumps(out))
     """
+)
+PEER_SCRIPT = (
+    "import json, sys, timeit, copy\nfrom typing import Any, Callable, Sequence\n\n"
+    + inspect.getsource(best_us) + "\n" + inspect.getsource(walk) + _PEER_MAIN
 )
 
 
@@ -152,14 +171,10 @@ def ours(number: int, repeat: int) -> dict[str, dict[str, float]]:
                 node = getattr(node, p)
             return node(validate=True, **kwargs)
 
-        node = api
-        for p in path:
-            node = getattr(node, p)
-        held = node
+        held = walk(api, path)
 
-        def best(fn):  # type: ignore[no-untyped-def]
-            fn()
-            return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+        def best(fn: Callable[[], object]) -> float:
+            return best_us(fn, number, repeat)
 
         results[name] = {
             "chain": best(chain),

@@ -18,11 +18,13 @@ from __future__ import annotations
 import socket as _socket
 import ssl as _ssl
 from collections.abc import Awaitable, Callable
+from time import monotonic as _monotonic
 from typing import Any, TypeVar
 
 import curio
 import curio.io
 import curio.socket
+from curio.traps import _get_current, _set_timeout, _unset_timeout
 
 from aiogoogle._http import HttpRequest
 
@@ -118,14 +120,18 @@ class _CurioIO:
 
 class _CurioTimer:
     """``_h11.Timer`` on curio, which has no cancel scopes: the block itself does nothing,
-    and every :meth:`wait` runs under its own ``curio.timeout_after`` of the armed seconds.
+    and every :meth:`wait` sets the task's timeout to the armed seconds from now.
 
-    Nested timeouts: when this wait's own deadline passes, curio raises ``TaskTimeout`` out
-    of it, which becomes :class:`~aiogoogle.sessions._h11.Expired` (the pool turns that into
-    ``ConnectTimeout``/``ReadTimeout``). When an enclosing ``timeout_after`` expires first
-    (a caller's own limit), curio raises ``TimeoutCancellationError`` out of this inner
-    block instead, which is not caught here and reaches the enclosing block, which turns it
-    back into ``TaskTimeout`` for its owner.
+    This is what ``curio.timeout_after`` does, without its overhead (four kernel traps,
+    the coroutine's inspection and a list entry per call: ~17 % of the client's CPU in the
+    throughput benchmark): a timeout trap before the operation, one after. Nested timeouts
+    are told apart as curio does it (``curio/time.py``): curio raises ``TaskTimeout`` with
+    the clock it expired at; if an enclosing ``timeout_after`` (the caller's own limit) had
+    expired by then, this wait raises ``TimeoutCancellationError`` out of itself, as a
+    curio inner block does, so it passes every handler of ``TaskTimeout`` in between and
+    the enclosing block turns it back into ``TaskTimeout`` for its owner. Otherwise the
+    expiry is this wait's own and becomes :class:`~aiogoogle.sessions._h11.Expired` (the
+    pool turns that into ``ConnectTimeout``/``ReadTimeout``).
     """
 
     __slots__ = ("_seconds",)
@@ -146,10 +152,20 @@ class _CurioTimer:
         seconds = self._seconds
         if seconds is None:
             return await fn(*args)
+        # curio's kernel clock is time.monotonic; reading it needs no trap.
+        deadline = _monotonic() + seconds
+        # The kernel keeps the earlier of this and an enclosing deadline.
+        prior = await _set_timeout(deadline)
         try:
-            return await curio.timeout_after(seconds, fn, *args)  # type: ignore[no-any-return]
-        except curio.TaskTimeout:
+            return await fn(*args)
+        except curio.TaskTimeout as exc:
+            expired_at = exc.args[0] if exc.args else deadline
+            task = await _get_current()
+            if any(outer is not None and outer <= expired_at for outer in task._deadlines):
+                raise curio.TimeoutCancellationError(expired_at).with_traceback(exc.__traceback__) from None
             raise Expired from None
+        finally:
+            await _unset_timeout(prior)
 
 
 class CurioSession(CurioSessionBase):

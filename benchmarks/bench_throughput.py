@@ -30,7 +30,7 @@ sys.path.insert(0, HERE)
 
 from bench_build import VENVS, ensure_venv  # noqa: E402
 
-ADAPTERS = ["asyncio", "curio", "trio"]
+ADAPTERS = ["asyncio", "curio", "curio-h11", "trio"]
 KEY = "AIzaSy-bench-key-0000000000000000000"
 CONCURRENCY = 50
 
@@ -113,6 +113,10 @@ def _session_factory(adapter: str) -> Any:
         from aiogoogle.sessions.curio_asks_session import CurioAsksSession
 
         return CurioAsksSession
+    if adapter == "curio-h11":
+        from aiogoogle.sessions.curio_session import CurioSession
+
+        return CurioSession
     from aiogoogle.sessions.trio_session import TrioSession
 
     return TrioSession
@@ -123,7 +127,7 @@ def _run(adapter: str, fn: Any) -> Any:
         import asyncio
 
         return asyncio.run(fn())
-    if adapter == "curio":
+    if adapter in ("curio", "curio-h11"):
         import curio
 
         return curio.run(fn)

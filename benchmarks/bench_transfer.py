@@ -26,7 +26,7 @@ import time
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ADAPTERS = ["asyncio", "curio", "trio"]
+ADAPTERS = ["asyncio", "curio", "curio-h11", "trio"]
 
 
 def rss_bytes() -> int:
@@ -75,6 +75,10 @@ def _session_factory(adapter: str) -> Any:
         from aiogoogle.sessions.curio_asks_session import CurioAsksSession
 
         return CurioAsksSession
+    if adapter == "curio-h11":
+        from aiogoogle.sessions.curio_session import CurioSession
+
+        return CurioSession
     from aiogoogle.sessions.trio_session import TrioSession
 
     return TrioSession
@@ -85,7 +89,7 @@ def _run(adapter: str, fn: Any) -> Any:
         import asyncio
 
         return asyncio.run(fn())
-    if adapter == "curio":
+    if adapter in ("curio", "curio-h11"):
         import curio
 
         return curio.run(fn)

@@ -1,9 +1,12 @@
 """Servers shared by the contract tests.
 
 ``server`` is one plain-HTTP :class:`~aiogoogle.testing.LocalGoogleServer` for the whole
-session (reset before each test that asks for ``clean_server``), ``tls_server`` the same
-over TLS with its trustme CA, ``other_server`` a second origin (cross-origin redirects).
-Test modules that need a private server define their own ``server`` fixture.
+session (reset before each test that asks for ``clean_server``, or for ``state``: the auth
+plugin's state of the freshly reset server), ``tls_server`` the same over TLS with its
+trustme CA, ``other_server`` a second origin (cross-origin redirects). Every test resets
+the server before it scripts it; :meth:`~aiogoogle.testing.LocalGoogleServer.reset` keeps
+documents and collections added to it, so a test that adds collections or changes a
+served document uses a server of its own.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from aiogoogle.testing import LocalGoogleServer
+from aiogoogle.testing._server_auth import AuthState, auth_state
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +29,12 @@ def server() -> Iterator[LocalGoogleServer]:
 def clean_server(server: LocalGoogleServer) -> LocalGoogleServer:
     server.reset()
     return server
+
+
+@pytest.fixture
+def state(server: LocalGoogleServer) -> AuthState:
+    server.reset()
+    return auth_state(server)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ credentials, service accounts (key, ADC file, metadata server), API keys, quota 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import jwt
@@ -15,24 +14,12 @@ from aiogoogle import AuthError, Request, RetryPolicy
 from aiogoogle.auth import ClientCreds, Endpoints, ServiceAccountCreds, UserCreds
 from aiogoogle.auth._flows import to_iso
 from aiogoogle.testing import LocalGoogleServer, Reply
-from aiogoogle.testing._server_auth import AuthState, auth_state, service_account_key
+from aiogoogle.testing._server_auth import AuthState, service_account_key
 
 from ..conftest import Backend
 
 FAST_RETRY = RetryPolicy(max_attempts=4, initial_backoff=0.01, max_backoff=0.02)
 CLIENT = ClientCreds(client_id="test-client", client_secret="test-secret", scopes=["openid", "email"], redirect_uri="http://127.0.0.1:1/cb")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalGoogleServer]:
-    with LocalGoogleServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def state(server: LocalGoogleServer) -> AuthState:
-    server.reset()
-    return auth_state(server)
 
 
 def expired_user(state: AuthState) -> UserCreds:

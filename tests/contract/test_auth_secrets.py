@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,12 +20,6 @@ from ..conftest import Backend
 
 CLIENT_SECRET = "GOCSPX-leakcheck-client-secret"
 API_KEY = "AIzaSyLEAKCHECKapikey0123456789"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalGoogleServer]:
-    with LocalGoogleServer() as srv:
-        yield srv
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

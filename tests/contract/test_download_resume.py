@@ -5,7 +5,6 @@ adapter may drop bytes it had already received when the connection broke (aiohtt
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,12 +17,6 @@ from aiogoogle.testing._server_media import media_state
 from ..conftest import Backend
 
 FAST = RetryPolicy(max_attempts=4, initial_backoff=0.01, max_backoff=0.05, deadline=20)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalGoogleServer]:
-    with LocalGoogleServer() as srv:
-        yield srv
 
 
 @pytest.mark.parametrize("fault", [("truncate", 70_000), ("drop", 150_000), ("truncate", 1_500_000)])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,23 +17,11 @@ from aiogoogle import AuthError
 from aiogoogle.auth import ClientCreds, Endpoints
 from aiogoogle.installed_app import LoopbackListener, login
 from aiogoogle.testing import LocalGoogleServer
-from aiogoogle.testing._server_auth import AuthState, auth_state
+from aiogoogle.testing._server_auth import AuthState
 
 from ..conftest import Backend
 
 CLIENT = ClientCreds(client_id="installed-app", scopes=["openid", "email"])
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalGoogleServer]:
-    with LocalGoogleServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def state(server: LocalGoogleServer) -> AuthState:
-    server.reset()
-    return auth_state(server)
 
 
 def browser(action: Callable[[str], Any], seen: list[str]) -> Callable[[str], None]:

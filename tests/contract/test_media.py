@@ -7,7 +7,7 @@ import base64
 import hashlib
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import google_crc32c
@@ -23,12 +23,6 @@ from ..conftest import Backend
 
 G = 256 * 1024
 FAST = RetryPolicy(max_attempts=6, initial_backoff=0.01, max_backoff=0.05, deadline=20)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalGoogleServer]:
-    with LocalGoogleServer() as srv:
-        yield srv
 
 
 @pytest.fixture

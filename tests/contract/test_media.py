@@ -36,6 +36,17 @@ def client(backend: Backend, server: LocalGoogleServer, **kw: Any) -> Any:
     return backend.client(discovery_endpoints=DiscoveryEndpoints.at(server.url), **kw)
 
 
+def download(backend: Backend, server: LocalGoogleServer, name: str, dest: Any) -> None:
+    """Download the object ``bkt/<name>`` to the file ``dest`` (storage.objects.get)."""
+
+    async def scenario() -> None:
+        async with client(backend, server) as ag:
+            storage = await ag.discover("storage", "v1")
+            await ag.as_anon(storage.objects.get(bucket="bkt", object=name, download_file=str(dest)))
+
+    backend.run(scenario)
+
+
 def payload(n: int, seed: int = 0) -> bytes:
     return (hashlib.sha256(str(seed).encode()).digest() * (n // 32 + 1))[:n]
 
@@ -148,12 +159,7 @@ def test_broken_download_resumes_with_pinned_generation(backend: Backend, server
     media.download_faults.append(fault)
     dest = tmp_path / "f.bin"
 
-    async def scenario() -> None:
-        async with client(backend, server) as ag:
-            storage = await ag.discover("storage", "v1")
-            await ag.as_anon(storage.objects.get(bucket="bkt", object="f", download_file=str(dest)))
-
-    backend.run(scenario)
+    download(backend, server, "f", dest)
     assert dest.read_bytes() == data
     gets = [r for r in server.log if r.query.get("alt") == ["media"]]
     assert len(gets) == 2
@@ -171,13 +177,8 @@ def test_wrong_hash_raises_and_leaves_no_file(backend: Backend, server: LocalGoo
     media.download_faults.append(("wrong_hash",))
     dest = tmp_path / "h.bin"
 
-    async def scenario() -> None:
-        async with client(backend, server) as ag:
-            storage = await ag.discover("storage", "v1")
-            await ag.as_anon(storage.objects.get(bucket="bkt", object="h", download_file=str(dest)))
-
     with pytest.raises(ChecksumMismatch):
-        backend.run(scenario)
+        download(backend, server, "h", dest)
     assert not dest.exists() and not (tmp_path / "h.bin.part").exists()
 
 
@@ -186,13 +187,8 @@ def test_error_response_is_raised_and_never_written(backend: Backend, server: Lo
     dest = tmp_path / "keep.bin"
     dest.write_bytes(b"precious")
 
-    async def scenario() -> None:
-        async with client(backend, server) as ag:
-            storage = await ag.discover("storage", "v1")
-            await ag.as_anon(storage.objects.get(bucket="bkt", object="missing", download_file=str(dest)))
-
     with pytest.raises(HTTPError) as info:
-        backend.run(scenario)
+        download(backend, server, "missing", dest)
     assert info.value.status_code == 404
     assert dest.read_bytes() == b"precious"
     assert not (tmp_path / "keep.bin.part").exists()
@@ -204,12 +200,7 @@ def test_download_retries_a_503_storm(backend: Backend, server: LocalGoogleServe
     media.download_faults.extend([("status", 503)] * 3)
     dest = tmp_path / "s.bin"
 
-    async def scenario() -> None:
-        async with client(backend, server) as ag:
-            storage = await ag.discover("storage", "v1")
-            await ag.as_anon(storage.objects.get(bucket="bkt", object="s", download_file=str(dest)))
-
-    backend.run(scenario)
+    download(backend, server, "s", dest)
     assert dest.read_bytes() == data
 
 

@@ -15,7 +15,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["CutRule", "FaultProxy"]
+__all__ = ["CutRule", "FaultProxy", "read_head"]
+
+
+def read_head(sock: socket.socket) -> bytes:
+    """Receive until the blank line that ends an HTTP head (or the peer stops sending):
+    the head and whatever followed it in the same reads."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 @dataclass
@@ -85,12 +97,7 @@ class FaultProxy:
         back = threading.Thread(target=self._pump, args=(upstream, client, cut), daemon=True)
         back.start()
         try:
-            buffered = b""
-            while b"\r\n\r\n" not in buffered:
-                data = client.recv(65536)
-                if not data:
-                    break
-                buffered += data
+            buffered = read_head(client)
             head, sep, rest = buffered.partition(b"\r\n\r\n")
             rule = self._rule_for(head) if sep else None
             if rule is None:

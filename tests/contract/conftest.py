@@ -11,7 +11,9 @@ served document uses a server of its own.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -47,3 +49,14 @@ def tls_server() -> Iterator[LocalGoogleServer]:
 def other_server() -> Iterator[LocalGoogleServer]:
     with LocalGoogleServer() as srv:
         yield srv
+
+
+def stop_process(proc: subprocess.Popen[Any], grace: float) -> None:
+    """Stop a helper server process: SIGTERM, then SIGKILL if it has not exited within
+    ``grace`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -32,6 +32,7 @@ from aiogoogle.auth import ClientCreds, ServiceAccountCreds, UserCreds
 from aiogoogle.installed_app import login
 
 from ..conftest import Backend
+from .conftest import stop_process
 
 pytestmark = pytest.mark.npm
 
@@ -82,12 +83,7 @@ def _start(script: str, *args: str) -> Iterator[str]:
                 pytest.fail(f"{script} did not start: {errors.read()[-800:]}")
             yield f"http://127.0.0.1:{int(line[0].split()[1])}"
         finally:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            stop_process(proc, 5)
 
 
 @pytest.fixture(scope="session")

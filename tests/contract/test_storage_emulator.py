@@ -28,6 +28,7 @@ from aiogoogle.resource import GoogleAPI
 
 from ..conftest import Backend
 from ..faultproxy import FaultProxy
+from .conftest import stop_process
 
 pytest.importorskip("gcp_storage_emulator")
 
@@ -70,12 +71,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         urllib.request.urlopen(req, timeout=5).read()
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 10)
         log.close()
 
 

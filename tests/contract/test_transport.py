@@ -25,6 +25,7 @@ from aiogoogle.testing import LocalGoogleServer, Reply
 from aiogoogle.testing.server import pattern_bytes
 
 from ..conftest import Backend
+from ..faultproxy import read_head
 
 
 async def fetch(session: Any, request: HttpRequest) -> tuple[Any, bytes, int]:
@@ -342,12 +343,7 @@ class _ClosingServer:
                 return
             self.connections += 1
             with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
+                read_head(conn)
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")
                 time.sleep(0.05)
 

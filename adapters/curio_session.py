@@ -163,7 +163,10 @@ class _CurioTimer:
             task = await _get_current()
             if any(outer is not None and outer <= expired_at for outer in task._deadlines):
                 raise curio.TimeoutCancellationError(expired_at).with_traceback(exc.__traceback__) from None
-            raise Expired from None
+            if deadline <= expired_at:
+                raise Expired from None
+            # Nobody's deadline had passed (a stale timeout): what curio's blocks raise.
+            raise curio.UncaughtTimeoutError("Uncaught timeout received") from exc
         finally:
             await _unset_timeout(prior)
 

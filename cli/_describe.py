@@ -341,28 +341,20 @@ def describe(api: Any, target: str | None, fmt: str | None, stream: TextIO) -> N
     from aiogoogle import Method
 
     if target is None:
-        info = api_info(api)
-        if fmt == "json":
-            emit_json(info, stream)
-        else:
-            print_api(info, stream)
-        return
-    node = resolve(api, target)
-    if isinstance(node, Method):
-        minfo = method_info(node)
-        doc = api.discovery_document
-        required = " ".join(f"{p['name']}={p['name'].upper()}" for p in minfo["parameters"] if p["required"])
-        body = " [--json BODY]" if minfo["request"] else ""
-        upload = " [--upload FILE]" if "mediaUpload" in minfo else ""
-        download = " [--download FILE]" if minfo.get("mediaDownload") else ""
-        minfo["usage"] = f"aiogoogle call {doc.get('name')} {doc.get('version')} {target} {required}{body}{upload}{download}".replace("  ", " ").rstrip()
-        if fmt == "json":
-            emit_json(minfo, stream)
-        else:
-            print_method(minfo, stream)
-        return
-    rinfo = resource_info(node, target)
-    if fmt == "json":
-        emit_json(rinfo, stream)
+        info, print_text = api_info(api), print_api
     else:
-        print_resource(rinfo, stream)
+        node = resolve(api, target)
+        if isinstance(node, Method):
+            info, print_text = method_info(node), print_method
+            doc = api.discovery_document
+            required = " ".join(f"{p['name']}={p['name'].upper()}" for p in info["parameters"] if p["required"])
+            body = " [--json BODY]" if info["request"] else ""
+            upload = " [--upload FILE]" if "mediaUpload" in info else ""
+            download = " [--download FILE]" if info.get("mediaDownload") else ""
+            info["usage"] = f"aiogoogle call {doc.get('name')} {doc.get('version')} {target} {required}{body}{upload}{download}".replace("  ", " ").rstrip()
+        else:
+            info, print_text = resource_info(node, target), print_resource
+    if fmt == "json":
+        emit_json(info, stream)
+    else:
+        print_text(info, stream)

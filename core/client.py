@@ -3,7 +3,8 @@ an API key or anonymously, concurrency, pagination.
 
 It is async but framework-neutral: it awaits only the session (adapter) it was given, so
 the same client runs on asyncio (``AiohttpSession``, the default), curio
-(``CurioAsksSession``) and trio (``TrioSession``, also importable as ``TrioAsksSession``).
+(``CurioSession``, or ``CurioAsksSession`` on asks) and trio (``TrioSession``, also
+importable as ``TrioAsksSession``).
 
 Sessions
 --------

@@ -215,8 +215,13 @@ def main() -> int:
         for i in range(args.repeat):
             for adapter in adapters:
                 for op in ("upload", "download"):
-                    # Every adapter downloads the object plain aiohttp uploaded first.
-                    name = f"{adapter}-{i}" if op == "upload" else "plain-0"
+                    # Every adapter downloads the object plain aiohttp uploaded first; later
+                    # uploads overwrite one object, so the server's store (files in --dir,
+                    # i.e. memory with /dev/shm) holds two objects, not one per upload.
+                    if op == "download":
+                        name = "plain-0"
+                    else:
+                        name = "plain-0" if (adapter, i) == ("plain", 0) else "upload"
                     dest = src if op == "upload" else os.path.join(tmp, f"dl-{adapter}.bin")
                     out = run_worker(adapter=adapter, op=op, url=url, file=dest, name=name, chunk_mib=args.chunk_mib)
                     if isinstance(out, dict) and op == "download":

@@ -10,6 +10,8 @@ small JSON echo (``/bench/items?key=...``), each round awaited as a whole (``as_
 with 50 requests; ``asyncio.gather`` of 50 for raw aiohttp), with the JSON decoded. One
 round warms up (connections, imports) before the clock starts. aiogoogle 5.19 runs in its
 own virtualenv (``benchmarks/.venvs/aiogoogle519``, made by ``bench_build.ensure_venv``).
+"raw trio+h11" is the floor of the trio and curio (h11) sessions: the same GETs through h11
+on trio with nothing around them.
 
 Target (issue 3): every adapter within 10 % of raw aiohttp at 50 concurrent requests.
 """
@@ -74,6 +76,56 @@ RAW_AIOHTTP = textwrap.dedent(
             return time.perf_counter() - t0
 
     print(json.dumps({"seconds": asyncio.run(main())}))
+    """
+)
+
+# trio + h11 with nothing around them: the floor for the trio and curio (h11) sessions, which
+# use the same HTTP library. Same headers as ours send, a keep-alive pool, one read timeout
+# per exchange, the JSON decoded; no request model, no retries, no auth.
+RAW_TRIO_H11 = textwrap.dedent(
+    """
+    import json, sys, time
+    from urllib.parse import urlsplit
+    import h11, trio
+
+    url, rounds, concurrency, key = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    parts = urlsplit(url)
+    target = parts.path + "bench/items?key=" + key
+    headers = [("Host", parts.netloc), ("User-Agent", "bench"), ("Accept-Encoding", "gzip, deflate"), ("Accept", "application/json")]
+    idle = []
+
+    async def one():
+        stream, conn = idle.pop() if idle else (await trio.open_tcp_stream(parts.hostname, parts.port), h11.Connection(h11.CLIENT))
+        with trio.fail_after(60):
+            await stream.send_all(conn.send(h11.Request(method="GET", target=target, headers=headers)) + conn.send(h11.EndOfMessage()))
+            body = []
+            while True:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    conn.receive_data(await stream.receive_some(65536))
+                elif type(event) is h11.Response:
+                    assert event.status_code == 200
+                elif type(event) is h11.Data:
+                    body.append(event.data)
+                elif type(event) is h11.EndOfMessage:
+                    break
+        assert json.loads(b"".join(body))["path"] == "/bench/items"
+        conn.start_next_cycle()
+        idle.append((stream, conn))
+
+    async def round_():
+        async with trio.open_nursery() as nursery:
+            for _ in range(concurrency):
+                nursery.start_soon(one)
+
+    async def main():
+        await round_()
+        t0 = time.perf_counter()
+        for _ in range(rounds):
+            await round_()
+        return time.perf_counter() - t0
+
+    print(json.dumps({"seconds": trio.run(main)}))
     """
 )
 
@@ -163,6 +215,8 @@ def run_client(name: str, url: str, rounds: int) -> dict[str, Any] | str:
     args = [url, str(rounds), str(CONCURRENCY), KEY]
     if name == "raw aiohttp":
         cmd = [sys.executable, "-c", RAW_AIOHTTP, *args]
+    elif name == "raw trio+h11":
+        cmd = [sys.executable, "-c", RAW_TRIO_H11, *args]
     elif name == "aiogoogle 5.19":
         python = ensure_venv("aiogoogle519", "aiogoogle==5.19.0")
         cmd = [python, "-c", AIOGOOGLE_519, *args]
@@ -194,7 +248,7 @@ def main() -> int:
         url = server.stdout.readline().strip()
         total = args.rounds * CONCURRENCY
         print(f"local server {url} (pid {server.pid}); {args.rounds} rounds of {CONCURRENCY} concurrent GETs ({total} requests) per run, best of {args.repeat}")
-        clients = ["raw aiohttp", *[a for a in args.adapters.split(",") if a], "aiogoogle 5.19"]
+        clients = ["raw aiohttp", "raw trio+h11", *[a for a in args.adapters.split(",") if a], "aiogoogle 5.19"]
         best: dict[str, dict[str, Any] | str] = {}
         # Repeats are interleaved across clients, so drifting machine state does not favour
         # whoever runs first.

@@ -21,7 +21,7 @@ import h11
 from aiogoogle._http import HttpRequest, StreamBody
 from aiogoogle.excs import ConnectError, ConnectTimeout, ReadTimeout, TransportError
 
-__all__ = ["IO", "ByteStream", "ConnectionPool", "Expired", "H11Response", "Timer", "idle_connection_dropped"]
+__all__ = ["IO", "ByteStream", "ConnectionPool", "Expired", "H11Response", "H11Transport", "Timer", "idle_connection_dropped"]
 
 T = TypeVar("T")
 
@@ -508,3 +508,28 @@ class H11Response:
         conn, self._conn = self._conn, None
         if conn is not None:
             await self._pool._release(conn)
+
+
+class H11Transport:
+    """The HTTP half of a session on this pool: ``send`` and ``close``. A framework's
+    session class derives from it (before its other bases) and passes its :class:`IO`.
+
+    Args:
+        ssl_context: an :class:`ssl.SSLContext` for TLS (e.g. trusting a private CA or
+            presenting a client certificate). Certificates are verified by default.
+        ca_file: a PEM file of CA certificates to trust instead of the system store.
+        max_idle: how many idle keep-alive connections are kept per origin.
+    """
+
+    _io: IO
+
+    def __init__(self, *, ssl_context: _ssl.SSLContext | None = None, ca_file: str | None = None, max_idle: int = 100) -> None:
+        if ssl_context is None:
+            ssl_context = _ssl.create_default_context(cafile=ca_file)
+        self._pool = ConnectionPool(self._io, ssl_context, max_idle=max_idle)
+
+    async def send(self, request: HttpRequest) -> H11Response:
+        return await self._pool.send(request)
+
+    async def close(self) -> None:
+        await self._pool.close()

@@ -26,10 +26,8 @@ import curio.io
 import curio.socket
 from curio.traps import _get_current, _set_timeout, _unset_timeout
 
-from aiogoogle._http import HttpRequest
-
 from ._curio import CurioSessionBase
-from ._h11 import ConnectionPool, Expired, H11Response
+from ._h11 import Expired, H11Transport
 
 __all__ = ["CurioSession"]
 
@@ -172,23 +170,8 @@ class _CurioTimer:
             await _unset_timeout(prior)
 
 
-class CurioSession(CurioSessionBase):
-    """curio + h11.
+class CurioSession(H11Transport, CurioSessionBase):
+    """curio + h11 (options: see :class:`~aiogoogle.sessions._h11.H11Transport`:
+    ``ssl_context``, ``ca_file``, ``max_idle``)."""
 
-    Args:
-        ssl_context: an :class:`ssl.SSLContext` for TLS (e.g. trusting a private CA or
-            presenting a client certificate). Certificates are verified by default.
-        ca_file: a PEM file of CA certificates to trust instead of the system store.
-        max_idle: how many idle keep-alive connections are kept per origin.
-    """
-
-    def __init__(self, *, ssl_context: _ssl.SSLContext | None = None, ca_file: str | None = None, max_idle: int = 100) -> None:
-        if ssl_context is None:
-            ssl_context = _ssl.create_default_context(cafile=ca_file)
-        self._pool = ConnectionPool(_CurioIO(), ssl_context, max_idle=max_idle)
-
-    async def send(self, request: HttpRequest) -> H11Response:
-        return await self._pool.send(request)
-
-    async def close(self) -> None:
-        await self._pool.close()
+    _io = _CurioIO()

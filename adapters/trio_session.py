@@ -20,10 +20,9 @@ from typing import Any, TypeVar
 
 import trio
 
-from aiogoogle._http import HttpRequest
 from aiogoogle.excs import RequestTimeout
 
-from ._h11 import ConnectionPool, Expired, H11Response
+from ._h11 import Expired, H11Transport
 from .base import BaseSession
 
 __all__ = ["TrioSession"]
@@ -101,23 +100,11 @@ class _TrioTimer:
         return await fn(*args)
 
 
-class TrioSession(BaseSession):
-    """trio + h11.
+class TrioSession(H11Transport, BaseSession):
+    """trio + h11 (options: see :class:`~aiogoogle.sessions._h11.H11Transport`:
+    ``ssl_context``, ``ca_file``, ``max_idle``)."""
 
-    Args:
-        ssl_context: an :class:`ssl.SSLContext` for TLS (e.g. trusting a private CA or
-            presenting a client certificate). Certificates are verified by default.
-        ca_file: a PEM file of CA certificates to trust instead of the system store.
-        max_idle: how many idle keep-alive connections are kept per origin.
-    """
-
-    def __init__(self, *, ssl_context: _ssl.SSLContext | None = None, ca_file: str | None = None, max_idle: int = 100) -> None:
-        if ssl_context is None:
-            ssl_context = _ssl.create_default_context(cafile=ca_file)
-        self._pool = ConnectionPool(_TrioIO(), ssl_context, max_idle=max_idle)
-
-    async def send(self, request: HttpRequest) -> H11Response:
-        return await self._pool.send(request)
+    _io = _TrioIO()
 
     async def sleep(self, seconds: float) -> None:
         await trio.sleep(seconds)
@@ -151,6 +138,3 @@ class TrioSession(BaseSession):
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         return await trio.to_thread.run_sync(fn, *args)
-
-    async def close(self) -> None:
-        await self._pool.close()

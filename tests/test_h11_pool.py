@@ -218,3 +218,45 @@ def test_unusable_urls_raise_transport_errors(url: str) -> None:
     pool = ConnectionPool(FakeIO([]), ssl.create_default_context())
     with pytest.raises(TransportError):
         run(pool.send(HttpRequest("GET", url)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    answer=st.one_of(
+        st.binary(max_size=300),
+        st.builds(
+            lambda status, headers, body: b"HTTP/1.1 " + status + b"\r\n" + headers + b"\r\n" + body,
+            st.sampled_from([b"200 OK", b"204 No Content", b"100 Continue", b"999 X", b"20 Short", b"200"]),
+            st.lists(
+                st.sampled_from(
+                    [
+                        b"content-length: 3\r\n",
+                        b"content-length: -1\r\n",
+                        b"content-length: 99999999999999999999\r\n",
+                        b"content-length: 3, 4\r\n",
+                        b"transfer-encoding: chunked\r\n",
+                        b"transfer-encoding: gzip\r\n",
+                        b"connection: close\r\n",
+                        b"x: \x00\r\n",
+                        b" folded\r\n",
+                        b"no-colon\r\n",
+                    ]
+                ),
+                max_size=4,
+            ).map(b"".join),
+            st.binary(max_size=40),
+        ),
+    ),
+    read_size=st.integers(1, 64),
+    streamed=st.booleans(),
+)
+def test_any_server_bytes_give_a_body_or_a_transport_error(answer: bytes, read_size: int, streamed: bool) -> None:
+    # Whatever a server sends (then closing the connection), the pool answers with a body or
+    # our TransportError: never an h11 or ValueError exception, never a hang.
+    io = FakeIO([answer], read_size=read_size)
+    pool = ConnectionPool(io, ssl.create_default_context())
+    try:
+        body = exchange(pool, streamed=streamed)
+    except TransportError:
+        return
+    assert isinstance(body, bytes)

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from .._call import API_CLIENT, USER_AGENT, CallOptions, send_flow
 from .._effects import FileOp, Flow, Now
@@ -33,16 +33,19 @@ from .endpoints import Endpoints
 
 __all__ = [
     "DefaultCreds",
+    "Impersonation",
     "authorization_url",
     "code_exchange_flow",
     "default_creds_flow",
     "expires_at_ts",
+    "impersonated_token_flow",
     "is_expired",
     "jwt_bearer_assertion",
     "jwt_bearer_flow",
     "metadata_token_flow",
     "refresh_flow",
     "revoke_flow",
+    "rfc3339_ts",
     "self_signed_jwt",
     "to_iso",
     "user_creds_from_reply",
@@ -75,6 +78,23 @@ def expires_at_ts(creds: Mapping[str, Any]) -> float | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def rfc3339_ts(value: Any) -> float | None:
+    """An RFC 3339 time (``2026-11-29T09:04:18Z``, fractional seconds and offsets allowed;
+    a value without an offset is read as UTC) as a UNIX timestamp, ``None`` if unreadable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text[-1] in "zZ":
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
     if parsed.tzinfo is None:
@@ -137,6 +157,8 @@ def _failure(what: str, http: HttpResponse, url: str) -> AuthError:
     msg = f"{what} failed: HTTP {http.status}" + (f" {detail}" if detail else "")
     if code == "invalid_grant" and what.startswith("refresh"):
         msg += " (the refresh token was revoked or has expired; the user must sign in again)"
+    elif http.status == 403 and what.startswith("impersonation"):
+        msg += " (the source credentials need the Service Account Token Creator role, roles/iam.serviceAccountTokenCreator, on the target service account)"
     return AuthError(msg, res=res)
 
 
@@ -431,10 +453,11 @@ class DefaultCreds:
     """What :func:`default_creds_flow` found.
 
     ``kind`` is ``"service_account"`` (``creds`` is a :class:`ServiceAccountCreds`),
-    ``"authorized_user"`` (``creds`` is a refreshable :class:`UserCreds`) or
-    ``"metadata"`` (``metadata_root`` is the server's ``computeMetadata/v1/`` URL).
-    ``source`` says where it came from; ``project_id`` and ``quota_project_id`` are
-    filled from the file or the environment (PROTOCOL.md §6.7).
+    ``"authorized_user"`` (``creds`` is a refreshable :class:`UserCreds`),
+    ``"impersonated_service_account"`` (``creds`` is an :class:`Impersonation` holding the
+    source credentials) or ``"metadata"`` (``metadata_root`` is the server's
+    ``computeMetadata/v1/`` URL). ``source`` says where it came from; ``project_id`` and
+    ``quota_project_id`` are filled from the file or the environment (PROTOCOL.md §6.7).
     """
 
     kind: str
@@ -448,9 +471,136 @@ class DefaultCreds:
         return f"DefaultCreds(kind={self.kind!r}, source={self.source!r}, project_id={self.project_id!r})"
 
 
+@dataclass(frozen=True)
+class Impersonation:
+    """An ``impersonated_service_account`` ADC file, as written by ``gcloud auth
+    application-default login --impersonate-service-account`` (PROTOCOL.md §6.7).
+
+    ``source`` is the credential that asks for the token (``source_kind``
+    ``"authorized_user"``: a refreshable :class:`UserCreds`; ``"service_account"``: a
+    :class:`ServiceAccountCreds` key); ``url`` is the IAM Credentials
+    ``...serviceAccounts/<target>:generateAccessToken`` endpoint; ``delegates`` the chain
+    of service accounts between the two; ``scopes`` the file's own scopes, if any.
+    The ``repr`` never shows the source credentials.
+    """
+
+    source_kind: str
+    source: Any
+    url: str
+    target: str
+    delegates: tuple[str, ...] = ()
+    scopes: tuple[str, ...] | None = None
+
+    def __repr__(self) -> str:
+        return f"Impersonation(target={self.target!r}, source_kind={self.source_kind!r}, delegates={list(self.delegates)!r})"
+
+
 #: How long the metadata-server probe waits (google-auth: 3 s, ``GCE_METADATA_TIMEOUT``).
 METADATA_DETECT_TIMEOUT = 3.0
-_SUPPORTED_FILE_TYPES = ("service_account", "authorized_user")
+IMPERSONATED = "impersonated_service_account"
+_SUPPORTED_FILE_TYPES = ("service_account", "authorized_user", IMPERSONATED)
+_SUPPORTED_SOURCE_TYPES = ("authorized_user", "service_account")
+#: The scope a service-account source needs to call the IAM Credentials API, and the
+#: default scope of an impersonated token (google-auth's ``iam._IAM_SCOPE``).
+CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+#: Lifetime asked for an impersonated token: google-auth's default and the API's maximum
+#: unless an organisation policy allows longer (PROTOCOL.md §6.7).
+IMPERSONATION_LIFETIME = 3600
+#: Hosts an impersonation URL may reach over plain HTTP (local test servers only: the
+#: source credentials' token travels in that request).
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_GENERATE = ":generateAccessToken"
+
+
+def _require(info: Mapping[str, Any], keys: Sequence[str], where: str) -> None:
+    missing = [k for k in keys if not info.get(k)]
+    if missing:
+        raise AuthError(f"{where} lacks {', '.join(missing)}")
+    wrong = [k for k in keys if not isinstance(info[k], str)]
+    if wrong:
+        raise AuthError(f"{where}: {', '.join(wrong)} must be a string")
+
+
+def _service_account(info: dict[str, Any], where: str) -> ServiceAccountCreds:
+    _require(info, ("client_email", "private_key"), where)
+    return ServiceAccountCreds(**info)
+
+
+def _authorized_user(info: dict[str, Any], where: str, endpoints: Endpoints) -> UserCreds:
+    _require(info, ("client_id", "client_secret", "refresh_token"), where)
+    fields = {k: v for k, v in info.items() if k != "type"}
+    creds = UserCreds(**fields, type="authorized_user")
+    creds["token_uri"] = info.get("token_uri") or endpoints.token
+    return creds
+
+
+def _impersonation_target(url: str, where: str) -> str:
+    """The service account named by ``url`` (``.../serviceAccounts/<sa>:generateAccessToken``).
+
+    The URL must be ``https`` (or plain ``http`` to a loopback host, for local test
+    servers): the source credentials' access token is sent there. Messages name the field,
+    scheme and host only, never the rest of the URL."""
+    field = "service_account_impersonation_url"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise AuthError(f"{where}: {field} is not a valid URL") from None
+    scheme = parts.scheme.lower()
+    if not host or scheme not in ("https", "http"):
+        raise AuthError(f"{where}: {field} is not an absolute https URL")
+    if scheme != "https" and host not in _LOOPBACK_HOSTS:
+        raise AuthError(f"{where}: {field} must use https (got http to host {host!r}); the source credentials' token is sent there")
+    if parts.username is not None or parts.password is not None:
+        raise AuthError(f"{where}: {field} must not carry a user name or password")
+    path = parts.path
+    marker = path.rfind("/serviceAccounts/")
+    if marker < 0 or not path.endswith(_GENERATE):
+        raise AuthError(f"{where}: {field} does not end in /serviceAccounts/<email>{_GENERATE}")
+    target = unquote(path[marker + len("/serviceAccounts/") : -len(_GENERATE)])
+    if not target or "/" in target:
+        raise AuthError(f"{where}: {field} names no service account before {_GENERATE}")
+    return target
+
+
+def _string_list(value: Any, name: str, where: str, *, split: bool = False) -> tuple[str, ...]:
+    if split and isinstance(value, str):
+        value = value.split()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise AuthError(f"{where}: {name} must be a list of strings")
+    return tuple(value)
+
+
+def _impersonation(info: dict[str, Any], where: str, endpoints: Endpoints) -> Impersonation:
+    source_info = info.get("source_credentials")
+    if source_info is None:
+        raise AuthError(f"{where} lacks source_credentials")
+    if not isinstance(source_info, dict):
+        raise AuthError(f"{where}: source_credentials is not a JSON object")
+    source_kind = source_info.get("type")
+    source: Any
+    if source_kind == "service_account":
+        source = _service_account(source_info, f"{where}: source_credentials (service_account)")
+    elif source_kind == "authorized_user":
+        source = _authorized_user(source_info, f"{where}: source_credentials (authorized_user)", endpoints)
+    else:
+        raise AuthError(f"{where}: source_credentials has type {source_kind!r}; supported: {', '.join(_SUPPORTED_SOURCE_TYPES)}")
+    url = info.get("service_account_impersonation_url")
+    if not url:
+        raise AuthError(f"{where} lacks service_account_impersonation_url")
+    if not isinstance(url, str):
+        raise AuthError(f"{where}: service_account_impersonation_url must be a string")
+    target = _impersonation_target(url, where)
+    delegates = info.get("delegates")
+    scopes = info.get("scopes")
+    return Impersonation(
+        source_kind=source_kind,
+        source=source,
+        url=url,
+        target=target,
+        delegates=() if delegates is None else _string_list(delegates, "delegates", where),
+        scopes=None if scopes is None else (_string_list(scopes, "scopes", where, split=True) or None),
+    )
 
 
 def _from_file(data: bytes, path: str, source: str, endpoints: Endpoints, env: Mapping[str, str]) -> DefaultCreds:
@@ -463,20 +613,63 @@ def _from_file(data: bytes, path: str, source: str, endpoints: Endpoints, env: M
     kind = info.get("type")
     quota = env.get("GOOGLE_CLOUD_QUOTA_PROJECT") or info.get("quota_project_id")
     project = env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT") or info.get("project_id")
+    origin = f"{source} ({path})"
     if kind == "service_account":
-        missing = [k for k in ("client_email", "private_key") if not info.get(k)]
-        if missing:
-            raise AuthError(f"{source}: the service account key in {path} lacks {', '.join(missing)}")
-        return DefaultCreds("service_account", f"{source} ({path})", ServiceAccountCreds(**info), project_id=project, quota_project_id=quota)
-    if kind == "authorized_user":
-        missing = [k for k in ("client_id", "client_secret", "refresh_token") if not info.get(k)]
-        if missing:
-            raise AuthError(f"{source}: the authorized_user file {path} lacks {', '.join(missing)}")
-        fields = {k: v for k, v in info.items() if k != "type"}
-        creds = UserCreds(**fields, type="authorized_user")
-        creds["token_uri"] = info.get("token_uri") or endpoints.token
-        return DefaultCreds("authorized_user", f"{source} ({path})", creds, project_id=project, quota_project_id=quota)
-    raise AuthError(f"{source}: {path} has credentials of type {kind!r}; supported: {', '.join(_SUPPORTED_FILE_TYPES)}")
+        creds: Any = _service_account(info, f"{source}: the service account key in {path}")
+    elif kind == "authorized_user":
+        creds = _authorized_user(info, f"{source}: the authorized_user file {path}", endpoints)
+    elif kind == IMPERSONATED:
+        creds = _impersonation(info, f"{source}: the {IMPERSONATED} file {path}", endpoints)
+    else:
+        raise AuthError(f"{source}: {path} has credentials of type {kind!r}; supported: {', '.join(_SUPPORTED_FILE_TYPES)}")
+    return DefaultCreds(str(kind), origin, creds, project_id=project, quota_project_id=quota)
+
+
+def _source_token(imp: Impersonation, endpoints: Endpoints, options: CallOptions) -> Flow[str]:
+    """The source credentials' access token: a refresh for a user, a JWT-bearer grant with
+    the cloud-platform scope (which IAM requires) for a service account key. It is
+    fetched each time: it lives as long as the impersonated token it pays for, so by the
+    time that one needs replacing the source token would need it too."""
+    if imp.source_kind == "authorized_user":
+        user = yield from refresh_flow(imp.source, None, endpoints, options)
+        return str(user["access_token"])
+    key = ServiceAccountCreds(**dict(imp.source))
+    key["scopes"] = [CLOUD_PLATFORM_SCOPE]
+    token = yield from jwt_bearer_flow(key, endpoints, options)
+    return token.token
+
+
+def impersonated_token_flow(imp: Impersonation, endpoints: Endpoints, options: CallOptions, scopes: Sequence[str] | None = None) -> Flow[AccessToken]:
+    """An access token of the impersonated service account (PROTOCOL.md §6.7; the IAM
+    Credentials API's ``generateAccessToken``).
+
+    Gets the source credentials' token, then ``POST``s ``{"delegates", "scope",
+    "lifetime": "3600s"}`` as JSON to ``imp.url`` with ``Authorization: Bearer <source
+    token>`` and reads ``{"accessToken", "expireTime"}`` (RFC 3339). ``scope`` is
+    ``scopes``, else the file's ``scopes``, else cloud-platform. A refusal (e.g. 403
+    ``PERMISSION_DENIED`` when the source may not impersonate the target) raises
+    :class:`AuthError` carrying Google's message; no token ever appears in a message.
+    """
+    source_token = yield from _source_token(imp, endpoints, options)
+    wanted = list(scopes or imp.scopes or (CLOUD_PLATFORM_SCOPE,))
+    body = {"delegates": list(imp.delegates), "scope": wanted, "lifetime": f"{IMPERSONATION_LIFETIME}s"}
+    extra = [("content-type", "application/json"), ("authorization", f"Bearer {source_token}")]
+    quota = imp.source.get("quota_project_id")
+    if isinstance(quota, str) and quota:
+        # google-auth applies the source credentials' headers, quota project included.
+        extra.append(("x-goog-user-project", quota))
+    http = HttpRequest(method="POST", url=imp.url, headers=_headers(extra), body=json.dumps(body).encode(), timeout=options.timeout)
+    what = f"impersonation of service account {imp.target}"
+    # Asking for another token is harmless, so 5xx and dropped connections are retried.
+    _res, reply = yield from exchange_flow(http, options, what, idempotent=True)
+    data = _json_object(reply, what)
+    token = data.get("accessToken")
+    if not isinstance(token, str) or not token:
+        raise AuthError(f"{what}: the reply has no accessToken")
+    expires = rfc3339_ts(data.get("expireTime"))
+    if expires is None:
+        raise AuthError(f"{what}: the reply's expireTime is missing or not an RFC 3339 time")
+    return AccessToken(token, expires)
 
 
 def gcloud_config_dir(env: Mapping[str, str]) -> str | None:
@@ -498,8 +691,9 @@ def _truthy(value: str | None) -> bool:
 def default_creds_flow(env: Mapping[str, str], endpoints: Endpoints, options: CallOptions, *, detect_timeout: float = METADATA_DETECT_TIMEOUT) -> Flow[DefaultCreds]:
     """Application Default Credentials, in Google's order (PROTOCOL.md §6.7):
 
-    1. ``GOOGLE_APPLICATION_CREDENTIALS``: a ``service_account`` key or an ``authorized_user``
-       file (an unreadable file named there is an error, not a fall-through);
+    1. ``GOOGLE_APPLICATION_CREDENTIALS``: a ``service_account`` key, an ``authorized_user``
+       file or an ``impersonated_service_account`` file (an unreadable file named there is
+       an error, not a fall-through);
     2. gcloud's ``application_default_credentials.json`` (``CLOUDSDK_CONFIG`` honoured);
     3. the metadata server at ``GCE_METADATA_HOST`` (or ``endpoints.metadata_host``), probed
        once with ``Metadata-Flavor: Google`` and a short timeout, unless ``NO_GCE_CHECK``

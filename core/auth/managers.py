@@ -465,7 +465,9 @@ class OpenIdConnectManager(Oauth2Manager):
 class ServiceAccountManager(_Manager):
     """Service accounts (PROTOCOL.md §6.5-6.7): a key (JWT-bearer grant at the key's
     ``token_uri``, or a self-signed JWT when ``self_signed_jwt`` is true), gcloud's
-    ``authorized_user`` credentials, or the metadata server.
+    ``authorized_user`` credentials, an ``impersonated_service_account`` ADC file (the IAM
+    Credentials API's ``generateAccessToken`` with the source credentials' token), or the
+    metadata server.
 
     ``environ`` is the environment that :meth:`detect_default_creds_source` reads: a
     mapping, or a callable returning one. By default it is a snapshot of the process
@@ -523,8 +525,8 @@ class ServiceAccountManager(_Manager):
 
     async def detect_default_creds_source(self) -> None:
         """Find Application Default Credentials (PROTOCOL.md §6.7):
-        ``GOOGLE_APPLICATION_CREDENTIALS`` (service account key or ``authorized_user``
-        file), then gcloud's ``application_default_credentials.json``, then the metadata
+        ``GOOGLE_APPLICATION_CREDENTIALS`` (service account key, ``authorized_user`` or
+        ``impersonated_service_account`` file), then gcloud's ``application_default_credentials.json``, then the metadata
         server. A service account key found this way is merged into the current
         credentials (``scopes``, ``subject`` and ``additional_claims`` already set are kept).
         Raises :class:`~aiogoogle.excs.AuthError` listing what was tried when nothing is found.
@@ -554,7 +556,8 @@ class ServiceAccountManager(_Manager):
 
     def token_flow(self, creds: Mapping[str, Any] | None) -> Flow[flows.AccessToken]:
         """The flow that obtains an access token for ``creds`` (a key, an
-        ``authorized_user`` dict, or nothing: the detected default)."""
+        ``authorized_user`` dict, or nothing: the detected default, which may be an
+        impersonated service account)."""
         return _sa_token_flow(self, creds)
 
     def authorize(self, request: Request, access_token: str | None = None) -> Request:
@@ -594,6 +597,10 @@ def _sa_token_flow(manager: ServiceAccountManager, creds: Mapping[str, Any] | No
         user = yield from flows.refresh_flow(found.creds, None, endpoints, options)
         found.creds.update(user)
         return flows.AccessToken(str(user["access_token"]), flows.expires_at_ts(user))
+    if found.kind == flows.IMPERSONATED:
+        # The scopes of the credentials in use (as_service_account's) are the scopes asked
+        # of the impersonated account; the source always asks for cloud-platform.
+        return (yield from flows.impersonated_token_flow(found.creds, endpoints, options, scopes or None))
     assert found.metadata_root is not None
     return (yield from flows.metadata_token_flow(found.metadata_root, options, scopes or None))
 

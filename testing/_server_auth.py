@@ -18,11 +18,21 @@ Routes (paths mirror Google's, so ``Endpoints.at(server.url)`` points a client h
   ``project/project-id`` and the root (every request must carry
   ``Metadata-Flavor: Google``; replies carry it too);
 * ``* /protected/...``: an API stand-in that answers 401 unless the bearer token is a live
-  access token (or a self-signed JWT of a registered service account).
+  access token (or a self-signed JWT of a registered service account);
+* ``POST /v1/projects/{project}/serviceAccounts/{sa}:generateAccessToken``: the IAM
+  Credentials API (service account impersonation, PROTOCOL.md §6.7). The bearer token must
+  be a live token of this server granted the cloud-platform scope (401
+  ``UNAUTHENTICATED`` / 403 ``ACCESS_TOKEN_SCOPE_INSUFFICIENT`` otherwise); the JSON body
+  needs ``scope`` (a non-empty list), and may carry ``delegates`` (a list of
+  ``projects/-/serviceAccounts/<email>``) and ``lifetime`` (``"<n>s"``, at most 3600);
+  the target and every delegate must have been allowed with
+  :meth:`AuthState.allow_impersonation`, else 403 ``IAM_PERMISSION_DENIED`` in Google's
+  error shape. Answers ``{"accessToken", "expireTime"}`` (RFC 3339, UTC).
 
 Test controls live on :func:`auth_state` (``auth_state(server)``): register clients and
 service accounts, issue refresh tokens, make the token endpoint fail with a 5xx ``N``
-times, expire or revoke tokens, and count token requests (``token_requests``).
+times, expire or revoke tokens, allow impersonation of service accounts, and count token
+requests (``token_requests``; impersonations count as ``"generateAccessToken"``).
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import re
 import secrets
 import threading
 import time
@@ -43,6 +54,9 @@ __all__ = ["AuthState", "auth_state", "install", "service_account_key"]
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 KEY_ID = "local-key-1"
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+GENERATE_ACCESS_TOKEN = "generateAccessToken"
+_LIFETIME = re.compile(r"^(\d+)(?:\.\d{1,9})?s$")
 
 
 @functools.lru_cache(maxsize=4)
@@ -100,6 +114,11 @@ class AuthState:
     refresh_tokens: dict[str, _Grant] = field(default_factory=dict)
     access_tokens: dict[str, tuple[_Grant, float]] = field(default_factory=dict)  # token -> (grant, expiry)
     revoked: set[str] = field(default_factory=set)
+    #: Service accounts a live cloud-platform token may impersonate (or name as a delegate).
+    impersonable: set[str] = field(default_factory=set)
+    #: Seconds the IAM endpoint adds to its clock. Its ``expireTime`` is absolute, so a
+    #: test that moves a client's clock forward moves this one too (tokens stay live).
+    iam_clock_offset: float = 0.0
     #: Every token request's grant_type, in order.
     token_requests: list[str] = field(default_factory=list)
     fail_next: int = 0
@@ -114,6 +133,11 @@ class AuthState:
     def fail_token_requests(self, times: int, status: int = 503) -> None:
         """Make the next ``times`` token requests fail with ``status``."""
         self.fail_next, self.fail_status = times, status
+
+    def allow_impersonation(self, *emails: str) -> None:
+        """Let any live cloud-platform token impersonate these service accounts (and name
+        them as delegates); others get 403 ``IAM_PERMISSION_DENIED``."""
+        self.impersonable.update(emails)
 
     def issue_refresh_token(self, client_id: str = "test-client", scopes: list[str] | None = None, sub: str = "johndoe") -> str:
         """A valid refresh token for ``client_id`` (to build ``UserCreds`` in tests)."""
@@ -165,6 +189,15 @@ def _jwk(key: Any) -> dict[str, Any]:
 
 def _error(status: int, error: str, description: str) -> web.Response:
     return web.json_response({"error": error, "error_description": description}, status=status)
+
+
+def _rpc_error(status: int, code: str, message: str, reason: str | None = None, **metadata: str) -> web.Response:
+    """Google's error shape for the newer (google.rpc) APIs such as IAM Credentials:
+    ``{"error": {"code", "message", "status", "details": [ErrorInfo]}}``."""
+    error: dict[str, Any] = {"code": status, "message": message, "status": code}
+    if reason:
+        error["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": "iam.googleapis.com", "metadata": metadata}]
+    return web.json_response({"error": error}, status=status)
 
 
 def install(server: Any, app: web.Application) -> None:
@@ -437,6 +470,54 @@ def install(server: Any, app: web.Application) -> None:
             return False
         return True
 
+    async def generate_access_token(request: web.Request) -> web.StreamResponse:
+        state = auth_state(server)
+        target = request.match_info["sa"]
+        with state.lock:
+            state.token_requests.append(GENERATE_ACCESS_TOKEN)
+            if state.fail_next > 0:
+                state.fail_next -= 1
+                return _rpc_error(state.fail_status, "UNAVAILABLE", "The service is currently unavailable.")
+        source = state.live(bearer(request))
+        if source is None:
+            return _rpc_error(
+                401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential."
+            )
+        if CLOUD_PLATFORM not in source.scopes:
+            return _rpc_error(403, "PERMISSION_DENIED", "Request had insufficient authentication scopes.", "ACCESS_TOKEN_SCOPE_INSUFFICIENT")
+        try:
+            payload = await request.json()
+        except ValueError:
+            return _rpc_error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+        if not isinstance(payload, dict):
+            return _rpc_error(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Expected an object.")
+        scopes = payload.get("scope")
+        if not isinstance(scopes, list) or not scopes or not all(isinstance(x, str) and x for x in scopes):
+            return _rpc_error(400, "INVALID_ARGUMENT", "Scope required.")
+        delegates = payload.get("delegates")
+        if delegates is None:
+            delegates = []
+        if not isinstance(delegates, list) or not all(isinstance(d, str) and d.startswith("projects/-/serviceAccounts/") for d in delegates):
+            return _rpc_error(400, "INVALID_ARGUMENT", "Invalid form of delegates: expected projects/-/serviceAccounts/{ACCOUNT}.")
+        lifetime = payload.get("lifetime", "3600s")
+        match = _LIFETIME.match(lifetime) if isinstance(lifetime, str) else None
+        if match is None or not 0 < int(match.group(1)) <= 3600:
+            return _rpc_error(400, "INVALID_ARGUMENT", "The lifetime must be between 1s and 3600s.")
+        for account in [d.rsplit("/", 1)[1] for d in delegates] + [target]:
+            if account not in state.impersonable:
+                return _rpc_error(
+                    403,
+                    "PERMISSION_DENIED",
+                    "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).",
+                    "IAM_PERMISSION_DENIED",
+                    permission="iam.serviceAccounts.getAccessToken",
+                )
+        expiry = int(time.time() + state.iam_clock_offset) + int(match.group(1))
+        token = "ya29.imp-" + secrets.token_urlsafe(24)
+        state.access_tokens[token] = (_Grant(target, list(scopes), target), float(expiry) - state.iam_clock_offset)
+        expire_time = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expiry))
+        return web.json_response({"accessToken": token, "expireTime": expire_time})
+
     r = app.router
     r.add_get("/o/oauth2/v2/auth", authorize)
     r.add_post("/token", token)
@@ -450,4 +531,5 @@ def install(server: Any, app: web.Application) -> None:
     r.add_get("/computeMetadata/v1/instance/service-accounts/default/token", metadata_token)
     r.add_get("/computeMetadata/v1/project/project-id", metadata_project)
     r.add_route("*", "/protected/{tail:.*}", protected)
+    r.add_post("/v1/projects/{project}/serviceAccounts/{sa}:generateAccessToken", generate_access_token)
 

@@ -14,7 +14,7 @@ from aiogoogle import AuthError, Request, RetryPolicy
 from aiogoogle.auth import ClientCreds, Endpoints, ServiceAccountCreds, UserCreds
 from aiogoogle.auth._flows import to_iso
 from aiogoogle.testing import LocalGoogleServer, Reply
-from aiogoogle.testing._server_auth import AuthState, service_account_key
+from aiogoogle.testing._server_auth import JWT_BEARER, AuthState, service_account_key
 
 from ..conftest import Backend
 
@@ -271,3 +271,103 @@ def test_standalone_managers_open_their_own_sessions(backend: Backend, server: L
     assert state.live(fresh.access_token) is not None and info["aud"] == "test-client" and me["email"] == "johndoe@example.com"
     assert (first, second) == (True, False) and state.live(token) is not None
     assert state.count("refresh_token") == 1 and state.count("urn:ietf:params:oauth:grant-type:jwt-bearer") == 1
+
+
+# ------------------------------------------------------------------------ impersonated service accounts (PROTOCOL.md §6.7)
+
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+TARGET = "target@test-project.iam.gserviceaccount.com"
+MIDDLE = "middle@test-project.iam.gserviceaccount.com"
+
+
+def impersonated_file(server: LocalGoogleServer, source: dict[str, Any], **extra: Any) -> str:
+    url = f"{server.url}v1/projects/-/serviceAccounts/{TARGET}:generateAccessToken"
+    return json.dumps({"type": "impersonated_service_account", "source_credentials": source, "service_account_impersonation_url": url, **extra})
+
+
+def user_source(server: LocalGoogleServer, state: AuthState, scopes: list[str] | None = None) -> dict[str, Any]:
+    refresh = state.issue_refresh_token(scopes=scopes or [CLOUD_PLATFORM])
+    return {"type": "authorized_user", "client_id": "test-client", "client_secret": "test-secret", "refresh_token": refresh, "token_uri": server.url + "token"}
+
+
+def test_adc_impersonated_service_account_with_a_service_account_source(backend: Backend, server: LocalGoogleServer, state: AuthState, tmp_path: Any) -> None:
+    source_key = service_account_key(server, "source@test-project.iam.gserviceaccount.com")
+    path = tmp_path / "impersonated.json"
+    path.write_text(impersonated_file(server, source_key, delegates=[f"projects/-/serviceAccounts/{MIDDLE}"], quota_project_id="imp-qp"))
+    state.allow_impersonation(TARGET, MIDDLE)
+    wanted = ServiceAccountCreds(scopes=["https://www.googleapis.com/auth/devstorage.read_only"])  # scopes only: the key comes from ADC
+
+    async def scenario() -> Any:
+        async with client(backend, server, client_creds=None, service_account_creds=wanted) as ag:
+            ag.service_account_manager.environ = {"GOOGLE_APPLICATION_CREDENTIALS": str(path), "NO_GCE_CHECK": "1"}
+            return await ag.as_service_account(*[protected(server, str(i)) for i in range(10)]), ag.service_account_manager.default_creds
+
+    results, found = backend.run(scenario)
+    assert found.kind == "impersonated_service_account" and all(r["ok"] and r["user_project"] == "imp-qp" for r in results)
+    assert state.count(JWT_BEARER) == 1 and state.count("generateAccessToken") == 1 and state.count() == 2  # one source token, one impersonation, for 10 calls
+    [grant_req] = server.requests("POST", "/token")
+    assertion = dict(p.split("=", 1) for p in grant_req.body.decode().split("&"))["assertion"]
+    assert jwt.decode(assertion, options={"verify_signature": False})["scope"] == CLOUD_PLATFORM  # IAM needs it, whatever the key's scopes
+    [iam] = [r for r in server.log if r.path.endswith(":generateAccessToken")]
+    source_token = iam.headers["authorization"].removeprefix("Bearer ")
+    assert state.access_tokens[source_token][0].client_id == "source@test-project.iam.gserviceaccount.com"
+    assert json.loads(iam.body) == {"delegates": [f"projects/-/serviceAccounts/{MIDDLE}"], "scope": wanted.scopes, "lifetime": "3600s"}
+    api_tokens = {r.headers["authorization"] for r in server.log if r.path.startswith("/protected/")}
+    [api_token] = api_tokens
+    assert api_token.startswith("Bearer ya29.imp-") and state.access_tokens[api_token[7:]][0].client_id == TARGET
+
+
+def test_adc_impersonated_token_refreshes_once_near_its_expire_time(backend: Backend, server: LocalGoogleServer, state: AuthState, tmp_path: Any) -> None:
+    import time
+
+    (tmp_path / "application_default_credentials.json").write_text(impersonated_file(server, user_source(server, state)))
+    state.allow_impersonation(TARGET)
+    margin = 225.0
+
+    async def scenario() -> list[tuple[int, int, set[str]]]:
+        seen: list[tuple[int, int, set[str]]] = []
+        async with client(backend, server, client_creds=None, refresh_margin=margin) as ag:
+            ag.service_account_manager.environ = {"CLOUDSDK_CONFIG": str(tmp_path), "NO_GCE_CHECK": "1"}
+            # Time passes without sleeping: the client's clock (it has no public one) and the
+            # IAM endpoint's (its expireTime is absolute) move to just before, then just
+            # inside, the refresh margin of the first impersonated token's expireTime.
+            for shift in (0.0, 3600 - margin - 60, 3600 - margin + 60):
+                ag._auth.clock = lambda s=shift: time.time() + s
+                state.iam_clock_offset = shift
+                await ag.as_service_account(*[protected(server, str(i)) for i in range(5)])
+                used = {r.headers["authorization"] for r in server.log if r.path.startswith("/protected/")}
+                seen.append((state.count("refresh_token"), state.count("generateAccessToken"), used))
+                server.log.clear()
+        return seen
+
+    first, before_margin, inside_margin = backend.run(scenario)
+    assert first[:2] == (1, 1) and before_margin[:2] == (1, 1) and inside_margin[:2] == (2, 2)
+    assert len(first[2]) == len(inside_margin[2]) == 1 and first[2] == before_margin[2] != inside_margin[2]
+
+
+@pytest.mark.parametrize(
+    ("allowed", "source_scopes", "expected"),
+    [
+        (False, [CLOUD_PLATFORM], r"HTTP 403 IAM_PERMISSION_DENIED: Permission 'iam\.serviceAccounts\.getAccessToken' denied"),
+        (True, ["openid", "email"], "HTTP 403 ACCESS_TOKEN_SCOPE_INSUFFICIENT: Request had insufficient authentication scopes"),
+    ],
+)
+def test_adc_impersonation_refused_is_an_auth_error(
+    backend: Backend, server: LocalGoogleServer, state: AuthState, tmp_path: Any, allowed: bool, source_scopes: list[str], expected: str
+) -> None:
+    path = tmp_path / "impersonated.json"
+    path.write_text(impersonated_file(server, user_source(server, state, source_scopes)))
+    if allowed:
+        state.allow_impersonation(TARGET)
+
+    async def scenario() -> None:
+        async with client(backend, server, client_creds=None) as ag:
+            ag.service_account_manager.environ = {"GOOGLE_APPLICATION_CREDENTIALS": str(path), "NO_GCE_CHECK": "1"}
+            await ag.as_service_account(protected(server))
+
+    with pytest.raises(AuthError, match=expected) as caught:
+        backend.run(scenario)
+    err = caught.value
+    assert err.status_code == 403 and err.status == "PERMISSION_DENIED" and f"impersonation of service account {TARGET}" in str(err)
+    assert not any(token in str(err) for token in state.access_tokens)
+    assert server.count(path="/protected/x") == 0 and state.count("generateAccessToken") == 1  # a 403 is not retried

@@ -158,7 +158,10 @@ def _failure(what: str, http: HttpResponse, url: str) -> AuthError:
     if code == "invalid_grant" and what.startswith("refresh"):
         msg += " (the refresh token was revoked or has expired; the user must sign in again)"
     elif http.status == 403 and what.startswith("impersonation"):
-        msg += " (the source credentials need the Service Account Token Creator role, roles/iam.serviceAccountTokenCreator, on the target service account)"
+        if code == "ACCESS_TOKEN_SCOPE_INSUFFICIENT":
+            msg += " (the source credentials' token lacks the cloud-platform scope)"
+        else:
+            msg += " (the source credentials need the Service Account Token Creator role, roles/iam.serviceAccountTokenCreator, on the target service account)"
     return AuthError(msg, res=res)
 
 

@@ -348,8 +348,8 @@ def test_adc_impersonated_token_refreshes_once_near_its_expire_time(backend: Bac
 @pytest.mark.parametrize(
     ("allowed", "source_scopes", "expected"),
     [
-        (False, [CLOUD_PLATFORM], r"HTTP 403 IAM_PERMISSION_DENIED: Permission 'iam\.serviceAccounts\.getAccessToken' denied"),
-        (True, ["openid", "email"], "HTTP 403 ACCESS_TOKEN_SCOPE_INSUFFICIENT: Request had insufficient authentication scopes"),
+        (False, [CLOUD_PLATFORM], r"HTTP 403 IAM_PERMISSION_DENIED: Permission 'iam\.serviceAccounts\.getAccessToken' denied.*Token Creator"),
+        (True, ["openid", "email"], r"HTTP 403 ACCESS_TOKEN_SCOPE_INSUFFICIENT: Request had insufficient authentication scopes\. \(the source credentials' token lacks the cloud-platform scope\)"),
     ],
 )
 def test_adc_impersonation_refused_is_an_auth_error(

@@ -371,3 +371,21 @@ def test_adc_impersonation_refused_is_an_auth_error(
     assert err.status_code == 403 and err.status == "PERMISSION_DENIED" and f"impersonation of service account {TARGET}" in str(err)
     assert not any(token in str(err) for token in state.access_tokens)
     assert server.count(path="/protected/x") == 0 and state.count("generateAccessToken") == 1  # a 403 is not retried
+
+
+def test_standalone_service_account_manager_with_an_impersonated_adc_file(backend: Backend, server: LocalGoogleServer, state: AuthState, tmp_path: Any) -> None:
+    from aiogoogle.auth.managers import ServiceAccountManager
+
+    path = tmp_path / "impersonated.json"
+    path.write_text(impersonated_file(server, user_source(server, state), scopes=["https://www.googleapis.com/auth/drive"]))
+    state.allow_impersonation(TARGET)
+    manager = ServiceAccountManager(backend.session_factory(), endpoints=Endpoints.at(server.url), environ={"GOOGLE_APPLICATION_CREDENTIALS": str(path), "NO_GCE_CHECK": "1"})
+
+    async def scenario() -> Any:
+        await manager.detect_default_creds_source()
+        return await manager.refresh(), await manager.refresh(), manager.access_token
+
+    first, second, token = backend.run(scenario)
+    assert (first, second) == (True, False) and state.count("generateAccessToken") == 1
+    grant = state.live(token)
+    assert grant is not None and grant.client_id == TARGET and grant.scopes == ["https://www.googleapis.com/auth/drive"]  # the file's scopes

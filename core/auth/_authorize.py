@@ -216,7 +216,10 @@ class ClientAuth:
             if not usable and found is not None and found.kind == "authorized_user":
                 return await self._user_token(found.creds, stale)
             owner: Any = current if usable else found
-            slot = self._slot(id(owner), owner)
+            # Detected credentials serve every call, each with the scopes it asks for: one
+            # token per scope set (a token for other scopes would be refused or too broad).
+            scopes = () if usable or not current else tuple(current.get("scopes") or ())
+            slot = self._slot((id(owner), scopes), owner)
             quota = (current or {}).get("quota_project_id") or (found.quota_project_id if found is not None and not usable else None)
             if self._token_stale(slot, stale):
                 async with self.client._temporary_session() as session, slot.lock_for(session):

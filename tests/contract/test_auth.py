@@ -225,6 +225,22 @@ def test_adc_metadata_server(backend: Backend, server: LocalGoogleServer, state:
     assert all(r.headers.get("metadata-flavor") == "Google" for r in server.log if r.path.startswith("/computeMetadata"))
 
 
+def test_detected_credentials_get_one_token_per_scope_set(backend: Backend, server: LocalGoogleServer, state: AuthState) -> None:
+    host = server.url.split("://", 1)[1].rstrip("/")
+    read_only = ServiceAccountCreds(scopes=["https://www.googleapis.com/auth/devstorage.read_only"])
+    full = ServiceAccountCreds(scopes=["https://www.googleapis.com/auth/devstorage.full_control"])
+
+    async def scenario() -> None:
+        async with backend.client(auth_endpoints=Endpoints(), retry=FAST_RETRY) as ag:
+            ag.service_account_manager.environ = {"GCE_METADATA_HOST": host, "HOME": "/nonexistent"}
+            for creds in (read_only, full, read_only, None, full):
+                await ag.as_service_account(protected(server), service_account_creds=creds)
+
+    backend.run(scenario)
+    asked = [r.query.get("scopes") for r in server.log if r.path.endswith("/token") and r.path.startswith("/computeMetadata")]
+    assert asked == [read_only.scopes, full.scopes, None], asked
+
+
 def test_api_key_query_and_header(backend: Backend, server: LocalGoogleServer, state: AuthState) -> None:
     async def scenario() -> None:
         async with client(backend, server, api_key="AIza key/+&") as ag:

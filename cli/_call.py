@@ -95,8 +95,7 @@ async def run_call(settings: Settings, args: argparse.Namespace) -> int:
         creds = pick_credentials(creds_file=args.creds, anon=args.anon, adc=args.adc, scopes=scopes)
         if args.verbose:
             message(f"credentials: {creds.kind} ({creds.source})")
-        for key, value in creds.client_kwargs().items():
-            setattr(client, key, value)
+        creds.apply(client, os.environ)
         bar = None
         kwargs: dict[str, Any] = {}
         if args.upload is not None:

@@ -2,8 +2,10 @@
 
 1. ``--anon``: none;
 2. ``--creds FILE``: a JSON file: a service account key (``"type": "service_account"``),
-   gcloud's ``authorized_user`` file, the user credentials ``aiogoogle auth login`` saved
-   (``access_token``/``refresh_token``), or ``{"api_key": "..."}``;
+   gcloud's ``authorized_user`` file, an ``impersonated_service_account`` file (gcloud's ADC
+   file after ``--impersonate-service-account``; used as Application Default Credentials),
+   the user credentials ``aiogoogle auth login`` saved (``access_token``/``refresh_token``),
+   or ``{"api_key": "..."}``;
 3. ``--adc``: Application Default Credentials, the whole chain (``GOOGLE_APPLICATION_CREDENTIALS``,
    gcloud's file, then the metadata server);
 4. ``AIOGOOGLE_API_KEY``: an API key;
@@ -35,6 +37,9 @@ class Credentials:
     kind: str
     value: Any
     source: str
+    #: A credentials file to detect as Application Default Credentials (instead of the
+    #: environment's ``GOOGLE_APPLICATION_CREDENTIALS``).
+    adc_file: str | None = None
 
     def __repr__(self) -> str:
         return f"Credentials({self.kind} from {self.source})"
@@ -47,6 +52,13 @@ class Credentials:
         if self.kind == "api_key":
             return {"api_key": self.value}
         return {}
+
+    def apply(self, client: Any, environ: Mapping[str, str]) -> None:
+        """Give ``client`` these credentials (``environ``: the environment ADC reads)."""
+        for key, value in self.client_kwargs().items():
+            setattr(client, key, value)
+        if self.adc_file is not None:
+            client.service_account_manager.environ = {**environ, "GOOGLE_APPLICATION_CREDENTIALS": self.adc_file}
 
     async def send(self, client: Any, request: Any, **kwargs: Any) -> Any:
         if self.kind == "user":
@@ -95,12 +107,17 @@ def from_file(path: str, scopes: Sequence[str]) -> Credentials:
         if scopes and not creds.get("scopes"):
             creds["scopes"] = list(scopes)
         return Credentials("service_account", creds, path)
+    if kind == "impersonated_service_account":
+        # Detected like GOOGLE_APPLICATION_CREDENTIALS, so the core validates the file and
+        # runs the impersonation (PROTOCOL.md §6.7).
+        return Credentials("service_account", ServiceAccountCreds(scopes=list(scopes) or None), path, adc_file=path)
     if kind == "authorized_user" or data.get("access_token") or data.get("refresh_token"):
         return Credentials("user", UserCreds(**data), path)
     if isinstance(data.get("api_key"), str):
         return Credentials("api_key", data["api_key"], path)
     raise UsageError(
-        f"credentials file {path} is not a service account key, an authorized_user file, "
+        f"credentials file {path} is not a service account key, an authorized_user or "
+        "impersonated_service_account file, "
         "saved user credentials (aiogoogle auth login) or {\"api_key\": ...}"
     )
 

@@ -314,6 +314,35 @@ def test_call_upload_and_download_with_progress(capsys: pytest.CaptureFixture[st
     assert len(server.requests("PUT")) == 3
 
 
+def test_call_with_an_impersonated_service_account_file(capsys: pytest.CaptureFixture[str], env: dict[str, str],
+                                                        server: LocalGoogleServer, tmp_path: Path) -> None:
+    from aiogoogle.testing._server_auth import auth_state, service_account_key
+
+    target = "target@test-project.iam.gserviceaccount.com"
+    server.add_collection("/storage/v1/b", [{"name": "c", "id": "c"}], id_field="name")
+    state = auth_state(server)
+    state.allow_impersonation(target)
+    path = tmp_path / "impersonated.json"
+    path.write_text(json.dumps({
+        "type": "impersonated_service_account",
+        "source_credentials": service_account_key(server, "source@test-project.iam.gserviceaccount.com"),
+        "service_account_impersonation_url": f"{server.url}v1/projects/-/serviceAccounts/{target}:generateAccessToken",
+    }))
+    server.log.clear()
+    result = cli(capsys, "call", "storage", "v1", "buckets.get", "bucket=c", "--creds", str(path), "-v")
+    assert result.code == 0, result
+    assert "credentials: service_account" in result.err
+    [iam] = [r for r in server.log if r.path.endswith(":generateAccessToken")]
+    assert json.loads(iam.body)["scope"] == ["https://www.googleapis.com/auth/cloud-platform"]  # the method's first scope
+    [rec] = server.requests("GET", "/storage/v1/b/c")
+    grant = state.live(rec.headers["authorization"].removeprefix("Bearer "))
+    assert grant is not None and grant.client_id == target
+    # A broken file is a clear usage-or-auth failure naming the problem, never a traceback.
+    path.write_text(json.dumps({"type": "impersonated_service_account", "source_credentials": {"type": "authorized_user"}}))
+    broken = cli(capsys, "call", "storage", "v1", "buckets.get", "bucket=c", "--creds", str(path))
+    assert broken.code == 1 and "source_credentials" in broken.err and "Traceback" not in broken.err, broken
+
+
 def test_call_credentials(capsys: pytest.CaptureFixture[str], env: dict[str, str], server: LocalGoogleServer, tmp_path: Path,
                           monkeypatch: pytest.MonkeyPatch) -> None:
     from aiogoogle.testing._server_auth import auth_state, service_account_key

@@ -6,4 +6,5 @@
 * :mod:`aiogoogle.sessions.trio_session` - trio + h11 (also ``trio_asks_session``)
 
 Import the module of the framework you use; this package imports none of them.
+:mod:`aiogoogle.sessions.backends` picks a session and an event loop by name at run time.
 """

@@ -27,12 +27,15 @@ import textwrap
 import time
 from typing import Any
 
+from aiogoogle.sessions.backends import BACKENDS, session_class
+from aiogoogle.sessions.backends import run as run_on
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from bench_build import VENVS, ensure_venv  # noqa: E402
 
-ADAPTERS = ["asyncio", "curio", "curio-h11", "trio"]
+ADAPTERS = list(BACKENDS)
 KEY = "AIzaSy-bench-key-0000000000000000000"
 CONCURRENCY = 50
 
@@ -156,43 +159,11 @@ AIOGOOGLE_519 = textwrap.dedent(
 )
 
 
-def _session_factory(adapter: str) -> Any:
-    if adapter == "asyncio":
-        from aiogoogle.sessions.aiohttp_session import AiohttpSession
-
-        return AiohttpSession
-    if adapter == "curio":
-        from aiogoogle.sessions.curio_asks_session import CurioAsksSession
-
-        return CurioAsksSession
-    if adapter == "curio-h11":
-        from aiogoogle.sessions.curio_session import CurioSession
-
-        return CurioSession
-    from aiogoogle.sessions.trio_session import TrioSession
-
-    return TrioSession
-
-
-def _run(adapter: str, fn: Any) -> Any:
-    if adapter == "asyncio":
-        import asyncio
-
-        return asyncio.run(fn())
-    if adapter in ("curio", "curio-h11"):
-        import curio
-
-        return curio.run(fn)
-    import trio
-
-    return trio.run(fn)
-
-
 def worker(adapter: str, url: str, rounds: int, concurrency: int) -> dict[str, Any]:
     """Ours, on ``adapter``: the timed rounds (run in a subprocess)."""
     from aiogoogle import Aiogoogle, Request
 
-    factory = _session_factory(adapter)
+    factory = session_class(adapter)
 
     async def main() -> float:
         async with Aiogoogle(api_key=KEY, session_factory=factory, discovery_cache=False) as ag:
@@ -208,7 +179,7 @@ def worker(adapter: str, url: str, rounds: int, concurrency: int) -> dict[str, A
                 await round_()
             return time.perf_counter() - t0
 
-    return {"seconds": _run(adapter, main)}
+    return {"seconds": run_on(adapter, main)}
 
 
 def run_client(name: str, url: str, rounds: int) -> dict[str, Any] | str:

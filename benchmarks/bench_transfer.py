@@ -25,8 +25,11 @@ import threading
 import time
 from typing import Any
 
+from aiogoogle.sessions.backends import BACKENDS, session_class
+from aiogoogle.sessions.backends import run as run_on
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-ADAPTERS = ["asyncio", "curio", "curio-h11", "trio"]
+ADAPTERS = list(BACKENDS)
 
 
 def rss_bytes() -> int:
@@ -66,45 +69,13 @@ class Sampler:
 # ------------------------------------------------------------------------------ workers
 
 
-def _session_factory(adapter: str) -> Any:
-    if adapter == "asyncio":
-        from aiogoogle.sessions.aiohttp_session import AiohttpSession
-
-        return AiohttpSession
-    if adapter == "curio":
-        from aiogoogle.sessions.curio_asks_session import CurioAsksSession
-
-        return CurioAsksSession
-    if adapter == "curio-h11":
-        from aiogoogle.sessions.curio_session import CurioSession
-
-        return CurioSession
-    from aiogoogle.sessions.trio_session import TrioSession
-
-    return TrioSession
-
-
-def _run(adapter: str, fn: Any) -> Any:
-    if adapter == "asyncio":
-        import asyncio
-
-        return asyncio.run(fn())
-    if adapter in ("curio", "curio-h11"):
-        import curio
-
-        return curio.run(fn)
-    import trio
-
-    return trio.run(fn)
-
-
 def worker(args: argparse.Namespace) -> dict[str, Any]:
     if args.adapter == "plain":
         return plain_worker(args)
     from aiogoogle import Aiogoogle
     from aiogoogle.discovery import DiscoveryEndpoints
 
-    factory = _session_factory(args.adapter)
+    factory = session_class(args.adapter)
     result: dict[str, Any] = {}
 
     async def main() -> None:
@@ -123,7 +94,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
             if args.op == "upload":
                 result["size"] = int(out["size"])
 
-    _run(args.adapter, main)
+    run_on(args.adapter, main)
     return result
 
 

@@ -20,8 +20,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, TextIO
 
-#: ``curio`` is CurioAsksSession (the seed's curio session), ``curio-h11`` CurioSession.
-BACKENDS = ("asyncio", "curio", "curio-h11", "trio")
+# The --backend choices: ``curio`` is CurioAsksSession (the seed's curio session),
+# ``curio-h11`` CurioSession.
+from aiogoogle.sessions.backends import BACKENDS, run, session_class
 
 #: Environment variables the command line reads (documented in ``aiogoogle --help``).
 ENV_ROOT_URL = "AIOGOOGLE_ROOT_URL"
@@ -73,25 +74,12 @@ class Settings:
     def session_factory(self) -> Callable[[], Any]:
         """A factory of sessions of the chosen framework (trusting ``ca_file`` if given)."""
         kwargs: dict[str, Any] = {"ca_file": self.ca_file} if self.ca_file else {}
-        if self.backend == "asyncio":
-            from aiogoogle.sessions.aiohttp_session import AiohttpSession
-
-            return lambda: AiohttpSession(**kwargs)
         try:
-            if self.backend == "curio":
-                from aiogoogle.sessions.curio_asks_session import CurioAsksSession
-
-                return lambda: CurioAsksSession(**kwargs)
-            if self.backend == "curio-h11":
-                from aiogoogle.sessions.curio_session import CurioSession
-
-                return lambda: CurioSession(**kwargs)
-            from aiogoogle.sessions.trio_session import TrioSession
-
-            return lambda: TrioSession(**kwargs)
+            cls = session_class(self.backend)
         except ImportError as exc:
             extra = self.backend.partition("-")[0]
             raise UsageError(f"the {self.backend} backend is not available: {exc} (pip install 'aiogoogle[{extra}]')")
+        return lambda: cls(**kwargs)
 
     def client(self, **kwargs: Any) -> Any:
         """An :class:`~aiogoogle.Aiogoogle` pointed wherever the settings say."""
@@ -118,24 +106,12 @@ class Settings:
 
 def run_on(backend: str, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
     """Run ``fn(*args)`` on asyncio, curio (``curio`` or ``curio-h11``) or trio."""
-    if backend == "asyncio":
-        import asyncio
-
-        async def wrapper() -> Any:
-            return await fn(*args)
-
-        return asyncio.run(wrapper())
-    if backend in ("curio", "curio-h11"):
-        try:
-            import curio
-        except ImportError as exc:
-            raise UsageError(f"curio is not installed: {exc} (pip install 'aiogoogle[curio]')")
-        return curio.run(fn, *args)
     try:
-        import trio
+        return run(backend, fn, *args)
     except ImportError as exc:
-        raise UsageError(f"trio is not installed: {exc} (pip install 'aiogoogle[trio]')")
-    return trio.run(fn, *args)
+        if exc.name not in ("curio", "trio"):
+            raise
+        raise UsageError(f"{exc.name} is not installed: {exc} (pip install 'aiogoogle[{exc.name}]')")
 
 
 def _non_negative(text: str) -> int:

@@ -14,8 +14,9 @@ import os
 import sys
 from typing import Any
 
+from aiogoogle.sessions.backends import BACKENDS
+
 from ._common import (
-    BACKENDS,
     ENV_API_KEY,
     ENV_BACKEND,
     ENV_CA_FILE,

@@ -1,6 +1,6 @@
 """Shared test fixtures.
 
-``backend`` parametrizes a test over the three frameworks. A contract test is written once
+``backend`` parametrizes a test over every backend (aiogoogle.sessions.backends). A contract test is written once
 as an ``async def`` scenario and run with ``backend.run(scenario)``; inside, it builds its
 client with ``backend.client(...)`` (or ``backend.session()``), so every feature is proven
 on asyncio (aiohttp), curio (asks, and h11 as 'curio-h11') and trio (h11) by the same
@@ -16,6 +16,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from aiogoogle.sessions.backends import BACKENDS as ALL_BACKENDS
+from aiogoogle.sessions.backends import run as run_on
+from aiogoogle.sessions.backends import session_class
+
 settings.register_profile(
     "ci",
     derandomize=True,
@@ -27,7 +31,7 @@ settings.register_profile(
 settings.register_profile("dev", deadline=None, max_examples=100)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-BACKENDS = ["asyncio", "curio", "curio-h11", "trio"]
+BACKENDS = list(ALL_BACKENDS)
 
 
 class Backend:
@@ -40,14 +44,7 @@ class Backend:
         return f"Backend({self.name})"
 
     def session_factory(self, **kwargs: Any) -> Callable[[], Any]:
-        if self.name == "asyncio":
-            from aiogoogle.sessions.aiohttp_session import AiohttpSession as cls
-        elif self.name == "curio":
-            from aiogoogle.sessions.curio_asks_session import CurioAsksSession as cls  # type: ignore[assignment]
-        elif self.name == "curio-h11":
-            from aiogoogle.sessions.curio_session import CurioSession as cls  # type: ignore[assignment]
-        else:
-            from aiogoogle.sessions.trio_session import TrioSession as cls  # type: ignore[assignment]
+        cls = session_class(self.name)
         return lambda: cls(**kwargs)
 
     def session(self, **kwargs: Any) -> Any:
@@ -60,17 +57,7 @@ class Backend:
         return Aiogoogle(*args, session_factory=self.session_factory(**(session_kwargs or {})), **kwargs)
 
     def run(self, fn: Callable[[], Awaitable[Any]], *args: Any) -> Any:
-        if self.name == "asyncio":
-            import asyncio
-
-            return asyncio.run(fn(*args))
-        if self.name in ("curio", "curio-h11"):
-            import curio
-
-            return curio.run(fn, *args)
-        import trio
-
-        return trio.run(fn, *args)
+        return run_on(self.name, fn, *args)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -10,8 +10,9 @@
     ├── TransportError         no usable HTTP response (connection, TLS, protocol)
     │   ├── ConnectError       the connection could not be made (request never sent)
     │   │   └── ConnectTimeout
-    │   └── TransportTimeout   connect or read timeout (also a builtin TimeoutError)
-    │       └── ReadTimeout
+    │   ├── TransportTimeout   connect or read timeout (also a builtin TimeoutError)
+    │   │   └── ReadTimeout
+    │   └── ResponseTooLarge   a buffered body (after decoding) exceeded the size limit
     ├── RequestTimeout         a total timeout expired (also a builtin TimeoutError)
     ├── MediaError             an upload or download cannot proceed
     │   ├── ResumableUploadError
@@ -46,6 +47,7 @@ __all__ = [
     "MediaError",
     "Problem",
     "RequestTimeout",
+    "ResponseTooLarge",
     "ResumableUploadError",
     "TransportError",
     "TransportTimeout",
@@ -208,6 +210,35 @@ class ConnectTimeout(ConnectError, TransportTimeout):
 
 class ReadTimeout(TransportTimeout):
     """Once connected, the server sent nothing for longer than ``Timeout.read``."""
+
+
+class ResponseTooLarge(TransportError):
+    """A response body that the client buffers in memory (JSON replies, error bodies,
+    token, JWKS and discovery replies, batch replies) grew past ``limit`` bytes after
+    ``Content-Encoding`` was undone, or a compressed body expanded beyond it.
+
+    Reading stopped there and the connection was closed, so a hostile or broken server
+    cannot make the client hold unbounded memory. The limit is the client's
+    ``max_response_size`` (``Aiogoogle(max_response_size=...)``), or a request's own
+    ``request.max_response_size``; streamed downloads (``download_file`` / ``pipe_to``)
+    never buffer and are not limited by it. Never retried: the same request would get
+    the same body.
+    """
+
+    def __init__(self, msg: str, *, limit: int, url: str | None = None) -> None:
+        self.limit = limit
+        super().__init__(msg, url=url)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    """Unpickle an exception whose ``__init__`` takes other arguments than ``args``."""
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
 
 
 class RequestTimeout(AiogoogleError, TimeoutError):

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .excs import ConnectError, TransportError, google_error_info
+from .excs import ConnectError, ResponseTooLarge, TransportError, google_error_info
 
 __all__ = ["DEFAULT_RETRY", "NO_RETRY", "RetryPolicy", "parse_retry_after"]
 
@@ -147,7 +147,8 @@ class RetryPolicy:
 
     def error_is_retryable(self, error: BaseException, idempotent: bool) -> bool:
         """Whether a transport failure should be retried."""
-        if not isinstance(error, TransportError):
+        if not isinstance(error, TransportError) or isinstance(error, ResponseTooLarge):
+            # An oversized body would come back the same on every attempt.
             return False
         return idempotent or self.retry_non_idempotent or isinstance(error, ConnectError)
 

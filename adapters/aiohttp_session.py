@@ -98,10 +98,26 @@ class _Response:
             yield rest
         raise error
 
-    async def read(self) -> bytes:
-        """The whole body (what ``chunks()`` would yield, joined)."""
+    async def read(self, limit: int | None = None) -> bytes:
+        """The whole body (what ``chunks()`` would yield, joined); once more than ``limit``
+        bytes arrived, what has arrived so far (the body is then not read to its end, and
+        :meth:`aclose` drops the connection)."""
+        content = self._resp.content
         try:
-            body = await self._resp.content.read()
+            if limit is None:
+                body = await content.read()
+            else:
+                parts: list[bytes] = []
+                size = 0
+                while True:
+                    chunk = await content.read(limit + 1 - size)
+                    if not chunk:
+                        break
+                    parts.append(chunk)
+                    size += len(chunk)
+                    if size > limit:
+                        return b"".join(parts)
+                body = parts[0] if len(parts) == 1 else b"".join(parts)
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _translate(exc, self.url, connecting=False) from None
         self._done = True

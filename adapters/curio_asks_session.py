@@ -190,11 +190,23 @@ class _Response:
         await _reraise_swallowed_cancel()
         self._done = True
 
-    async def read(self) -> bytes:
-        """The whole body (what :meth:`chunks` yields, joined)."""
+    async def read(self, limit: int | None = None) -> bytes:
+        """The whole body (what :meth:`chunks` yields, joined); once more than ``limit``
+        bytes arrived, what has arrived so far (:meth:`aclose` then drops the connection)."""
         if self._body is None:
             return self._buffered
-        return b"".join([chunk async for chunk in self.chunks()])
+        parts: list[bytes] = []
+        size = 0
+        chunks = self.chunks()
+        try:
+            async for chunk in chunks:
+                parts.append(chunk)
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    break
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
+        return b"".join(parts)
 
     async def aclose(self) -> None:
         stream, self._body = self._body, None

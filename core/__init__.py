@@ -11,7 +11,7 @@ The names documented by aiogoogle 5.x are here under the same paths::
 from __future__ import annotations
 
 from .__version__ import __version__
-from ._http import Timeout
+from ._http import DEFAULT_MAX_RESPONSE_SIZE, Timeout
 from .client import Aiogoogle
 from .discovery import DiscoveryEndpoints
 from .excs import (
@@ -23,6 +23,7 @@ from .excs import (
     HTTPError,
     MediaError,
     RequestTimeout,
+    ResponseTooLarge,
     ResumableUploadError,
     TransportError,
     ValidationError,
@@ -32,6 +33,7 @@ from .resource import GoogleAPI, Method, Resource
 from .retry import RetryPolicy
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "Aiogoogle",
     "AiogoogleError",
     "AuthError",
@@ -49,6 +51,7 @@ __all__ = [
     "RequestTimeout",
     "Resource",
     "Response",
+    "ResponseTooLarge",
     "ResumableUpload",
     "ResumableUploadError",
     "RetryPolicy",

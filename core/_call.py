@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from .__version__ import __version__
 from ._effects import NO_AUTH, AuthInfo, Authorize, Flow, Now, Send, Sleep
-from ._http import BodyConsumer, HttpRequest, HttpResponse, Timeout
+from ._http import DEFAULT_MAX_RESPONSE_SIZE, BodyConsumer, HttpRequest, HttpResponse, Timeout
 from .excs import TransportError, ValidationError, google_error_info
 from .models import Request, Response, decode_body
 from .retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy, RetryState
@@ -41,6 +41,9 @@ class CallOptions:
     retry: RetryPolicy = DEFAULT_RETRY
     timeout: Timeout = field(default_factory=Timeout)
     max_redirects: int = 10
+    #: The largest response body buffered in memory, in bytes after decoding (``None``: no
+    #: limit); see :class:`~aiogoogle.excs.ResponseTooLarge`.
+    max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE
     user_agent: str = USER_AGENT
     extra_headers: tuple[tuple[str, str], ...] = ()
 

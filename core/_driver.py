@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from typing import Any, TypeVar
 
 from ._effects import NO_AUTH, AuthInfo, Authorize, Call, Emit, FileOp, Flow, Now, Pull, Send, Sleep
 from ._http import (
+    DEFAULT_MAX_RESPONSE_SIZE,
     ContentDecoder,
     FileRange,
     FileTarget,
@@ -30,6 +31,7 @@ from ._http import (
     HttpResponse,
     PipeSource,
     StreamBody,
+    too_large,
 )
 from ._transport import AsyncFile, Session
 from .excs import MediaError
@@ -86,9 +88,11 @@ class Driver:
 
     ``authorize`` answers :class:`~aiogoogle._effects.Authorize` effects (the client binds
     it to the call's credentials); without one, requests go out unauthenticated.
+    ``max_response_size`` bounds every response body the driver buffers, after decoding
+    (``None``: no bound); bodies streamed to a consumer are not buffered and not bounded.
     """
 
-    __slots__ = ("_authorize", "_pipes", "clock", "monotonic", "session")
+    __slots__ = ("_authorize", "_pipes", "clock", "max_response_size", "monotonic", "session")
 
     def __init__(
         self,
@@ -97,8 +101,10 @@ class Driver:
         *,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self.session = session
+        self.max_response_size = max_response_size
         self._authorize = authorize
         self._pipes: dict[int, _PipeReader] = {}
         self.clock = clock
@@ -212,15 +218,7 @@ class Driver:
                 if consumer is not None and consumer.accepts(raw.status, headers):
                     count = await self._pump(raw.chunks(), decoder, consumer)
                     return HttpResponse(raw.status, headers, b"", raw.reason, request.url, streamed=count)
-                # An adapter may offer read() (the whole body at once, same errors as
-                # chunks()): cheaper than an async generator for the usual small body.
-                read = getattr(raw, "read", None)
-                if read is not None:
-                    body = await read()
-                else:
-                    body = b"".join([chunk async for chunk in raw.chunks()])
-                if decoder is not None:
-                    body = decoder.decode(body) + decoder.flush()
+                body = await self._buffer(raw, headers, decoder, request.url)
                 return HttpResponse(raw.status, headers, body, raw.reason, request.url)
             finally:
                 await raw.aclose()
@@ -232,6 +230,43 @@ class Driver:
                     # Still being consumed by the adapter's writer task, which ends with
                     # the connection; the generator's own finally closes its file then.
                     pass
+
+    async def _buffer(self, raw: Any, headers: Headers, decoder: ContentDecoder | None, url: str) -> bytes:
+        """The whole body in memory, never more than ``max_response_size`` decoded bytes
+        (plus one read): reading stops, and the caller closes the connection, as soon as
+        the limit is passed."""
+        limit = self.max_response_size
+        if decoder is None:
+            if limit is not None:
+                declared = headers.get("content-length")
+                # Refused before reading when the server announces too much (ASCII digits
+                # only: RFC 9110 §8.6; a malformed value is the transport's to reject).
+                if declared and declared.isascii() and declared.isdigit() and (len(declared) > 20 or int(declared) > limit):
+                    raise too_large(limit, url)
+            # An adapter may offer read(limit) (the body, stopping once past the limit; same
+            # errors as chunks()): cheaper than an async generator for the usual small body.
+            read = getattr(raw, "read", None)
+            if read is not None:
+                body: bytes = await read(limit)
+            else:
+                body = await _join_chunks(raw.chunks(), limit)
+            if limit is not None and len(body) > limit:
+                raise too_large(limit, url)
+            return body
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in raw.chunks():
+            for piece in decoder.decode(chunk):
+                size += len(piece)
+                if limit is not None and size > limit:
+                    raise too_large(limit, url)
+                parts.append(piece)
+        for piece in decoder.finish():
+            size += len(piece)
+            if limit is not None and size > limit:
+                raise too_large(limit, url)
+            parts.append(piece)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     async def _body_stream(self, body: StreamBody) -> AsyncIterator[bytes]:
         for segment in body.segments:
@@ -255,7 +290,10 @@ class Driver:
                 remaining = segment.length
                 while remaining is None or remaining > 0:
                     want = READ_SIZE if remaining is None else min(READ_SIZE, remaining)
-                    chunk = await read(want)
+                    try:
+                        chunk = await read(want)
+                    except OSError as exc:
+                        raise _file_error("cannot read", getattr(segment, "path", "pipe_from"), exc) from None
                     if not chunk:
                         if remaining:
                             raise MediaError(_short_source(segment, remaining))
@@ -277,7 +315,7 @@ class Driver:
         try:
             handle: AsyncFile = await self.session.open_file(segment.path, "rb")
         except OSError as exc:
-            raise MediaError(f"cannot read {segment.path!r}: {exc.strerror or exc}") from None
+            raise _file_error("cannot read", segment.path, exc) from None
         if segment.start:
             try:
                 await handle.seek(segment.start)
@@ -288,67 +326,107 @@ class Driver:
 
     async def _pump(self, chunks: AsyncIterator[bytes], decoder: ContentDecoder | None, consumer: Any) -> int:
         target = consumer.target
-        count = 0
+        feed = consumer.feed
         if isinstance(target, FileTarget):
-            try:
-                handle = await self.session.open_file(target.path, "r+b" if target.offset else "wb")
-                if target.offset:
-                    await handle.seek(target.offset)
-            except OSError as exc:
-                raise MediaError(f"cannot write {target.path!r}: {exc.strerror or exc}") from None
-            # Chunks are gathered in a list and joined once per write: one copy of every
-            # byte instead of two (a bytearray, then bytes() of it).
-            pending: list[bytes] = []
-            pending_size = 0
-            try:
-                try:
-                    async for chunk in chunks:
-                        if decoder is not None:
-                            chunk = decoder.decode(chunk)
-                        if not chunk:
-                            continue
-                        data = consumer.feed(chunk)
-                        if data:
-                            pending.append(data)
-                            pending_size += len(data)
-                            count += len(data)
+            return await self._pump_to_file(chunks, decoder, consumer, target)
+        write = target.write
+        count = 0
+        async for chunk in chunks:
+            for piece in decoder.decode(chunk) if decoder is not None else (chunk,):
+                for data in feed(piece):
+                    count += len(data)
+                    await _maybe_await(write(data))
+            await _maybe_await(consumer.progress())
+        for data in _tail(decoder, consumer):
+            count += len(data)
+            await _maybe_await(write(data))
+        return count
+
+    async def _pump_to_file(self, chunks: AsyncIterator[bytes], decoder: ContentDecoder | None, consumer: Any, target: FileTarget) -> int:
+        path = target.path
+        try:
+            handle = await self.session.open_file(path, "r+b" if target.offset else "wb")
+            if target.offset:
+                await handle.seek(target.offset)
+        except OSError as exc:
+            raise _file_error("cannot write", path, exc) from None
+        feed = consumer.feed
+        count = 0
+        # Chunks are gathered in a list and joined once per write: one copy of every byte
+        # instead of two (a bytearray, then bytes() of it). Every piece a decoder or
+        # consumer yields is bounded, so memory stays under WRITE_BUFFER plus one piece.
+        pending: list[bytes] = []
+        pending_size = 0
+        failed = False
+        try:
+            async for chunk in chunks:
+                for piece in decoder.decode(chunk) if decoder is not None else (chunk,):
+                    for data in feed(piece):
+                        pending.append(data)
+                        pending_size += len(data)
+                        count += len(data)
                         if pending_size >= WRITE_BUFFER:
                             block = pending[0] if len(pending) == 1 else b"".join(pending)
                             pending.clear()
                             pending_size = 0
-                            await handle.write(block)
-                        await _maybe_await(consumer.progress())
-                    if decoder is not None:
-                        tail = decoder.flush()
-                        if tail:
-                            data = consumer.feed(tail)
-                            pending.append(data)
-                            count += len(data)
-                finally:
-                    # Bytes that arrived before a failure are kept: a resumed download
-                    # continues after them.
-                    if pending:
-                        await handle.write(b"".join(pending))
-            finally:
-                await handle.aclose()
-            return count
-        write = target.write
-        async for chunk in chunks:
-            if decoder is not None:
-                chunk = decoder.decode(chunk)
-            if not chunk:
-                continue
-            data = consumer.feed(chunk)
-            count += len(data)
-            await _maybe_await(write(data))
-            await _maybe_await(consumer.progress())
-        if decoder is not None:
-            tail = decoder.flush()
-            if tail:
-                data = consumer.feed(tail)
+                            await _write(handle, block, path)
+                await _maybe_await(consumer.progress())
+            for data in _tail(decoder, consumer):
+                pending.append(data)
                 count += len(data)
-                await _maybe_await(write(data))
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            # Bytes that arrived before a failure are kept: a resumed download continues
+            # after them. A failure while keeping them, or while closing, must not hide the
+            # failure that is already on its way out.
+            try:
+                try:
+                    if pending:
+                        await _write(handle, b"".join(pending), path)
+                finally:
+                    try:
+                        await handle.aclose()
+                    except OSError as exc:
+                        raise _file_error("cannot write", path, exc) from None
+            except MediaError:
+                if not failed:
+                    raise
         return count
+
+
+def _tail(decoder: ContentDecoder | None, consumer: Any) -> Iterator[bytes]:
+    """What is left once the body ended: the decoder's last output, then the consumer's."""
+    if decoder is not None:
+        for piece in decoder.finish():
+            yield from consumer.feed(piece)
+    yield from consumer.finish()
+
+
+async def _write(handle: AsyncFile, data: bytes, path: str) -> None:
+    try:
+        await handle.write(data)
+    except OSError as exc:
+        raise _file_error("cannot write", path, exc) from None
+
+
+def _file_error(what: str, path: str, exc: OSError) -> MediaError:
+    """A local file failure as :class:`MediaError`, naming the file and the reason
+    (``No space left on device``, ``Is a directory``, ``Read-only file system``)."""
+    return MediaError(f"{what} {path!r}: {exc.strerror or exc}")
+
+
+async def _join_chunks(chunks: AsyncIterator[bytes], limit: int | None) -> bytes:
+    """The chunks joined, stopping as soon as there are more than ``limit`` bytes."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        parts.append(chunk)
+        size += len(chunk)
+        if limit is not None and size > limit:
+            break
+    return b"".join(parts)
 
 
 def _short_source(segment: FileRange | PipeSource, missing: int) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "BodyConsumer",
     "ContentDecoder",
     "FileRange",
@@ -190,8 +191,10 @@ class BodyConsumer(Protocol):
 
     The driver calls :meth:`accepts` with the status and headers; when it returns false the
     body is buffered as usual (error bodies are small and the core parses them). Otherwise
-    every chunk goes through :meth:`feed` (the core's decoding, counting and hashing) and
-    the bytes it returns are written to :attr:`target`.
+    every chunk goes through :meth:`feed` (the core's decoding, counting and hashing), which
+    returns the bytes to write to :attr:`target` as pieces of bounded size (a compressed
+    chunk may expand a thousandfold: it is never materialised whole), and once the body
+    ended :meth:`finish` returns the last pieces.
     """
 
     @property
@@ -199,7 +202,9 @@ class BodyConsumer(Protocol):
 
     def accepts(self, status: int, headers: Headers) -> bool: ...
 
-    def feed(self, chunk: bytes) -> bytes: ...
+    def feed(self, chunk: bytes) -> Iterable[bytes]: ...
+
+    def finish(self) -> Iterable[bytes]: ...
 
     def progress(self) -> Awaitable[None] | None: ...
 
@@ -286,55 +291,172 @@ _REQUEST_SLOTS = _slot_setters(HttpRequest, ("method", "url", "headers", "body",
 _RESPONSE_SLOTS = _slot_setters(HttpResponse, ("status", "headers", "body", "reason", "url", "streamed"))
 
 
+#: The content codings the client undoes (RFC 9110 §8.4.1), the ones it offers in
+#: ``Accept-Encoding``. ``identity`` (no coding) is always accepted.
+SUPPORTED_CODINGS = ("gzip", "x-gzip", "deflate")
+#: At most this many non-identity codings may be stacked on one response. RFC 9110 §8.4
+#: allows a list, but no Google server stacks them, and every extra layer multiplies what a
+#: small compressed body can expand to (``gzip, gzip`` turns 1 kB into 1 GiB).
+MAX_CODINGS = 1
+#: The most decoded bytes produced from one step of input, however small the input was:
+#: memory per step stays bounded while a stream expands (a compression "bomb").
+DECODE_STEP = 1024 * 1024
+#: Buffered response bodies (JSON replies, error bodies, token, JWKS, discovery and batch
+#: replies) larger than this, after decoding, raise ResponseTooLarge. The largest Google
+#: JSON replies are BigQuery's ``tabledata.list`` pages, up to about 100 MB of row data
+#: (https://cloud.google.com/bigquery/docs/paging-results), and discovery documents (about
+#: 6 MB for compute alpha); streamed downloads are never buffered and not limited by it.
+DEFAULT_MAX_RESPONSE_SIZE = 256 * 1024 * 1024
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def too_large(limit: int, url: str | None = None, what: str = "response body") -> Exception:
+    """The :class:`~aiogoogle.excs.ResponseTooLarge` raised when a buffered body passes ``limit``."""
+    from .excs import ResponseTooLarge
+
+    return ResponseTooLarge(
+        f"{what} exceeds the client's limit of {limit} bytes (after decoding); reading stopped. "
+        "Raise it with Aiogoogle(max_response_size=...) or request.max_response_size, "
+        "or stream large media with download_file= / pipe_to=",
+        limit=limit,
+        url=url,
+    )
+
+
 class ContentDecoder:
-    """Incremental decoder for ``Content-Encoding`` (gzip, deflate, identity).
+    """Incremental, bounded decoder for ``Content-Encoding`` (gzip, deflate, identity).
 
     Adapters hand over the bytes exactly as received; decoding is done once, here, so that
-    every adapter behaves the same and raw bytes stay available for checksums.
+    every adapter behaves the same and raw bytes stay available for checksums. Output is
+    produced in pieces of at most ``step`` bytes (:meth:`decode`), so a body that expands a
+    thousandfold never needs more than one piece in memory; :meth:`decode_all` decodes a
+    whole buffered body up to a size limit.
+
+    Raises :class:`~aiogoogle.excs.TransportError` for an unknown coding, more than
+    :data:`MAX_CODINGS` codings, corrupt or truncated compressed data, or bytes after the
+    end of the compressed stream (other than further gzip members, RFC 1952 §2.2).
     """
 
-    __slots__ = ("_decoders",)
+    __slots__ = ("_carry", "_coding", "_decoder", "_ended", "_step")
 
-    def __init__(self, content_encoding: str | None) -> None:
-        self._decoders: list[Any] = []
+    def __init__(self, content_encoding: str | None, *, step: int = DECODE_STEP) -> None:
+        self._step = step
+        self._decoder: Any = None
+        self._coding = ""
+        self._ended = False
+        self._carry = b""
         if not content_encoding:
             return
-        # Encodings are listed in the order they were applied; undo them in reverse.
-        for coding in reversed([c.strip().lower() for c in content_encoding.split(",")]):
-            if coding in ("gzip", "x-gzip"):
-                self._decoders.append(zlib.decompressobj(16 + zlib.MAX_WBITS))
-            elif coding == "deflate":
-                self._decoders.append(_Deflate())
-            elif coding in ("identity", ""):
-                continue
-            else:
-                from .excs import TransportError
-
-                raise TransportError(f"unsupported Content-Encoding {coding!r}")
+        codings = [c.strip().lower() for c in content_encoding.split(",")]
+        codings = [c for c in codings if c not in ("identity", "")]
+        for coding in codings:
+            if coding not in SUPPORTED_CODINGS:
+                raise _decode_error(f"unsupported Content-Encoding {coding!r} (supported: gzip, deflate, identity)")
+        if len(codings) > MAX_CODINGS:
+            raise _decode_error(
+                f"Content-Encoding {content_encoding.strip()!r} stacks {len(codings)} codings; "
+                f"at most {MAX_CODINGS} is accepted"
+            )
+        if codings:
+            self._coding = codings[0]
+            self._decoder = _new_gzip() if self._coding != "deflate" else _Deflate()
 
     @property
     def active(self) -> bool:
-        return bool(self._decoders)
+        return self._decoder is not None
 
-    def decode(self, data: bytes) -> bytes:
-        for dec in self._decoders:
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        """The decoded bytes of the next piece of input, in pieces of at most ``step`` bytes."""
+        dec = self._decoder
+        if dec is None:
+            if data:
+                yield data
+            return
+        step = self._step
+        pending = data
+        if self._carry:
+            pending, self._carry = self._carry + data, b""
+        while True:
+            if self._ended:
+                more = self._after_end(pending)
+                if more is None:
+                    return
+                pending, dec = more, self._decoder
             try:
-                data = dec.decompress(data)
+                out = dec.decompress(pending, step)
             except zlib.error as exc:
-                from .excs import TransportError
+                raise _decode_error(f"corrupt compressed response body: {exc}") from None
+            if out:
+                yield out
+            if dec.eof:
+                self._ended = True
+                pending = dec.unused_data
+                continue
+            pending = dec.unconsumed_tail
+            # A full piece may leave output inside zlib even when all input was taken.
+            if not pending and len(out) < step:
+                return
 
-                raise TransportError(f"corrupt compressed response body: {exc}") from None
-        return data
+    def _after_end(self, data: bytes) -> bytes | None:
+        """Input after the end of a compressed stream: another gzip member starts a new
+        decoder (RFC 1952 §2.2) and is returned to be decoded; zero padding is ignored;
+        anything else is an error. ``None``: nothing (yet) to decode."""
+        if not data:
+            return None
+        if self._coding != "deflate" and data[:2] == _GZIP_MAGIC[: len(data)]:
+            if len(data) < 2:
+                self._carry = data  # the second magic byte is in the next read
+                return None
+            self._decoder = _new_gzip()
+            self._ended = False
+            return data
+        if not data.strip(b"\x00"):
+            return None
+        raise _decode_error("response body has data after the end of its compressed stream")
 
-    def flush(self) -> bytes:
-        out = b""
-        for dec in self._decoders:
-            out = (dec.decompress(out) if out else b"") + dec.flush()
-        return out
+    def finish(self) -> Iterator[bytes]:
+        """The last decoded bytes once the body ended; raises if the stream was truncated."""
+        dec = self._decoder
+        if dec is None:
+            return
+        yield from self.decode(b"")
+        if self._carry:
+            raise _decode_error("response body has data after the end of its compressed stream")
+        if not self._ended:
+            raise _decode_error("compressed response body is truncated (the stream does not end)")
+
+    def decode_all(self, data: bytes, limit: int | None, url: str | None = None) -> bytes:
+        """Decode a whole buffered body; :class:`~aiogoogle.excs.ResponseTooLarge` once the
+        output passes ``limit`` bytes (``None``: no limit)."""
+        if self._decoder is None:
+            if limit is not None and len(data) > limit:
+                raise too_large(limit, url)
+            return data
+        parts: list[bytes] = []
+        size = 0
+        for pieces in (self.decode(data), self.finish()):
+            for piece in pieces:
+                size += len(piece)
+                if limit is not None and size > limit:
+                    raise too_large(limit, url)
+                parts.append(piece)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _decode_error(msg: str) -> Exception:
+    from .excs import TransportError
+
+    return TransportError(msg)
+
+
+def _new_gzip() -> Any:
+    return zlib.decompressobj(16 + zlib.MAX_WBITS)
 
 
 class _Deflate:
-    """``deflate`` is meant to be zlib-wrapped, but some servers send raw deflate."""
+    """``deflate`` is meant to be zlib-wrapped (RFC 9110 §8.4.1.2), but some servers send
+    raw deflate: the first bytes decide."""
 
     __slots__ = ("_first", "_obj")
 
@@ -342,14 +464,23 @@ class _Deflate:
         self._obj: Any = zlib.decompressobj()
         self._first = True
 
-    def decompress(self, data: bytes) -> bytes:
+    def decompress(self, data: bytes, max_length: int) -> bytes:
         if self._first and data:
             self._first = False
             try:
-                return bytes(self._obj.decompress(data))
+                return bytes(self._obj.decompress(data, max_length))
             except zlib.error:
                 self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
-        return bytes(self._obj.decompress(data))
+        return bytes(self._obj.decompress(data, max_length))
 
-    def flush(self) -> bytes:
-        return bytes(self._obj.flush())
+    @property
+    def eof(self) -> bool:
+        return bool(self._obj.eof)
+
+    @property
+    def unused_data(self) -> bytes:
+        return bytes(self._obj.unused_data)
+
+    @property
+    def unconsumed_tail(self) -> bytes:
+        return bytes(self._obj.unconsumed_tail)

@@ -34,7 +34,7 @@ from typing import Any
 
 from ._call import CallOptions, call_flow
 from ._driver import Authorizer, Driver
-from ._http import Timeout
+from ._http import DEFAULT_MAX_RESPONSE_SIZE, Timeout
 from ._transport import Session
 from .discovery import DiscoveryCache, DiscoveryEndpoints, discovery_flow, list_api_flow
 from .excs import AiogoogleError, ValidationError
@@ -44,6 +44,14 @@ from .resource import GoogleAPI
 from .retry import DEFAULT_RETRY, RetryPolicy
 
 __all__ = ["Aiogoogle"]
+
+
+def _size_limit(value: Any, name: str = "max_response_size") -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError([(name, "must be a positive number of bytes or None (no limit)", value)])
+    return value
 
 
 def _default_session_factory() -> Session:
@@ -83,6 +91,12 @@ class Aiogoogle:
         refresh_margin: seconds before expiry at which credentials are refreshed (225).
         auth_endpoints: where OAuth2, OpenID Connect and metadata-server requests go
             (see :class:`aiogoogle.auth.Endpoints`).
+        max_response_size: the largest response body the client holds in memory, in bytes
+            after decoding (default 256 MiB, :data:`aiogoogle.DEFAULT_MAX_RESPONSE_SIZE`;
+            ``None``: no limit): JSON replies, error bodies, token, JWKS, discovery and
+            batch replies. A larger one raises :class:`~aiogoogle.excs.ResponseTooLarge`
+            as soon as it passes the limit. ``request.max_response_size`` overrides it for
+            one call; media downloads to a file or ``pipe_to`` stream and are not limited.
     """
 
     def __init__(
@@ -100,6 +114,7 @@ class Aiogoogle:
         on_refresh: Callable[[Any], Any] | None = None,
         refresh_margin: float | None = None,
         auth_endpoints: Any = None,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         from .auth._authorize import ClientAuth
 
@@ -116,7 +131,7 @@ class Aiogoogle:
             policy = retry
         else:
             raise ValidationError([("retry", "must be a RetryPolicy, True or False", retry)])
-        self._options = CallOptions(retry=policy, timeout=timeout or Timeout())
+        self._options = CallOptions(retry=policy, timeout=timeout or Timeout(), max_response_size=_size_limit(max_response_size))
         self.discovery_endpoints = discovery_endpoints or DiscoveryEndpoints()
         if discovery_cache is True:
             self._cache: DiscoveryCache | None = DiscoveryCache(default_cache_dir())
@@ -171,15 +186,20 @@ class Aiogoogle:
     def options(self) -> CallOptions:
         return self._options
 
-    def driver(self, session: Session, authorize: Authorizer | None = None) -> Driver:
-        return Driver(session, authorize)
+    def driver(self, session: Session, authorize: Authorizer | None = None, request: Request | None = None) -> Driver:
+        """A driver for one call on ``session``: the client's response-size limit, or
+        ``request``'s own."""
+        limit = self._options.max_response_size
+        if request is not None and request.max_response_size is not None:
+            limit = _size_limit(request.max_response_size, "request.max_response_size")
+        return Driver(session, authorize, max_response_size=limit)
 
     # ------------------------------------------------------------------ discovery
 
     async def list_api(self, name: str | None = None, preferred: bool | None = None, fields: str | None = None) -> Any:
         """``discovery.apis.list``: APIs (and versions) known to the Discovery Service."""
         session = await self._ensure_session()
-        return await Driver(session).run(list_api_flow(name, preferred, fields, self.discovery_endpoints, self._options))
+        return await self.driver(session).run(list_api_flow(name, preferred, fields, self.discovery_endpoints, self._options))
 
     async def discover(
         self,
@@ -195,7 +215,7 @@ class Aiogoogle:
         ``root_url`` re-roots every URL of the API (an emulator, a private endpoint).
         """
         session = await self._ensure_session()
-        document = await Driver(session).run(
+        document = await self.driver(session).run(
             discovery_flow(api_name, api_version, self.discovery_endpoints, self._options, self._cache)
         )
         return GoogleAPI(document, validate, root_url=root_url)
@@ -305,7 +325,7 @@ class Aiogoogle:
             else:
                 # No closure in this function: its captured variables would become cells,
                 # allocated for every request (and every live object adds to GC work).
-                outcome = await Driver(session, authorize).run(call_flow(request, self._options))
+                outcome = await self.driver(session, authorize, request).run(call_flow(request, self._options))
             if isinstance(outcome, list):  # a batch: one outcome per part, in request order
                 results: list[Any] = []
                 for part in outcome:
@@ -326,7 +346,7 @@ class Aiogoogle:
     async def _run_with_total(self, session: Session, request: Request, authorize: Authorizer | None, total: Any) -> Any:
         if isinstance(total, bool) or not isinstance(total, (int, float)):
             raise ValidationError([("timeout", "must be seconds (a number) or aiogoogle.Timeout", total)])
-        driver = Driver(session, authorize)
+        driver = self.driver(session, authorize, request)
         [outcome] = await session.gather([lambda: driver.run(call_flow(request, self._options))], timeout=float(total))
         return outcome
 
@@ -352,7 +372,7 @@ class Aiogoogle:
         def pager(response: Response, req_token_name: str | None, res_token_name: str | None, json_req: bool) -> AsyncIterator[Any]:
             async def pages() -> AsyncIterator[Any]:
                 async with client._temporary_session() as session:
-                    it = Driver(session, authorize).iterate(pages_flow(response, client._options, req_token_name, res_token_name, json_req))
+                    it = client.driver(session, authorize, response.req).iterate(pages_flow(response, client._options, req_token_name, res_token_name, json_req))
                     async for page in it:
                         yield page
 

@@ -6,7 +6,8 @@
     ├── ValidationError        bad arguments; lists every problem with its path
     ├── DiscoveryError         a malformed or unusable discovery document
     ├── HTTPError              the server answered with an error status
-    │   └── AuthError          authentication or authorisation failed
+    │   ├── AuthError          authentication or authorisation failed
+    │   └── RedirectError      a 3xx that was not followed (loop, limit, refused target)
     ├── TransportError         no usable HTTP response (connection, TLS, protocol)
     │   ├── ConnectError       the connection could not be made (request never sent)
     │   │   └── ConnectTimeout
@@ -26,10 +27,12 @@ session ids) never appear in messages: URLs and headers shown in errors go throu
 
 from __future__ import annotations
 
-import json as _json
+import pickle
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ._parse import decode as _json_decode
 
 if TYPE_CHECKING:
     from .models import Request, Response
@@ -46,6 +49,7 @@ __all__ = [
     "HTTPError",
     "MediaError",
     "Problem",
+    "RedirectError",
     "RequestTimeout",
     "ResponseTooLarge",
     "ResumableUploadError",
@@ -53,13 +57,14 @@ __all__ = [
     "TransportTimeout",
     "ValidationError",
     "redact_headers",
+    "redact_text",
     "redact_url",
 ]
 
 # Query parameters whose values are credentials (PROTOCOL.md §1.4 global parameters, §6.8)
 # or capabilities (a resumable session's upload_id lets anyone write the object).
 _SECRET_QUERY = re.compile(
-    r"(?i)([?&](?:key|access_token|oauth_token|token|upload_id|client_secret|refresh_token|code|assertion|id_token)=)([^&#]*)"
+    r"(?i)([?&](?:key|access_token|oauth_token|token|upload_id|client_secret|refresh_token|code|assertion|id_token)=)([^&#\s'\"<>]*)"
 )
 _SECRET_HEADERS = frozenset(
     {"authorization", "x-goog-api-key", "proxy-authorization", "cookie", "set-cookie"}
@@ -75,6 +80,17 @@ def _mask(value: str) -> str:
 def redact_url(url: str) -> str:
     """Return ``url`` with credential-bearing query values masked."""
     return _SECRET_QUERY.sub(lambda m: m.group(1) + ("***" if m.group(2) else ""), url)
+
+
+# A credential in free text (a third-party library's exception message, which may quote
+# the request's URL or headers): secret query values and Authorization-style values.
+_SECRET_TEXT_AUTH = re.compile(r"(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=-]{4,}")
+
+
+def redact_text(text: str) -> str:
+    """Return ``text`` with credential-bearing query values and ``Bearer``/``Basic``
+    credentials masked: for messages that quote another library's exception text."""
+    return _SECRET_TEXT_AUTH.sub(lambda m: f"{m.group(1)}{m.group(2)}***", redact_url(text))
 
 
 def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> dict[str, str]:
@@ -121,7 +137,42 @@ class Problem(NamedTuple):
         return f"{self.path}: {self.message} (got {shown})"
 
 
-_NO_VALUE: Any = object()
+class _NoValue:
+    """The marker of a problem that has no value to show; pickles as this module's single
+    instance, so that a copied or unpickled error tells it apart as the original does."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> str:
+        return "_NO_VALUE"
+
+
+_NO_VALUE: Any = _NoValue()
+
+
+class _Shown:
+    """Stands in, in a pickled error, for a problem's value that cannot be pickled (a
+    function, an open stream): it shows as the value did."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Shown, (self.text,))
+
+
+def _portable(value: Any) -> Any:
+    """``value`` when it can be pickled, else a :class:`_Shown` with its ``repr``."""
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return _Shown(repr(value))
+    return value
 
 
 class ValidationError(AiogoogleError, ValueError):
@@ -142,6 +193,13 @@ class ValidationError(AiogoogleError, ValueError):
                 Problem(p[0], p[1], p[2] if len(p) > 2 else _NO_VALUE) for p in problems
             )
         super().__init__(self._message())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The values are whatever the caller passed (a bound method instead of a Request,
+        # a lambda): those that cannot be pickled are kept as their repr.
+        state = dict(self.__dict__)
+        state["problems"] = tuple(p._replace(value=_portable(p.value)) for p in self.problems)
+        return (_rebuild, (type(self), self.args, state))
 
     def _message(self) -> str:
         lines = [p.describe() if p.path else p.message for p in self.problems]
@@ -178,7 +236,10 @@ class HTTPError(AiogoogleError):
         self.details: list[Any] = info.get("details") or []
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.args[0] if self.args else "", self.req, self.res))
+        # Every attribute as it is (subclasses add their own), nothing parsed again. ``req``
+        # and ``res`` pickle their data, not their links to a client (see Request and
+        # Response).
+        return (_rebuild, (type(self), self.args, self.__dict__))
 
 
 class AuthError(HTTPError):
@@ -192,6 +253,9 @@ class TransportError(AiogoogleError):
 
     def __init__(self, msg: str, *, url: str | None = None) -> None:
         self.url = redact_url(url) if url else None
+        # The message often quotes a third-party exception, whose text may carry the
+        # request URL with its API key: scrubbed here, for every adapter at once.
+        msg = redact_text(msg)
         super().__init__(f"{msg} ({self.url})" if self.url else msg)
 
 
@@ -278,8 +342,9 @@ def google_error_info(res: Any) -> dict[str, Any]:
         data = getattr(res, "data", None)
         if isinstance(data, (bytes, str)) and data:
             try:
-                body = _json.loads(data)
-            except (ValueError, UnicodeDecodeError):
+                body = _json_decode(data)
+            except (ValueError, RecursionError):
+                # Not JSON, or nested too deeply to decode: shown as the text it is.
                 text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
                 return {"message": text.strip()[:500] or None}
     if isinstance(body, list) and body:

@@ -45,13 +45,14 @@ import base64
 import hashlib
 import json as _json
 import random as _random
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, Callable, Iterable
 from typing import Any, Literal
 from urllib.parse import urljoin
 
 from ._call import CallOptions, base_headers, build_response, exchange_timeout, send_flow, to_http
 from ._effects import Call, FileOp, Flow, Now, Pull, Sleep
 from ._http import (
+    DEFAULT_MAX_RESPONSE_SIZE,
     ContentDecoder,
     FileRange,
     FileTarget,
@@ -572,22 +573,39 @@ class _DownloadConsumer:
             self.expect_end = self.total
         return True
 
-    def feed(self, chunk: bytes) -> bytes:
+    def feed(self, chunk: bytes) -> Iterable[bytes]:
         self.raw += len(chunk)
         if self._hasher is not None:
             self._hasher.update(chunk)
-        data = self._decoder.decode(chunk) if self._decoder is not None else chunk
+        decoder = self._decoder
+        if decoder is None:
+            return self._deliver(chunk)
+        # Decoded in bounded pieces: a small compressed chunk may expand a thousandfold.
+        return (data for piece in decoder.decode(chunk) for data in self._deliver(piece))
+
+    def finish(self) -> Iterable[bytes]:
+        """The decoder's last bytes, once the whole object arrived (a decoder spans the
+        ``Range`` responses of one object, so the end of a response is not the end)."""
+        decoder = self._decoder
+        if decoder is None or (self.total is not None and self.raw < self.total):
+            return ()
+        return (data for piece in decoder.finish() for data in self._deliver(piece))
+
+    def _deliver(self, data: bytes) -> tuple[bytes, ...]:
+        """``data`` minus the bytes the destination already has (after a restart)."""
         if self._skip:
             if len(data) <= self._skip:
                 self._skip -= len(data)
                 self.delivered += len(data)
-                return b""
+                return ()
             cut = self._skip
             self._skip = 0
             self.delivered += cut
             data = data[cut:]
+        if not data:
+            return ()
         self.delivered += len(data)
-        return data
+        return (data,)
 
     def progress(self) -> Any:
         callback = self.download.progress
@@ -751,8 +769,8 @@ def _decoded(reply: HttpResponse) -> HttpResponse:
     if not encoding or not reply.body:
         return reply
     try:
-        decoder = ContentDecoder(encoding)
-        body = decoder.decode(reply.body) + decoder.flush()
+        # Bounded like every buffered body: an error reply cannot expand without limit.
+        body = ContentDecoder(encoding).decode_all(reply.body, DEFAULT_MAX_RESPONSE_SIZE)
     except (TransportError, ValueError):
         return reply
     return HttpResponse(reply.status, reply.headers, body, reply.reason, reply.url)

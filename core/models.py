@@ -204,8 +204,10 @@ class Request:
     the response content, returns the content to give back), ``upload_file_content_type``.
 
     Beyond the seed: ``retry`` (a :class:`aiogoogle.RetryPolicy` for this call, ``False`` to
-    disable retries), ``batch`` (the parts of a batch request) and ``method_id`` (the
-    discovery id, e.g. ``drive.files.list``).
+    disable retries), ``batch`` (the parts of a batch request), ``method_id`` (the
+    discovery id, e.g. ``drive.files.list``) and ``max_response_size`` (the largest reply
+    this call buffers in memory, in bytes after decoding; ``None``: the client's
+    ``max_response_size``).
     """
 
     __slots__ = (
@@ -217,6 +219,7 @@ class Request:
         "data",
         "headers",
         "json",
+        "max_response_size",
         "media_download",
         "media_upload",
         "method",
@@ -245,6 +248,7 @@ class Request:
         retry: RetryPolicy | bool | None = None,
         batch: tuple[Request, ...] | None = None,
         method_id: str | None = None,
+        max_response_size: int | None = None,
     ) -> None:
         self.method = method
         self.url = url
@@ -261,6 +265,7 @@ class Request:
         self.retry = retry
         self.batch = batch
         self.method_id = method_id
+        self.max_response_size = max_response_size
 
     @classmethod
     def batch_requests(cls, *requests: Request) -> Request:
@@ -317,6 +322,7 @@ class Request:
             retry=self.retry,
             batch=self.batch,
             method_id=self.method_id,
+            max_response_size=self.max_response_size,
         )
 
     def _rebuild_url(self, **query: Any) -> str:

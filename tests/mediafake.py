@@ -128,23 +128,30 @@ class MediaRunner(FlowRunner):
         if consumer is not None and consumer.accepts(outcome.status, headers):
             target = consumer.target
             written = 0
+
+            def deliver(pieces: Any, first: bool) -> None:
+                nonlocal written
+                for data in pieces:
+                    if isinstance(target, FileTarget):
+                        buf = self.files.setdefault(target.path, bytearray())
+                        if target.offset == 0 and written == 0 and first:
+                            buf.clear()
+                        pos = target.offset + written
+                        buf[pos : pos + len(data)] = data
+                    else:
+                        assert isinstance(target, PipeTarget)
+                        target.write(data)
+                    written += len(data)
+                    first = False
+
             for i in range(0, len(payload), self.chunk):
-                data = consumer.feed(payload[i : i + self.chunk])
-                if isinstance(target, FileTarget):
-                    buf = self.files.setdefault(target.path, bytearray())
-                    if target.offset == 0 and written == 0 and i == 0:
-                        buf.clear()
-                    pos = target.offset + written
-                    buf[pos : pos + len(data)] = data
-                else:
-                    assert isinstance(target, PipeTarget)
-                    target.write(data)
-                written += len(data)
+                deliver(consumer.feed(payload[i : i + self.chunk]), i == 0)
                 consumer.progress()
             if isinstance(target, FileTarget) and not payload and target.offset == 0:
                 self.files[target.path] = bytearray()
             if outcome.cut is not None:
                 raise TransportError("connection reset by the fake server")
+            deliver(consumer.finish(), not payload)
             return HttpResponse(outcome.status, headers, b"", "", request.url, streamed=written)
         if outcome.cut is not None:
             raise TransportError("connection reset by the fake server")

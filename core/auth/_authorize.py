@@ -34,6 +34,7 @@ from typing import Any
 
 from .._driver import Driver
 from .._effects import AuthInfo, Flow
+from .._http import DEFAULT_MAX_RESPONSE_SIZE
 from ..excs import AuthError
 from . import _flows as flows
 from .creds import ApiKey, UserCreds
@@ -112,7 +113,9 @@ class ClientAuth:
         return slot
 
     async def _run(self, session: Any, flow: Flow[Any]) -> Any:
-        return await Driver(session, clock=self.clock).run(flow)
+        options = getattr(self.client, "options", None)
+        limit = options.max_response_size if options is not None else DEFAULT_MAX_RESPONSE_SIZE
+        return await Driver(session, clock=self.clock, max_response_size=limit).run(flow)
 
     async def _report(self, creds: Any) -> None:
         callback = getattr(self.client, "on_refresh", None)

@@ -30,6 +30,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from aiogoogle._url import format_scalar, path_value_problem, quote_path_value
 from aiogoogle.resource import CALL_OPTIONS as _RESERVED
 from aiogoogle.resource import Method
 
@@ -245,11 +246,16 @@ def arguments_for(
     aliases = {v: k for k, v in method.python_names().items()}
     required: dict[str, st.SearchStrategy[Any]] = {}
     opt: dict[str, st.SearchStrategy[Any]] = {}
+    reserved = dict(plan.path.variables)
     for name, param in plan.method_exact.items():
         key = name
         if python_names or name in _RESERVED:
             key = aliases.get(name, name)
         strat = parameter_value(param.spec)
+        if param.in_path:
+            # A schema pattern (or free text) can match "", "." or "a//b", which no URL
+            # may carry as a path value (aiogoogle._url refuses them whatever validate says).
+            strat = strat.filter(lambda v, r=reserved.get(name, False): _fits_path(v, r))
         if param.required or param.in_path:
             required[key] = strat
         elif optional and name not in _SYSTEM:
@@ -258,6 +264,11 @@ def arguments_for(
     if body and "request" in method._method_specs:
         return st.tuples(base, body_for(method, depth=depth)).map(lambda t: {**t[0], "json": t[1]} if t[1] is not None else t[0])
     return base
+
+
+def _fits_path(value: Any, reserved: bool) -> bool:
+    text = value if isinstance(value, str) else format_scalar(value)
+    return path_value_problem(quote_path_value(text, reserved)) is None
 
 
 _SYSTEM = frozenset({"alt", "callback", "key", "oauth_token", "access_token", "uploadType", "upload_protocol"})

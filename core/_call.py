@@ -2,10 +2,25 @@
 :class:`~aiogoogle.models.Response`.
 
 Every exchange with a server goes through :func:`send_flow`, the single place where
-credentials are applied (and refreshed once after a 401), redirects are followed (never a
-308: resumable uploads use it, PROTOCOL.md §2.3) with credentials dropped when the origin
-changes, and the retry policy is applied. Media, batch, pagination and token flows all
-reuse it, so these policies behave the same everywhere.
+credentials are applied (and refreshed once after a 401), redirects are followed, and the
+retry policy is applied. Media, batch, pagination and token flows all reuse it, so these
+policies behave the same everywhere.
+
+Redirects (RFC 9110 §15.4): 301, 302, 303 and 307 with an http(s) ``Location`` are
+followed, at most ``max_redirects`` times. Every other 3xx has no result to give and raises
+:class:`~aiogoogle.excs.RedirectError` (with the chain of URLs), as do a loop (a target
+already requested with the same method) and a redirect past the limit; a 3xx is never
+returned as if it were an answer, except a 304 to a conditional request and the statuses a
+caller names as its protocol's answers. 308 is not followed: Google uses it as a resumable
+upload's "Resume Incomplete" (https://cloud.google.com/storage/docs/performing-resumable-uploads),
+as googleapiclient does not follow it either. When a redirect leaves the origin (scheme,
+host, port), credentials stay behind: no ``Authorization``, API key, cookie or user-project
+header is sent there and no credentials are asked for. A redirect that keeps the body (307,
+and 301/302 of methods other than POST) never sends a non-empty body to another origin,
+because request bodies carry secrets (a token endpoint's refresh token, client secret,
+assertion or code) that header stripping does not remove, and never sends a streamed body
+that cannot be read twice. Requests to token endpoints (``cross_origin=False``) follow no
+redirect that leaves their origin at all: their reply is trusted as a credential.
 """
 
 from __future__ import annotations
@@ -17,20 +32,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from json import encoder as _json_encoder
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 from .__version__ import __version__
 from ._effects import NO_AUTH, AuthInfo, Authorize, Flow, Now, Send, Sleep
-from ._http import DEFAULT_MAX_RESPONSE_SIZE, BodyConsumer, HttpRequest, HttpResponse, Timeout
-from .excs import TransportError, ValidationError, google_error_info
-from .models import Request, Response, decode_body
+from ._http import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    BodyConsumer,
+    HttpRequest,
+    HttpResponse,
+    PipeSource,
+    StreamBody,
+    Timeout,
+)
+from .excs import RedirectError, TransportError, ValidationError, google_error_info, redact_url
+from .models import Request, Response, asks_not_modified, decode_body
 from .retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy, RetryState
 
 __all__ = ["CallOptions", "apply_auth", "build_response", "call_flow", "send_flow", "to_http"]
 
 USER_AGENT = f"aiogoogle/{__version__} (gzip)"
 API_CLIENT = f"aiogoogle/{__version__} gl-python/{platform.python_version()}"
+# 308 is left out on purpose (see the module docstring).
 _REDIRECTS = frozenset({301, 302, 303, 307})
+_NO_STATUSES: frozenset[int] = frozenset()
 _CREDENTIAL_HEADERS = frozenset({"authorization", "x-goog-api-key", "cookie", "proxy-authorization", "x-goog-user-project"})
 
 
@@ -209,24 +234,131 @@ def _encoded_auth_query(pairs: tuple[tuple[str, str], ...]) -> str:
     return urlencode(pairs)
 
 
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname, parts.port or (443 if scheme == "https" else 80 if scheme == "http" else None)
+
+
 def _same_origin(a: str, b: str) -> bool:
-    pa, pb = urlsplit(a), urlsplit(b)
-    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+    """RFC 6454 §4: scheme, host and port (the scheme's default port when none is given)."""
+    try:
+        return _origin(a) == _origin(b)
+    except ValueError:  # a port that is not a number in 0-65535
+        return False
 
 
-def _redirected(http: HttpRequest, response: HttpResponse) -> HttpRequest | None:
-    location = response.headers.get("location")
-    if not location:
-        return None
-    target = urljoin(http.url, location)
+def shown_url(url: str) -> str:
+    """``url`` as an error message may show it: credential query values masked
+    (:func:`~aiogoogle.excs.redact_url`) and no ``user:password@``."""
+    try:
+        parts = urlsplit(url)
+        if "@" in parts.netloc:
+            url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    except ValueError:
+        pass
+    return redact_url(url)
+
+
+def _replayable(body: Any) -> bool:
+    """Whether the driver can send ``body`` again: bytes and file ranges can be re-read, a
+    caller's async iterable (``pipe_from``) cannot."""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return True
+    if isinstance(body, StreamBody):
+        return not any(isinstance(seg, PipeSource) for seg in body.segments)
+    return False
+
+
+def _has_body(body: Any) -> bool:
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return len(body) > 0
+    if isinstance(body, StreamBody):
+        return body.length != 0
+    return body is not None
+
+
+def _redirect_error(why: str, response: HttpResponse, chain: list[str], location: str | None) -> RedirectError:
+    json_body, data = decode_body(response.headers.get("content-type"), response.body)
+    res = Response(
+        status_code=response.status,
+        headers=response.headers,
+        url=chain[-1],
+        json=json_body,
+        data=data,
+        reason=response.reason or _reason(response.status),
+    )
+    shown = tuple(shown_url(u) for u in chain)
+    target: str | None = None
+    if location is not None:
+        try:
+            target = shown_url(urljoin(chain[-1], location.strip()))
+        except ValueError:
+            target = shown_url(location)
+    path = " -> ".join(shown + ((target,) if target is not None else ()))
+    return RedirectError(f"{why} ({path})", res=res, chain=shown, location=target)
+
+
+def _redirected(
+    http: HttpRequest,
+    response: HttpResponse,
+    chain: list[str],
+    seen: set[tuple[str, str]],
+    max_redirects: int,
+    cross_origin: bool,
+) -> HttpRequest:
+    """The request that follows ``response`` (a 3xx to ``http``), or a RedirectError.
+
+    ``chain`` holds the URLs requested so far (the last is ``http.url``) and ``seen`` the
+    (method, URL) pairs; both are extended by the redirect followed.
+    """
+    status = response.status
+    raw = response.headers.get("location")
+    if status not in _REDIRECTS:
+        if status == 308:
+            why = "308 is not followed as a redirect (Google sends it only as a resumable upload's Resume Incomplete)"
+        elif status == 304:
+            why = "304 Not Modified answered a request that was not conditional"
+        else:
+            why = f"HTTP {status} {response.reason or _reason(status)}".rstrip() + " is not a redirect the client follows"
+        raise _redirect_error(why, response, chain, raw)
+    if not raw or not raw.strip():
+        raise _redirect_error(f"HTTP {status} redirect without a Location header", response, chain, None)
+    try:
+        target = urljoin(http.url, raw.strip())
+        parts = urlsplit(target)
+        _ = parts.port  # raises ValueError for a port that is not a number in 0-65535
+    except ValueError:
+        raise _redirect_error(f"HTTP {status} redirect to a malformed Location", response, chain, raw) from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise _redirect_error(f"HTTP {status} redirect to a Location that is not an http(s) URL", response, chain, raw)
+    target = urlunsplit(parts._replace(fragment=""))
     method, body, headers = http.method, http.body, http.headers
-    if response.status == 303 or (response.status in (301, 302) and method == "POST"):
-        # RFC 9110 §15.4: the follow-up is a GET without the body.
+    if status == 303 or (status in (301, 302) and method == "POST"):
+        # RFC 9110 §15.4.2-4: the follow-up is a GET (HEAD stays HEAD) without the body.
         method, body = ("GET" if method != "HEAD" else "HEAD"), b""
         headers = tuple((n, v) for n, v in headers if not n.lower().startswith("content-"))
-    if not _same_origin(http.url, target):
+    if (method, target) in seen:
+        raise _redirect_error(f"redirect loop: HTTP {status} back to a URL already requested", response, chain, target)
+    if len(chain) > max_redirects:
+        why = "redirects are not followed for this request" if max_redirects <= 0 else f"more than {max_redirects} redirects"
+        raise _redirect_error(f"HTTP {status}: {why}", response, chain, target)
+    same = _same_origin(http.url, target)
+    if not same:
+        if not cross_origin:
+            raise _redirect_error(
+                f"HTTP {status} redirect to another origin refused: a token endpoint's requests never leave its origin", response, chain, target
+            )
+        if _has_body(body):
+            raise _redirect_error(
+                f"HTTP {status} redirect to another origin refused: it would send the request body there", response, chain, target
+            )
         # Never hand credentials to another origin.
         headers = tuple((n, v) for n, v in headers if n.lower() not in _CREDENTIAL_HEADERS)
+    elif _has_body(body) and not _replayable(body):
+        raise _redirect_error(f"HTTP {status} redirect refused: the streamed request body cannot be sent again", response, chain, target)
+    chain.append(target)
+    seen.add((method, target))
     return replace(http, method=method, url=target, body=body, headers=headers)
 
 
@@ -243,19 +375,26 @@ def send_flow(
     authorize: bool = True,
     max_redirects: int = 10,
     idempotent: bool | None = None,
+    answers: frozenset[int] = _NO_STATUSES,
+    cross_origin: bool = True,
 ) -> Flow[HttpResponse]:
     """Send ``http`` with credentials, redirects and retries; return the final response.
 
     Error statuses that are not retried (or whose retries ran out) are *returned*, not
     raised: the caller decides (``raise_for_status``). Transport failures that cannot be
-    retried are raised.
+    retried are raised. A 3xx is returned only when it is one of ``answers`` (the
+    statuses the caller's protocol expects, 308 for a resumable session) or a 304 to a
+    conditional request; every other one is followed or raises
+    :class:`~aiogoogle.excs.RedirectError` (see the module docstring). ``cross_origin=False``
+    refuses every redirect that leaves the request's origin (token endpoints).
     """
     # Whether the request is idempotent matters only once something failed: worked out
     # then (see _idempotent), not for every request.
     state: RetryState | None = None
     stale: str | None = None
     auth_retried = False
-    redirects = 0
+    chain: list[str] | None = None
+    seen: set[tuple[str, str]] = set()
     current = http
     started: float = yield _NOW_MONOTONIC
     while True:
@@ -281,14 +420,17 @@ def send_flow(
         status = response.status
         if status < 300:
             return response
-        if status in _REDIRECTS and redirects < max_redirects:
-            nxt = _redirected(current, response)
-            if nxt is not None:
-                redirects += 1
-                if not _same_origin(current.url, nxt.url):
-                    authorize = False
-                current = nxt
-                continue
+        if status < 400:
+            if status in answers or (status == 304 and asks_not_modified(current.url, (n for n, _ in current.headers))):
+                return response
+            if chain is None:
+                chain = [current.url]
+                seen.add((current.method, current.url))
+            nxt = _redirected(current, response, chain, seen, max_redirects, cross_origin)
+            if not _same_origin(current.url, nxt.url):
+                authorize = False
+            current = nxt
+            continue
         if status == 401 and not auth_retried and auth.token is not None:
             # The token may have expired or been revoked early: refresh once and retry.
             auth_retried = True
@@ -354,20 +496,27 @@ def _reason(status: int) -> str:
 
 def call_flow(request: Request, options: CallOptions) -> Flow[Response]:
     """The whole call: dispatches media, batch and plain requests."""
-    if request.batch is not None:
-        from .batch import batch_flow
+    try:
+        if request.batch is not None:
+            from .batch import batch_flow
 
-        # A batch yields one outcome per part; Aiogoogle._one unpacks the list.
-        return (yield from batch_flow(request, options))  # type: ignore[return-value]
-    if request.media_upload is not None:
-        from .media import upload_flow
+            # A batch yields one outcome per part; Aiogoogle._one unpacks the list.
+            return (yield from batch_flow(request, options))  # type: ignore[return-value]
+        if request.media_upload is not None:
+            from .media import upload_flow
 
-        return (yield from upload_flow(request, options))
-    if request.media_download is not None:
-        from .media import download_flow
+            return (yield from upload_flow(request, options))
+        if request.media_download is not None:
+            from .media import download_flow
 
-        return (yield from download_flow(request, options))
-    http = to_http(request, options)
-    response = yield from send_flow(http, options.policy_for(request), max_redirects=options.max_redirects)
-    return build_response(response, request)
-
+            return (yield from download_flow(request, options))
+        http = to_http(request, options)
+        response = yield from send_flow(http, options.policy_for(request), max_redirects=options.max_redirects)
+        return build_response(response, request)
+    except RedirectError as exc:
+        # send_flow knows only the wire request: the error names the user's.
+        if exc.req is None:
+            exc.req = request
+            if exc.res is not None:
+                exc.res.req = request
+        raise

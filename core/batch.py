@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from ._call import CallOptions, build_response, exchange_timeout, send_flow, to_http
 from ._effects import Authorize, Flow, Now, Sleep
 from ._http import Headers, HttpRequest, HttpResponse
+from ._parse import ascii_int
 from .excs import AiogoogleError, BatchError, google_error_info
 from .models import Request, Response, decode_body
 from .retry import RetryPolicy, RetryState, parse_retry_after
@@ -163,14 +164,15 @@ def _parse_part(block: bytes, index: int) -> BatchPart:
         raise BatchError(f"batch part {index} holds no HTTP response")
     status_line = head_lines[0].decode("latin-1").strip()
     fields = status_line.split(" ", 2)
-    if len(fields) < 2 or not fields[0].startswith("HTTP/") or not fields[1].isdigit() or len(fields[1]) != 3:
+    # status-code = 3DIGIT (RFC 9112 §4), ASCII digits only.
+    status = ascii_int(fields[1], 3) if len(fields) >= 2 and len(fields[1]) == 3 else None
+    if status is None or status < 100 or not fields[0].startswith("HTTP/"):
         raise BatchError(f"batch part {index} has no HTTP status line (got {status_line[:60]!r})")
-    status = int(fields[1])
     reason = fields[2] if len(fields) > 2 else ""
     headers = Headers(_parse_headers(head_lines[1:], f"batch part {index}"))
-    length = headers.get("content-length")
-    if length is not None and length.strip().isdigit() and int(length) <= len(body):
-        body = body[: int(length)]
+    length = ascii_int(headers.get("content-length"))
+    if length is not None and length <= len(body):
+        body = body[:length]
     cid = part_headers.get("content-id")
     return BatchPart(cid.strip() if cid else None, HttpResponse(status, headers, body, reason))
 
@@ -211,9 +213,11 @@ def _index_of(content_id: str | None, prefix: str, count: int) -> int | None:
         cid = cid[1:-1]
     cid = cid.removeprefix("response-")
     head, sep, tail = cid.rpartition("+")
-    if not sep or head.strip() != prefix or not tail.strip().isdigit():
+    # An index has as many digits as the batch's size at most (a longer one, even of 4300
+    # digits, is simply not ours).
+    idx = ascii_int(tail, len(str(count)))
+    if not sep or head.strip() != prefix or idx is None:
         return None
-    idx = int(tail.strip())
     return idx if idx < count else None
 
 

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 
 from ._call import build_response, send_flow, to_http
 from ._effects import FileOp, Flow, Now
+from ._parse import loads
 from .excs import DiscoveryError, HTTPError, TransportError
 from .models import Request
 
@@ -78,12 +79,14 @@ def list_api_flow(name: str | None, preferred: bool | None, fields: str | None, 
 
 def _pick_version(directory: Any, api: str) -> str:
     items = directory.get("items") if isinstance(directory, dict) else None
-    if not items:
+    # Only well-formed entries count: the directory is a server's reply like any other.
+    entries = [i for i in items if isinstance(i, dict) and isinstance(i.get("version"), str) and i["version"]] if isinstance(items, list) else []
+    if not entries:
         raise DiscoveryError(f"the discovery directory lists no API named {api!r}")
-    for item in items:
-        if item.get("preferred") and item.get("version"):
+    for item in entries:
+        if item.get("preferred"):
             return str(item["version"])
-    return str(items[0].get("version"))
+    return str(entries[0]["version"])
 
 
 def discovery_flow(
@@ -122,16 +125,24 @@ def discovery_flow(
             return cached  # offline: an old document is better than none
         raise
     document = response.json
+    if document is None and isinstance(response.data, (str, bytes)) and response.data:
+        # Not decoded as JSON (malformed, nested too deeply, or labelled as another type):
+        # decoding it again either succeeds or says why it cannot be a document.
+        where = response.url or url_v1
+        document = loads(response.data, lambda why: DiscoveryError(f"{where} did not return a discovery document: {why}"))
     if not isinstance(document, dict) or document.get("kind", "discovery#restDescription") != "discovery#restDescription":
         raise DiscoveryError(f"{url_v1} did not return a discovery document")
     if cache_path is not None:
         changed = cached is None or (cached.get("revision"), cached.get("etag")) != (document.get("revision"), document.get("etag"))
-        data = _json.dumps(document).encode() if changed else None
         try:
-            if changed:
-                yield FileOp("write", cache_path, data=data)
-            else:
-                yield FileOp("write", cache_path, data=_json.dumps(cached).encode())  # refresh its age
+            # Encoding recurses like decoding: a document nested nearly as deeply as the
+            # stack allows is used, just not cached.
+            data = _json.dumps(document if changed else cached).encode()
+        except (ValueError, RecursionError):
+            data = None
+        try:
+            if data is not None:
+                yield FileOp("write", cache_path, data=data)  # unchanged: refreshes its age
         except OSError:
             pass  # an unwritable cache never breaks discovery
     return document
@@ -147,8 +158,9 @@ def _read_cache(path: str, max_age: float) -> Flow[tuple[dict[str, Any] | None, 
         now = yield Now()
     except OSError:
         return None, False
+    # A damaged or hostile cache file (malformed, nested too deeply) counts as no cache.
     try:
-        document = _json.loads(raw)
+        document = loads(raw, ValueError)
     except ValueError:
         return None, False
     if not isinstance(document, dict):

@@ -378,3 +378,33 @@ def google_error_info(res: Any) -> dict[str, Any]:
         "errors": errors,
         "details": details,
     }
+
+
+class RedirectError(HTTPError):
+    """A redirect (3xx) that the client did not follow, so the call has no result.
+
+    Raised for a redirect loop (a target already requested in this chain), more redirects
+    than ``max_redirects``, a 3xx that is not a redirect to follow (300, 305, 304 for a
+    request that was not conditional, 308 outside a resumable upload), a missing, malformed
+    or non-http(s) ``Location``, and a redirect the client refuses for safety: one that
+    would send a request body to another origin, that cannot send a streamed body again,
+    or that leaves the origin of a token endpoint. Never a success: with
+    ``raise_for_status=False`` too, since there is no answer to return.
+
+    ``chain`` lists the URLs requested, in order, and ``location`` the target that was not
+    followed (``None`` when there was none); both are redacted (:func:`redact_url`, no
+    ``user:password@``). ``res`` is the 3xx response.
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        req: Request | None = None,
+        res: Response | None = None,
+        *,
+        chain: Iterable[str] = (),
+        location: str | None = None,
+    ) -> None:
+        super().__init__(msg, req, res)
+        self.chain: tuple[str, ...] = tuple(chain)
+        self.location = location

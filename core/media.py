@@ -47,9 +47,18 @@ import json as _json
 import random as _random
 from collections.abc import AsyncIterable, Callable, Iterable
 from typing import Any, Literal
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
-from ._call import CallOptions, base_headers, build_response, exchange_timeout, send_flow, to_http
+from ._call import (
+    _CREDENTIAL_HEADERS,
+    CallOptions,
+    _same_origin,
+    base_headers,
+    build_response,
+    exchange_timeout,
+    send_flow,
+    to_http,
+)
 from ._effects import Call, FileOp, Flow, Now, Pull, Sleep
 from ._http import (
     DEFAULT_MAX_RESPONSE_SIZE,
@@ -64,6 +73,7 @@ from ._http import (
     Segment,
     StreamBody,
 )
+from ._parse import ascii_int
 from .excs import (
     ChecksumMismatch,
     MediaError,
@@ -95,6 +105,9 @@ RESUMABLE_THRESHOLD = 8 * 1024 * 1024
 Protocol = Literal["simple", "multipart", "resumable"]
 
 _SINGLE_TRY = RetryPolicy(max_attempts=1)
+#: Google's "Resume Incomplete": the answer to a resumable session's requests, not a
+#: redirect (https://cloud.google.com/storage/docs/performing-resumable-uploads).
+_RESUME_INCOMPLETE = frozenset({308})
 
 
 # ---------------------------------------------------------------------------------- sources
@@ -261,9 +274,10 @@ def parse_persisted(range_header: str | None) -> int:
     value = range_header.strip()
     unit, _, spec = value.partition("=")
     first, _, last = spec.partition("-")
-    if unit.strip().lower() != "bytes" or not first.strip().isdigit() or not last.strip().isdigit() or int(first) != 0:
-        raise ResumableUploadError(f"the server's Range header {value!r} is not of the form bytes=0-N")
-    return int(last) + 1
+    start, end = ascii_int(first), ascii_int(last)
+    if unit.strip().lower() != "bytes" or start != 0 or end is None:
+        raise ResumableUploadError(f"the server's Range header {value[:80]!r} is not of the form bytes=0-N")
+    return end + 1
 
 
 class _Resumable:
@@ -324,20 +338,32 @@ def _resumable(
         init = HttpRequest(method, url, tuple(headers.items()), metadata or b"", timeout, request._verify_ssl)
         # Initiating twice only opens two sessions, so it is retried like an idempotent call.
         reply = yield from send_flow(init, policy, idempotent=True, max_redirects=options.max_redirects)
+        if reply.status >= 300:
+            return reply  # an error (or a 304 the request asked for): raise_for_status raises it
         location = reply.headers.get("location")
-        if reply.status >= 300 or not location:
-            if reply.status >= 400:
-                return reply
+        if not location or not location.strip():
             raise ResumableUploadError(f"starting the resumable upload gave {reply.status} without a Location header")
-        media.session_uri = urljoin(url, location)
+        try:
+            media.session_uri = urljoin(url, location.strip())
+        except ValueError:
+            raise ResumableUploadError("starting the resumable upload gave a malformed Location header") from None
         media.offset = 0
     session_uri = media.session_uri
     assert session_uri is not None
+    # The session URI is itself the authorisation to upload ("the session URI acts as an
+    # authentication token", https://cloud.google.com/storage/docs/resumable-uploads), so
+    # its requests need no credentials; they get them only on the API's own origin, as
+    # before, and never on another one (a server, or a session_uri passed in, could point
+    # the bearer token anywhere).
+    authorize = _check_session_uri(up, session_uri, media.upload_path)
+    if not authorize:
+        common = {n: v for n, v in common.items() if n not in _CREDENTIAL_HEADERS}
 
     state = RetryState(policy, True, (yield Now(monotonic=True)))
     need_status = resuming
     last_problem = ""
     while True:
+        query = need_status
         if need_status:
             total = up.total
             headers = dict(common)
@@ -346,7 +372,8 @@ def _resumable(
         else:
             http = yield from _next_chunk(up, source, common, session_uri, timeout, request._verify_ssl, chunk)
         try:
-            reply = yield from send_flow(http, _SINGLE_TRY, idempotent=True, max_redirects=0)
+            # 308 is this protocol's "Resume Incomplete"; any other 3xx is a RedirectError.
+            reply = yield from send_flow(http, _SINGLE_TRY, idempotent=True, max_redirects=0, answers=_RESUME_INCOMPLETE, authorize=authorize)
         except TransportError as exc:
             need_status = True
             last_problem = str(exc)
@@ -369,12 +396,20 @@ def _resumable(
                 raise up.fail(f"the server claims {confirmed} bytes but only {up.sent_high} were sent")
             if up.total is not None and confirmed > up.total:
                 raise up.fail(f"the server claims {confirmed} bytes of a {up.total}-byte upload")
-            if confirmed > media.offset:
+            progressed = confirmed > media.offset
+            if progressed:
                 # Progress: a new run of failures gets a fresh retry budget and deadline.
                 state = RetryState(policy, True, (yield Now(monotonic=True)))
             media.offset = confirmed
             need_status = False
             yield from _progress(media, confirmed, up.total)
+            if not progressed and not query:
+                # Bytes were sent and the server holds no more than before (no Range, or
+                # one that did not advance): a failure like any other, so it waits and
+                # counts against the retry budget instead of re-sending at wire speed
+                # forever.
+                last_problem = f"the server answered 308 without taking any of the bytes sent (it holds {confirmed})"
+                yield from _backoff(up, state, None, last_problem)
             continue
         if status in (404, 410):
             raise up.fail(f"the upload session is gone ({status}); start a new upload")
@@ -386,6 +421,23 @@ def _resumable(
             yield from _backoff(up, state, retry_after, last_problem)
             continue
         return reply
+
+
+def _check_session_uri(up: _Resumable, session_uri: str, upload_path: str) -> bool:
+    """Refuse a session URI that is not an http(s) URL or that would move the upload from
+    https to plain http; return whether it is on the API's origin (and so may receive the
+    call's credentials)."""
+    try:
+        parts = urlsplit(session_uri)
+        scheme = parts.scheme.lower()
+        _ = parts.port  # ValueError for a port that is not a number in 0-65535
+    except ValueError:
+        raise up.fail("the upload session URI is malformed") from None
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise up.fail("the upload session URI is not an http(s) URL")
+    if scheme == "http" and urlsplit(upload_path).scheme.lower() == "https":
+        raise up.fail("the upload session URI is plain http for an https upload; the media would travel unencrypted")
+    return _same_origin(session_uri, upload_path)
 
 
 class _Body:
@@ -547,9 +599,9 @@ class _DownloadConsumer:
         encoding = (headers.get("content-encoding") or "").strip().lower()
         stored = (headers.get("x-goog-stored-content-encoding") or "").strip().lower()
         self.transcoded = stored == "gzip" and encoding != "gzip"
-        generation = headers.get("x-goog-generation")
-        if generation and generation.strip().isdigit():
-            self.generation = generation.strip()
+        generation = ascii_int(headers.get("x-goog-generation"))
+        if generation is not None:
+            self.generation = str(generation)
         if status == 206:
             first, last, total = _content_range(headers.get("content-range"))
             if first != self.requested or first != self.raw:
@@ -568,8 +620,7 @@ class _DownloadConsumer:
             self.raw = 0
             self._start_hash(headers)
             self._decoder = ContentDecoder(encoding) if encoding not in ("", "identity") else None
-            length = headers.get("content-length")
-            self.total = int(length) if length is not None and length.strip().isdigit() else None
+            self.total = ascii_int(headers.get("content-length"))
             self.expect_end = self.total
         return True
 
@@ -639,12 +690,7 @@ def _content_range(value: str | None) -> tuple[int | None, int | None, int | Non
         return None, None, None
     span, _, total = rest.partition("/")
     first, _, last = span.partition("-")
-    return _num(first), _num(last), _num(total)
-
-
-def _num(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isdigit() else None
+    return ascii_int(first), ascii_int(last), ascii_int(total)
 
 
 def _pipe_writer(pipe_to: Any) -> Callable[[bytes], Any]:

@@ -9,16 +9,18 @@ pagination. A :class:`Response` is what comes back (``full_res=True``) or what a
 
 from __future__ import annotations
 
-import json as _json
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ._parse import decode as _json_decode
 from .excs import (
     AuthError,
     BatchError,
     HTTPError,
     MediaError,
+    RedirectError,
     google_error_info,
     redact_headers,
     redact_url,
@@ -157,6 +159,15 @@ class MediaUpload:
         )
         return f"MediaUpload({src}, multipart={self.multipart}, resumable={self.resumable is not None})"
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickling keeps the description and drops the hooks (an async iterable being
+        # read, a progress callback: live objects of this process). Unpickled, pipe_from
+        # and progress are None.
+        state = dict(self.__dict__)
+        state["pipe_from"] = None
+        state["progress"] = None
+        return state
+
 
 class MediaDownload:
     """Where a download goes: a local ``file_path`` or an async consumer ``pipe_to``
@@ -192,6 +203,13 @@ class MediaDownload:
     def __repr__(self) -> str:
         dest = repr(self.file_path) if self.file_path is not None else "pipe_to"
         return f"MediaDownload({dest})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # As MediaUpload: pipe_to and progress are live objects, None once unpickled.
+        state = dict(self.__dict__)
+        state["pipe_to"] = None
+        state["progress"] = None
+        return state
 
 
 class Request:
@@ -333,6 +351,19 @@ class Request:
         pairs.extend((k, str(v)) for k, v in query.items() if v is not None)
         return urlunsplit(parts._replace(query=urlencode(pairs)))
 
+    def __getstate__(self) -> dict[str, Any]:
+        # An HTTPError carries its Request to other processes (multiprocessing, task
+        # queues): the request's data is pickled, its ``callback`` (user code, often a
+        # lambda or closure) is not and is None once unpickled.
+        state = {name: getattr(self, name) for name in _REQUEST_FIELDS}
+        state["callback"] = None
+        return state
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        for name in _REQUEST_FIELDS:
+            setattr(self, name, state.get(name))
+        self.headers = state.get("headers") or {}
+
     def __repr__(self) -> str:
         if self.batch is not None:
             return f"<Request batch of {len(self.batch)} -> {self.url}>"
@@ -342,6 +373,24 @@ class Request:
         elif self.media_download is not None:
             extra = " +download"
         return f"<Request {self.method} {redact_url(self.url or '')}{extra}>"
+
+
+_REQUEST_FIELDS = tuple(name for name in Request.__slots__ if name != "__weakref__")
+
+#: Cloud Storage's negative preconditions, answered with 304 Not Modified when the object
+#: has that generation (https://cloud.google.com/storage/docs/request-preconditions).
+_NOT_MATCH_QUERY = re.compile(r"[?&]if[A-Za-z]*NotMatch=", re.IGNORECASE)
+
+
+def asks_not_modified(url: str, header_names: Iterable[str]) -> bool:
+    """Whether a ``304 Not Modified`` answers what the request asked: it is conditional
+    (``If-None-Match`` or ``If-Modified-Since``, RFC 9110 §13.1.2-3 and §15.4.5), or
+    carries a Cloud Storage ``if...NotMatch`` parameter. Any other 304 is a 3xx that the
+    client cannot use (:class:`~aiogoogle.excs.RedirectError`)."""
+    for name in header_names:
+        if name.lower() in ("if-none-match", "if-modified-since"):
+            return True
+    return bool(_NOT_MATCH_QUERY.search(url))
 
 
 class Response:
@@ -399,13 +448,28 @@ class Response:
         return ": ".join(parts[:2]) + (f" {parts[2]}" if len(parts) > 2 else "")
 
     def raise_for_status(self) -> None:
-        """Raise :class:`~aiogoogle.excs.AuthError` for 401 and
-        :class:`~aiogoogle.excs.HTTPError` for any other status of 400 or more."""
-        if self.status_code is None or self.status_code < 400:
+        """Raise :class:`~aiogoogle.excs.AuthError` for 401,
+        :class:`~aiogoogle.excs.HTTPError` for any other status of 400 or more, and
+        :class:`~aiogoogle.excs.RedirectError` for a 3xx (a redirect is never a result),
+        except a 304 the request asked for (:func:`asks_not_modified`)."""
+        status = self.status_code
+        if status is None or status < 300:
             return
         where = ""
         if self.req is not None and self.req.method:
             where = f" ({self.req.method} {redact_url(self.req.url or self.url or '')})"
+        if status < 400:
+            req = self.req
+            if status == 304 and req is not None and asks_not_modified(req.url or "", req.headers):
+                return
+            location = self.headers.get("location")
+            raise RedirectError(
+                f"{status} {self.reason or ''}".rstrip() + f": a redirect that was not followed{where}",
+                req=req,
+                res=self,
+                chain=(redact_url(self.url or (req.url if req is not None else None) or ""),),
+                location=redact_url(location) if location else None,
+            )
         msg = f"{self.error_msg}{where}"
         if self.status_code == 401:
             raise AuthError(msg, req=self.req, res=self)
@@ -449,30 +513,22 @@ class Response:
     def __repr__(self) -> str:
         return f"<Response {self.status_code} {redact_url(self.url or '')}>"
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickling (an HTTPError sent to another process) keeps the response's data; its
+        # links to the client that received it (the pager, a closure over the client, and
+        # the session factory) stay behind: None once unpickled, so such a response cannot
+        # fetch further pages.
+        state = dict(self.__dict__)
+        state["_pager"] = None
+        state["session_factory"] = None
+        return state
+
     def _debug_headers(self) -> dict[str, str]:
         return redact_headers(self.headers)
 
 
-# json's own scanner (what json.loads ends up calling), used directly for the usual body:
-# UTF-8 text starting with "{" or "[". json.loads would first guess the encoding, decode,
-# skip leading whitespace and then call this same scanner.
-_scan_once: Callable[[str, int], tuple[Any, int]] = _json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-_JSON_SPACE = " \t\n\r"
-
-
-def _loads(body: bytes) -> Any:
-    """``json.loads(body)``, with the same result and the same errors (ValueError)."""
-    # json.detect_encoding says UTF-8 when neither of the first two bytes is NUL and
-    # there is no BOM; "{" or "[" first rules out every BOM.
-    if len(body) > 1 and body[0] in b"{[" and body[1]:
-        text = body.decode("utf-8", "surrogatepass")
-        try:
-            value, end = _scan_once(text, 0)
-        except StopIteration:
-            return _json.loads(text)  # json's own error message
-        if end == len(text) or not text[end:].strip(_JSON_SPACE):
-            return value
-    return _json.loads(body)
+# json.loads with a fast path for the usual body (the name the tests and benchmarks use).
+_loads = _json_decode
 
 
 def decode_body(content_type: str | None, body: bytes) -> tuple[Any, Any]:
@@ -480,8 +536,11 @@ def decode_body(content_type: str | None, body: bytes) -> tuple[Any, Any]:
 
     JSON types (``application/json``, ``+json``, ``text/javascript`` as some Google APIs
     label JSON) are decoded; text types become ``str``; everything else stays ``bytes``.
-    An empty body gives ``(None, None)``. A body labelled JSON that does not parse is kept
-    as text rather than raising, so an error's real content is never hidden.
+    An empty body gives ``(None, None)``. A body labelled JSON that does not parse, or is
+    nested too deeply for Python to decode (a thousand ``[``), is kept as text rather than
+    raising, so an error's real content is never hidden and no ``RecursionError`` escapes;
+    the layer that needs JSON (token replies, discovery documents, batch parts) then raises
+    its own error for a body that is not the JSON it expects.
     """
     if not body:
         return None, None
@@ -489,7 +548,7 @@ def decode_body(content_type: str | None, body: bytes) -> tuple[Any, Any]:
     if ctype == "application/json" or ctype.endswith("+json") or ctype == "text/javascript":
         try:
             return _loads(body), None
-        except ValueError:
+        except (ValueError, RecursionError):
             return None, body.decode("utf-8", "replace")
     if ctype.startswith("text/") or ctype in ("application/xml", "application/x-www-form-urlencoded"):
         charset = "utf-8"
@@ -507,6 +566,6 @@ def decode_body(content_type: str | None, body: bytes) -> tuple[Any, Any]:
         if stripped in (b"{", b"["):
             try:
                 return _loads(body), None
-            except ValueError:
+            except (ValueError, RecursionError):
                 pass
     return None, body

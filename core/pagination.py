@@ -36,7 +36,9 @@ def next_page_token(content: Any, res_token_name: str | None = None) -> str | No
     else:
         # BigQuery returns the next token as "pageToken".
         token = content.get("pageToken")
-    if token is None or token == "":
+    # A token is a string (some APIs send a number); anything else, such as an object a
+    # broken server put there, is not a token and ends the iteration.
+    if isinstance(token, bool) or not isinstance(token, (str, int)) or token == "":
         return None
     return str(token)
 

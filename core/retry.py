@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._parse import ascii_int
 from .excs import ConnectError, ResponseTooLarge, TransportError, google_error_info
 
 __all__ = ["DEFAULT_RETRY", "NO_RETRY", "RetryPolicy", "parse_retry_after"]
@@ -38,10 +39,15 @@ _REJECTED_STATUSES = frozenset({408, 429})
 
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 # IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT",
-# asctime "Sun Nov  6 08:49:37 1994" (RFC 9110 §5.6.7).
-_IMF = re.compile(r"[A-Za-z]{3},\s+(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2}):(\d{2})\s+GMT\Z")
-_RFC850 = re.compile(r"[A-Za-z]+,\s+(\d{1,2})-([A-Za-z]{3})-(\d{2})\s+(\d{2}):(\d{2}):(\d{2})\s+GMT\Z")
-_ASCTIME = re.compile(r"[A-Za-z]{3}\s+([A-Za-z]{3})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})\Z")
+# asctime "Sun Nov  6 08:49:37 1994" (RFC 9110 §5.6.7). re.ASCII: \d and \s match only
+# ASCII digits and whitespace (DIGIT is %x30-39, RFC 5234 appendix B.1); without it \d
+# would accept any script's digits.
+_IMF = re.compile(r"[A-Za-z]{3},\s+(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2}):(\d{2})\s+GMT\Z", re.ASCII)
+_RFC850 = re.compile(r"[A-Za-z]+,\s+(\d{1,2})-([A-Za-z]{3})-(\d{2})\s+(\d{2}):(\d{2}):(\d{2})\s+GMT\Z", re.ASCII)
+_ASCTIME = re.compile(r"[A-Za-z]{3}\s+([A-Za-z]{3})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})\Z", re.ASCII)
+#: Seconds of a Retry-After (delta-seconds = 1*DIGIT, RFC 9110 §10.2.3): ten digits are
+#: over 300 years; a longer value is not a delay anyone means, and is ignored.
+_MAX_RETRY_AFTER_DIGITS = 10
 
 
 def parse_http_date(value: str) -> float | None:
@@ -61,11 +67,14 @@ def parse_http_date(value: str) -> float | None:
                 return None
             mon, day, hh, mm, ss, year = m.groups()
     month = _MONTHS.get(mon.lower())
-    if month is None:
+    # The groups are ASCII digits (re.ASCII), so int() cannot fail; the ranges are
+    # RFC 9110 §5.6.7's (a leap second, 60, is allowed).
+    d, hour, minute, sec = int(day), int(hh), int(mm), int(ss)
+    if month is None or not (1 <= d <= 31 and hour <= 23 and minute <= 59 and sec <= 60):
         return None
     try:
-        return float(calendar.timegm((int(year), month, int(day), int(hh), int(mm), int(ss), 0, 0, 0)))
-    except (ValueError, OverflowError):
+        return float(calendar.timegm((int(year), month, d, hour, minute, sec, 0, 0, 0)))
+    except (ValueError, OverflowError):  # year 0000
         return None
 
 
@@ -74,8 +83,9 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    seconds = ascii_int(value, _MAX_RETRY_AFTER_DIGITS)
+    if seconds is not None:
+        return float(seconds)
     when = parse_http_date(value)
     if when is None:
         return None

@@ -421,6 +421,188 @@ def test_random_failure_schedules_complete_byte_exact_or_raise_after_deadline(
     assert all(s <= policy.max_backoff for s in runner.slept)
 
 
+# ------------------------------------------------------------------------------ 308 without progress
+
+
+def session_server(chunk_reply: Any, *, session: str = FakeStorage.SESSION) -> Any:
+    """A server that opens ``session`` and answers every chunk with ``chunk_reply(n)``
+    (n counts chunk requests from 1) and every status query with the real state."""
+    count = {"n": 0}
+
+    def server(req: Any, body: bytes) -> Wire:
+        if "upload_id" not in req.url:
+            return Wire(200, {"location": session})
+        count["n"] += 1
+        if count["n"] > 100:  # the unbounded loop this guards against
+            raise AssertionError("more than 100 session requests")
+        return chunk_reply(count["n"], req)
+
+    return server
+
+
+@pytest.mark.parametrize("reply", [Wire(308), Wire(308, {"range": "bytes=0-0"})], ids=["no-range", "range-0-0"])
+def test_308_without_progress_forever_backs_off_and_gives_up(reply: Wire) -> None:
+    """A server answering 308 with no Range (or an emulator's bytes=0-0) to every chunk used
+    to get the first chunk re-sent at wire speed forever."""
+    runner = MediaRunner(session_server(lambda n, req: reply))
+    req = upload_request(data_of(2 * G))
+    with pytest.raises(ResumableUploadError, match="gave up after 6 attempts") as info:
+        runner.run(upload_flow(req, OPTIONS))
+    policy = OPTIONS.retry
+    # max_attempts PUTs of the first chunk, and a growing wait before each but the first.
+    puts = runner.sent[1:]
+    assert len(puts) == policy.max_attempts
+    assert {r.header("content-range") for r in puts} == {f"bytes 0-{G - 1}/{2 * G}"}
+    assert runner.slept == [0.5, 1.0, 2.0, 4.0, 4.0]
+    assert info.value.session_uri == FakeStorage.SESSION and info.value.offset == 0
+    assert "308 without taking any of the bytes sent" in str(info.value)
+
+
+def test_a_range_that_stops_advancing_counts_against_the_budget() -> None:
+    # The first chunk is taken, then the server stays at G whatever is sent.
+    runner = MediaRunner(session_server(lambda n, req: Wire(308, {"range": f"bytes=0-{G - 1}"})))
+    req = upload_request(data_of(3 * G))
+    with pytest.raises(ResumableUploadError, match="gave up") as info:
+        runner.run(upload_flow(req, OPTIONS))
+    assert info.value.offset == G
+    ranges = [r.header("content-range") for r in runner.sent[1:]]
+    assert ranges[0] == f"bytes 0-{G - 1}/{3 * G}"
+    assert set(ranges[1:]) == {f"bytes {G}-{2 * G - 1}/{3 * G}"} and len(ranges) == 1 + OPTIONS.retry.max_attempts
+
+
+def test_no_retries_means_the_first_308_without_progress_fails() -> None:
+    runner = MediaRunner(session_server(lambda n, req: Wire(308)))
+    options = CallOptions(retry=RetryPolicy(max_attempts=1))
+    with pytest.raises(ResumableUploadError, match="gave up after 1 attempts"):
+        runner.run(upload_flow(upload_request(data_of(G)), options))
+    assert len(runner.sent) == 2 and runner.slept == []
+
+
+def test_progress_between_stalls_renews_the_budget() -> None:
+    # Each chunk is refused once (308, nothing more held), then taken: the upload completes
+    # although the stalls add up to more than the budget of one run of failures.
+    data = data_of(8 * G)
+    server = FakeStorage()
+    server.chunk_plan = [("lose", G), "ok"] * 8
+    runner = MediaRunner(server)
+    res = runner.run(upload_flow(upload_request(data), OPTIONS))
+    assert res.status_code == 200 and bytes(server.stored) == data
+    assert len(runner.slept) == 8 and set(runner.slept) == {0.5}
+
+
+def test_the_deadline_bounds_a_stall_too() -> None:
+    runner = MediaRunner(session_server(lambda n, req: Wire(308)))
+    options = CallOptions(retry=RetryPolicy(max_attempts=1000, initial_backoff=10, max_backoff=10, deadline=35, random=lambda: 1.0))
+    with pytest.raises(ResumableUploadError, match="gave up"):
+        runner.run(upload_flow(upload_request(data_of(G)), options))
+    assert runner.slept == [10, 10, 10]
+
+
+# ------------------------------------------------------------------------------ session URI and origins
+
+OTHER_SESSION = "http://uploads.elsewhere.example/session?upload_id=xyz"
+
+
+class KeyRunner(MediaRunner):
+    """Credentials that are an API key (a query parameter) plus a quota project header."""
+
+    def authorize(self, stale: str | None) -> Any:
+        from aiogoogle._effects import AuthInfo
+
+        self.authorize_calls.append(stale)
+        return AuthInfo(headers=(("x-goog-user-project", "proj"),), query=(("key", "APIKEY"),), token=None)
+
+
+@pytest.mark.parametrize("runner_class", [MediaRunner, KeyRunner])
+def test_a_session_uri_on_another_origin_gets_no_credentials(runner_class: Any) -> None:
+    data = data_of(2 * G)
+    server = FakeStorage()
+    server.SESSION = OTHER_SESSION  # type: ignore[misc]
+    runner = runner_class(server)
+    req = upload_request(data)
+    req.headers["Authorization"] = "Bearer set-by-hand"
+    res = runner.run(upload_flow(req, OPTIONS))
+    assert res.status_code == 200 and bytes(server.stored) == data
+    init, *puts = runner.sent
+    assert init.header("authorization") or "key=APIKEY" in init.url
+    assert puts and all(p.url.startswith(OTHER_SESSION) for p in puts)
+    for p in puts:
+        assert p.header("authorization") is None and p.header("x-goog-user-project") is None and "APIKEY" not in p.url
+    assert runner.authorize_calls == [None]  # asked once, for the initiation only
+
+
+def test_a_session_uri_on_the_api_origin_keeps_credentials() -> None:
+    runner = MediaRunner(FakeStorage())
+    runner.run(upload_flow(upload_request(data_of(G)), OPTIONS))
+    assert all(r.header("authorization") == "Bearer t1" for r in runner.sent)
+
+
+def test_a_resumed_session_uri_on_another_origin_gets_no_credentials() -> None:
+    server = FakeStorage()
+    server.SESSION = OTHER_SESSION  # type: ignore[misc]
+    runner = MediaRunner(server)
+    runner.run(upload_flow(upload_request(data_of(G), session_uri=OTHER_SESSION), OPTIONS))
+    assert runner.sent and all(r.header("authorization") is None for r in runner.sent)
+    assert runner.authorize_calls == []
+
+
+@pytest.mark.parametrize(
+    ("location", "why"),
+    [
+        ("ftp://fake/session?upload_id=1", "not an http\\(s\\) URL"),
+        ("javascript:alert(1)", "not an http\\(s\\) URL"),
+        ("http://fake:99999/session", "malformed"),
+    ],
+)
+def test_a_session_uri_that_is_not_http_is_refused(location: str, why: str) -> None:
+    runner = MediaRunner(lambda req, body: Wire(200, {"location": location}))
+    with pytest.raises(ResumableUploadError, match=why):
+        runner.run(upload_flow(upload_request(data_of(10)), OPTIONS))
+    assert len(runner.sent) == 1
+
+
+def test_a_session_uri_may_not_downgrade_https_to_http() -> None:
+    runner = MediaRunner(lambda req, body: Wire(200, {"location": "http://fake/upload/session?upload_id=1"}))
+    media = upload_request(data_of(10)).media_upload
+    assert media is not None
+    media.upload_path = "https://fake/upload/storage/v1/b/bkt/o?name=obj"
+    with pytest.raises(ResumableUploadError, match="unencrypted"):
+        runner.run(upload_flow(Request("POST", "https://fake/storage/v1/b/bkt/o", media_upload=media), OPTIONS))
+    assert len(runner.sent) == 1
+
+
+def test_a_redirect_during_a_session_is_an_error() -> None:
+    from aiogoogle.excs import RedirectError
+
+    runner = MediaRunner(session_server(lambda n, req: Wire(302, {"location": "http://fake/elsewhere"})))
+    with pytest.raises(RedirectError, match="not followed for this request"):
+        runner.run(upload_flow(upload_request(data_of(10)), OPTIONS))
+    assert len(runner.sent) == 2
+
+
+def test_an_initiation_answered_with_308_is_an_error_not_a_session() -> None:
+    from aiogoogle.excs import RedirectError
+
+    runner = MediaRunner(lambda req, body: Wire(308, {"range": "bytes=0-9"}))
+    with pytest.raises(RedirectError, match="308"):
+        runner.run(upload_flow(upload_request(data_of(10)), OPTIONS))
+
+
+def test_an_initiation_redirected_on_its_origin_is_followed() -> None:
+    server = FakeStorage()
+
+    def redirecting(req: Any, body: bytes) -> Any:
+        if "moved" not in req.url and "upload_id" not in req.url:
+            return Wire(307, {"location": req.url.replace("/upload/", "/moved/upload/")})
+        return server(req, body)
+
+    runner = MediaRunner(redirecting)
+    data = data_of(G)
+    res = runner.run(upload_flow(upload_request(data, metadata={"name": "obj"}), OPTIONS))
+    assert res.status_code == 200 and bytes(server.stored) == data
+    assert runner.bodies[1] == runner.bodies[0] == b'{"name":"obj"}'
+
+
 # ------------------------------------------------------------------------------ downloads
 
 

@@ -24,7 +24,8 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 from .._call import API_CLIENT, USER_AGENT, CallOptions, send_flow
 from .._effects import FileOp, Flow, Now
 from .._http import Headers, HttpRequest, HttpResponse, Timeout
-from ..excs import AuthError, TransportError, google_error_info
+from .._parse import ascii_int, json_count
+from ..excs import AuthError, RedirectError, TransportError, google_error_info
 from ..models import Response, decode_body
 from ..retry import RetryPolicy
 from ._jwt import UnknownKeyError, jwks_keys, sign_rs256, validate_id_token
@@ -57,6 +58,9 @@ MAX_JWT_LIFETIME = 3600
 #: Default seconds before expiry at which credentials count as expired (google-auth's
 #: ``REFRESH_THRESHOLD``, 3 min 45 s; ANCHORS-google.md §1.7).
 DEFAULT_REFRESH_MARGIN = 225.0
+#: The longest token lifetime (``expires_in``) read from a reply: ten years. Google's tokens
+#: live an hour; a larger value is a broken reply (and would overflow date arithmetic).
+MAX_EXPIRES_IN = 10 * 366 * 24 * 3600
 
 
 # ---------------------------------------------------------------------------- time
@@ -168,7 +172,11 @@ def _failure(what: str, http: HttpResponse, url: str) -> AuthError:
 def exchange_flow(http: HttpRequest, options: CallOptions, what: str, *, idempotent: bool, retry: RetryPolicy | None = None) -> Flow[tuple[HttpResponse, Any]]:
     """Send ``http`` (no credentials) and return the response with its JSON body; a status
     of 400 or more raises :class:`AuthError` naming ``what`` and the server's error."""
-    response = yield from send_flow(http, retry or options.retry, authorize=False, idempotent=idempotent, max_redirects=options.max_redirects)
+    # cross_origin=False: a token endpoint's reply is trusted as a credential, and its
+    # requests carry secrets in the body; no redirect may take them to another origin.
+    response = yield from send_flow(
+        http, retry or options.retry, authorize=False, idempotent=idempotent, max_redirects=options.max_redirects, cross_origin=False
+    )
     if response.status >= 400:
         raise _failure(what, response, http.url)
     body, _data = decode_body(response.headers.get("content-type") or "application/json", response.body)
@@ -239,10 +247,9 @@ def user_creds_from_reply(
     creds = UserCreds(**dict(previous)) if previous else UserCreds()
     creds["access_token"] = access
     expires_in = reply.get("expires_in")
-    try:
-        seconds = int(expires_in) if expires_in is not None else None
-    except (TypeError, ValueError):
-        raise AuthError("the token reply's expires_in is not a number") from None
+    seconds = json_count(expires_in, MAX_EXPIRES_IN) if expires_in is not None else None
+    if expires_in is not None and seconds is None:
+        raise AuthError(f"the token reply's expires_in is not a number of seconds from 0 to {MAX_EXPIRES_IN}")
     creds["expires_in"] = seconds
     creds["expires_at"] = to_iso(now + seconds) if seconds is not None else None
     if isinstance(reply.get("refresh_token"), str) and reply["refresh_token"]:
@@ -418,10 +425,10 @@ def _access_token(body: Any, now: float, what: str) -> AccessToken:
     token = reply.get("access_token")
     if not isinstance(token, str) or not token:
         raise AuthError(f"{what}: the reply has no access_token")
-    try:
-        expires_in = float(reply["expires_in"]) if reply.get("expires_in") is not None else None
-    except (TypeError, ValueError):
-        raise AuthError(f"{what}: expires_in is not a number") from None
+    raw = reply.get("expires_in")
+    expires_in = json_count(raw, MAX_EXPIRES_IN) if raw is not None else None
+    if raw is not None and expires_in is None:
+        raise AuthError(f"{what}: expires_in is not a number of seconds from 0 to {MAX_EXPIRES_IN}")
     return AccessToken(token, now + expires_in if expires_in is not None else None)
 
 
@@ -738,6 +745,8 @@ def default_creds_flow(env: Mapping[str, str], endpoints: Endpoints, options: Ca
             response = yield from send_flow(probe, RetryPolicy(max_attempts=1), authorize=False, max_redirects=0)
         except TransportError as exc:
             tried.append(f"metadata server {host} (no answer: {type(exc).__name__})")
+        except RedirectError as exc:
+            tried.append(f"metadata server {host} (HTTP {exc.status_code}, not a metadata server)")
         else:
             if response.status == 200 and response.headers.get("metadata-flavor", "").lower() == "google":
                 project = env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT")
@@ -789,10 +798,9 @@ def cache_max_age(cache_control: str | None) -> float | None:
         if name in ("no-store", "no-cache"):
             return 0.0
         if name == "max-age":
-            try:
-                age = max(0.0, float(value.strip().strip('"')))
-            except ValueError:
-                age = None
+            # delta-seconds = 1*DIGIT (RFC 9111 §1.2.2); anything else is ignored.
+            seconds = ascii_int(value.strip().strip('"'))
+            age = float(seconds) if seconds is not None else None
     return age
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -255,7 +256,7 @@ def arguments_for(
         if param.in_path:
             # A schema pattern (or free text) can match "", "." or "a//b", which no URL
             # may carry as a path value (aiogoogle._url refuses them whatever validate says).
-            strat = strat.filter(lambda v, r=reserved.get(name, False): _fits_path(v, r))
+            strat = strat.filter(functools.partial(_fits_path, reserved=reserved.get(name, False)))
         if param.required or param.in_path:
             required[key] = strat
         elif optional and name not in _SYSTEM:

@@ -14,16 +14,16 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from hypothesis import given
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiogoogle._call import CallOptions
 from aiogoogle._effects import FileOp, Now, Sleep
 from aiogoogle._http import Headers, HttpRequest, HttpResponse
 from aiogoogle.auth import _flows as flows
-from aiogoogle.auth._jwt import UnknownKeyError, jwks_keys, validate_id_token
+from aiogoogle.auth._jwt import UnknownKeyError, jwks_keys, unverified_claims, validate_id_token
 from aiogoogle.auth.creds import ApiKey, ClientCreds, IdToken, ServiceAccountCreds, UserCreds
 from aiogoogle.auth.endpoints import Endpoints
 from aiogoogle.auth.managers import (
@@ -378,6 +378,130 @@ def test_id_token_attacks_are_rejected_naming_the_check(make: str, kw: dict[str,
     assert not isinstance(info.value, KeyError)
 
 
+def raw_token(header: Any, payload: Any, key: Any) -> str:
+    """An RS256 JWT signed by hand, so header and payload can hold anything (JSON text as
+    ``str``, raw ``bytes``, or a value to ``json.dumps``, which writes NaN/Infinity)."""
+
+    def segment(part: Any) -> str:
+        data = part if isinstance(part, bytes) else part.encode() if isinstance(part, str) else json.dumps(part).encode()
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = f"{segment(header)}.{segment(payload)}"
+    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+
+
+HEADER = {"alg": "RS256", "kid": "k1", "typ": "JWT"}
+
+
+def with_literal(name: str, literal: str) -> str:
+    """The claims as JSON text with ``name`` set to the JSON (or JSON-like) ``literal``."""
+    return json.dumps(claims(**{name: "@@"})).replace('"@@"', literal)
+
+
+@pytest.mark.parametrize("name", ["exp", "iat", "nbf"])
+@pytest.mark.parametrize(
+    "literal", ["NaN", "Infinity", "-Infinity", '"1800000000"', "true", "false", "null", "[1800000000]", '{"t": 1}', "1e400", "-1e400", "1" + "0" * 400]
+)
+def test_time_claims_must_be_finite_json_numbers(name: str, literal: str, provider_key: Any) -> None:
+    """RFC 7519 §2 NumericDate: a NaN or infinite exp never expired before; strings,
+    booleans and numbers no float holds are refused too, naming the claim."""
+    keys = jwks_keys({"keys": [jwk_of(provider_key, "k1")]})
+    token = raw_token(HEADER, with_literal(name, literal), provider_key)
+    with pytest.raises(AuthError) as info:
+        check(token, keys, skew=30)
+    assert f"id_token rejected ({name})" in str(info.value)
+    assert len(str(info.value)) < 300
+
+
+def test_nbf_is_checked_with_the_same_skew_as_iat(provider_key: Any) -> None:
+    keys = jwks_keys({"keys": [jwk_of(provider_key, "k1")]})
+    assert check(sign(provider_key, nbf=int(NOW) - 100), keys)["sub"] == "u1"
+    assert check(sign(provider_key, nbf=int(NOW) + 20), keys, skew=30)["sub"] == "u1"  # within the skew
+    assert check(sign(provider_key, nbf=NOW + 0.5), keys, skew=0.5)["sub"] == "u1"  # the edge
+    with pytest.raises(AuthError, match=r"id_token rejected \(nbf\): the token is not valid for another 300 s \(allowed clock skew 30 s\)"):
+        check(sign(provider_key, nbf=int(NOW) + 300), keys, skew=30)
+    with pytest.raises(AuthError, match=r"\(nbf\)"):
+        check(sign(provider_key, nbf=NOW + 0.01), keys, skew=0)
+    # The other numeric claims accept floats (RFC 7519 §2 allows non-integer values).
+    assert check(sign(provider_key, exp=NOW + 10.5, iat=NOW - 0.5), keys)["sub"] == "u1"
+
+
+@pytest.mark.parametrize("kid", [5, 1.5, True, ["k1"], {"k": "k1"}])
+def test_a_non_string_kid_is_an_auth_error(kid: Any, provider_key: Any) -> None:
+    keys = jwks_keys({"keys": [jwk_of(provider_key, "k1")]})
+    token = raw_token({**HEADER, "kid": kid}, claims(), provider_key)
+    with pytest.raises(AuthError, match=r"id_token rejected \(kid\): the header's key id is .*not a string") as info:
+        check(token, keys)
+    assert not isinstance(info.value, UnknownKeyError)  # not worth a JWKS fetch
+    # A JWKS entry with such a kid is skipped instead of breaking the key table.
+    assert list(jwks_keys({"keys": [{**jwk_of(provider_key, "x"), "kid": kid}, jwk_of(provider_key, "k1")]})) == ["k1"]
+
+
+def test_token_values_in_messages_are_shortened(provider_key: Any) -> None:
+    keys = jwks_keys({"keys": [jwk_of(provider_key, "k1")]})
+    for token, check_name in [
+        (raw_token({**HEADER, "kid": "K" * 5000}, claims(), provider_key), "kid"),
+        (sign(provider_key, iss="https://" + "i" * 5000), "iss"),
+        (sign(provider_key, aud=["a" * 5000, {"x": 1}]), "aud"),
+        (sign(provider_key, azp=["x"] * 1000), "azp"),
+        (sign(provider_key, hd="h" * 5000), "hd"),
+    ]:
+        with pytest.raises(AuthError, match=rf"\({check_name}\)") as info:
+            check(token, keys)
+        assert len(str(info.value)) < 300, check_name
+
+
+@pytest.mark.parametrize("depth", [1000, 100_000])
+@pytest.mark.parametrize("where", ["header", "header claim", "payload", "payload claim"])
+def test_deeply_nested_json_is_a_format_error(depth: int, where: str, provider_key: Any) -> None:
+    keys = jwks_keys({"keys": [jwk_of(provider_key, "k1")]})
+    nested = "[" * depth + "]" * depth
+    header = nested if where == "header" else json.dumps(HEADER)[:-1] + f', "x": {nested}}}' if where == "header claim" else HEADER
+    payload = nested if where == "payload" else json.dumps(claims())[:-1] + f', "x": {nested}}}' if where == "payload claim" else claims()
+    token = raw_token(header, payload, provider_key)
+    with pytest.raises(AuthError, match=r"id_token rejected \(format\)"):
+        check(token, keys)
+    if where.startswith("payload"):
+        with pytest.raises(AuthError, match=r"id_token rejected \(format\)"):
+            unverified_claims(token)
+
+
+_JSONISH = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["alg", "kid", "iss", "aud", "azp", "exp", "iat", "nbf", "nonce", "hd", "x"]), inner, max_size=6)),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=40)
+@given(
+    header=st.one_of(_JSONISH, st.fixed_dictionaries({"alg": st.just("RS256"), "kid": _JSONISH})),
+    payload=st.one_of(_JSONISH, st.fixed_dictionaries({}, optional={k: _JSONISH for k in ("iss", "aud", "azp", "exp", "iat", "nbf", "nonce", "hd")})),
+    junk=st.binary(max_size=16),
+)
+def test_any_header_and_payload_give_claims_or_an_auth_error(header: Any, payload: Any, junk: bytes, provider_key: Any) -> None:
+    keys = jwks_keys({"keys": [jwk_of(provider_key, "k1")]})
+    for token in (raw_token(header, payload, provider_key), raw_token(junk, payload, provider_key), raw_token(header, junk, provider_key)):
+        try:
+            got = check(token, keys, nonce=None, hd=None)
+        except AuthError as exc:
+            assert str(exc).startswith("id_token rejected (") and len(str(exc)) < 400
+        else:
+            assert isinstance(got, dict)
+        try:
+            unverified_claims(token)
+        except AuthError as exc:
+            assert "(format)" in str(exc)
+
+
+@pytest.mark.parametrize("skew", [float("nan"), float("inf"), -1.0])
+def test_the_clock_skew_must_be_finite_and_not_negative(skew: float, provider_key: Any) -> None:
+    keys = jwks_keys({"keys": [jwk_of(provider_key, "k1")]})
+    with pytest.raises(AuthError, match="clock skew"):
+        check(sign(provider_key, exp=int(NOW) - 10**9), keys, skew=skew)
+
+
 def test_unknown_kid_refetches_the_jwks_once_then_rejects(provider_key: Any, other_key: Any) -> None:
     jwks = {"keys": [jwk_of(provider_key, "k1")]}
     runner = Runner(lambda req: reply(200, jwks, {"cache-control": "public, max-age=600"}))
@@ -387,17 +511,65 @@ def test_unknown_kid_refetches_the_jwks_once_then_rejects(provider_key: Any, oth
     assert cache.fetches == 1 and cache.expires == NOW + 600
     runner.run(flows.verify_id_token_flow(token, cache, EP, OPTIONS, client_ids=["cid"]))
     assert cache.fetches == 1  # cached per max-age
+    runner.now += 61  # past the minimum re-fetch interval
     unknown = sign(other_key, kid="rotated-away")
-    with pytest.raises(UnknownKeyError, match=r"id_token rejected \(kid\).*even after re-fetching"):
+    with pytest.raises(UnknownKeyError, match=r"id_token rejected \(kid\).*'rotated-away'.*even after re-fetching"):
         runner.run(flows.verify_id_token_flow(unknown, cache, EP, OPTIONS, client_ids=["cid"]))
     assert cache.fetches == 2 and all(r.url == EP.jwks for r in runner.sent)
     # Keys rotate: a new kid appears in the JWKS and is found after one re-fetch.
     jwks["keys"].append(jwk_of(other_key, "k2"))
+    runner.now += 61
     assert runner.run(flows.verify_id_token_flow(sign(other_key, kid="k2"), cache, EP, OPTIONS, client_ids=["cid"]))["sub"] == "u1"
     assert cache.fetches == 3
     runner.now += 601  # the cache expired
     runner.run(flows.verify_id_token_flow(token, cache, EP, OPTIONS, client_ids=["cid"]))
     assert cache.fetches == 4
+
+
+def test_unknown_kids_refetch_the_jwks_at_most_once_per_interval(provider_key: Any, other_key: Any) -> None:
+    jwks = {"keys": [jwk_of(provider_key, "k1")]}
+    runner = Runner(lambda req: reply(200, jwks, {"cache-control": "max-age=3600"}))
+    cache = flows.JwksCache()
+    assert cache.min_refetch_interval == flows.MIN_JWKS_REFETCH_INTERVAL == 60
+    runner.run(flows.verify_id_token_flow(sign(provider_key), cache, EP, OPTIONS, client_ids=["cid"], nonce="n1", hd="example.com"))
+    assert len(runner.sent) == 1
+    # A flood of forged key ids within the interval: rejected, no request to the provider.
+    for i in range(59):
+        runner.now += 1.0
+        with pytest.raises(UnknownKeyError, match=r"\(kid\).*fetched \d+ s ago; an unknown key id fetches it again at most every 60 s"):
+            runner.run(flows.verify_id_token_flow(sign(other_key, kid=f"forged-{i}"), cache, EP, OPTIONS, client_ids=["cid"]))
+    assert len(runner.sent) == 1
+    runner.now = NOW + 60  # exactly the interval: one re-fetch, then the interval starts again
+    with pytest.raises(UnknownKeyError, match="even after re-fetching"):
+        runner.run(flows.verify_id_token_flow(sign(other_key, kid="forged-x"), cache, EP, OPTIONS, client_ids=["cid"]))
+    with pytest.raises(UnknownKeyError, match="fetched 0 s ago"):
+        runner.run(flows.verify_id_token_flow(sign(other_key, kid="forged-y"), cache, EP, OPTIONS, client_ids=["cid"]))
+    assert len(runner.sent) == 2
+    # Known keys keep verifying meanwhile, from the cache.
+    runner.run(flows.verify_id_token_flow(sign(provider_key), cache, EP, OPTIONS, client_ids=["cid"]))
+    assert len(runner.sent) == 2
+    # A clock that went back does not hold re-fetches off.
+    runner.now = NOW - 3600
+    with pytest.raises(UnknownKeyError, match="even after re-fetching"):
+        runner.run(flows.verify_id_token_flow(sign(other_key, kid="forged-z"), cache, EP, OPTIONS, client_ids=["cid"]))
+    assert len(runner.sent) == 3
+
+
+def test_a_failed_refetch_counts_toward_the_interval(provider_key: Any, other_key: Any) -> None:
+    answers = [reply(200, {"keys": [jwk_of(provider_key, "k1")]}, {"cache-control": "max-age=3600"})]
+    runner = Runner(lambda req: answers.pop(0) if answers else reply(404, {"error": "gone"}))
+    cache = flows.JwksCache(min_refetch_interval=30)
+    runner.run(flows.verify_id_token_flow(sign(provider_key), cache, EP, OPTIONS, client_ids=["cid"], nonce="n1", hd="example.com"))
+    runner.now += 30
+    with pytest.raises(AuthError, match="JWKS fetch"):
+        runner.run(flows.verify_id_token_flow(sign(other_key, kid="k9"), cache, EP, OPTIONS, client_ids=["cid"]))
+    sent = len(runner.sent)
+    runner.now += 29
+    with pytest.raises(UnknownKeyError, match="at most every 30 s"):
+        runner.run(flows.verify_id_token_flow(sign(other_key, kid="k9"), cache, EP, OPTIONS, client_ids=["cid"]))
+    assert len(runner.sent) == sent
+    # The cached keys still verify (the failed fetch left them in place).
+    assert runner.run(flows.verify_id_token_flow(sign(provider_key), cache, EP, OPTIONS, client_ids=["cid"]))["sub"] == "u1"
 
 
 def test_cache_control_parsing() -> None:
@@ -582,6 +754,94 @@ def test_endpoints_from_openid_configuration() -> None:
     with pytest.raises(AuthError, match="token_endpoint"):
         Endpoints.from_openid_configuration({"issuer": "x", "authorization_endpoint": "y"})
     assert "accounts.google.com" in Endpoints().issuers and "https://accounts.google.com" in Endpoints().issuers
+
+
+# ------------------------------------------------------------------------ OpenID discovery
+
+
+def provider_config(iss: str, base: str | None = None, **over: Any) -> dict[str, Any]:
+    base = base or iss
+    doc = {
+        "issuer": iss,
+        "authorization_endpoint": base + "/auth",
+        "token_endpoint": base + "/token",
+        "userinfo_endpoint": base + "/userinfo",
+        "revocation_endpoint": base + "/revoke",
+        "jwks_uri": base + "/jwks",
+    }
+    doc.update(over)
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+def discover(url: str, issuer: str, doc: Any) -> tuple[dict[str, Any], Runner]:
+    runner = Runner(lambda req: reply(200, doc) if req.url == url else reply(404))
+    return runner.run(flows.openid_configuration_flow(url, issuer, OPTIONS)), runner
+
+
+@pytest.mark.parametrize(
+    ("issuer", "doc_issuer"),
+    [
+        ("https://idp.example", "https://idp.example"),
+        ("https://idp.example/tenant", "https://idp.example/tenant"),
+        ("https://tenant.example/", "https://tenant.example/"),  # Auth0 style, slash kept
+        ("https://tenant.example", "https://tenant.example/"),  # a trailing slash is not told apart
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://[::1]:8080", "http://[::1]:8080"),
+        ("http://localhost:8080", "http://localhost:8080"),
+    ],
+)
+def test_openid_discovery_accepts_a_document_for_its_own_issuer(issuer: str, doc_issuer: str) -> None:
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    config, runner = discover(url, issuer, provider_config(doc_issuer, issuer.rstrip("/")))
+    assert [r.url for r in runner.sent] == [url]
+    ep = Endpoints.from_openid_configuration(config)
+    assert ep.issuers == (doc_issuer,) and ep.jwks == issuer.rstrip("/") + "/jwks"
+
+
+@pytest.mark.parametrize(
+    "doc_issuer", ["https://accounts.google.com", "https://idp.example.evil", "https://idp.example/other", "http://idp.example", "HTTPS://IDP.EXAMPLE", None, 5]
+)
+def test_openid_discovery_refuses_a_document_for_another_issuer(doc_issuer: Any) -> None:
+    """OpenID Connect Discovery 1.0 §4.3: the issuer in the document must be the one it was
+    fetched for; otherwise a provider could vouch for tokens of another issuer."""
+    issuer = "https://idp.example"
+    with pytest.raises(AuthError, match=r"openid-configuration.*issuer") as info:
+        discover(issuer + "/.well-known/openid-configuration", issuer, provider_config(issuer, issuer=doc_issuer))
+    if isinstance(doc_issuer, str):
+        assert "§4.3" in str(info.value) and repr(doc_issuer) in str(info.value)
+
+
+@pytest.mark.parametrize("field", flows.OPENID_ENDPOINT_FIELDS)
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("http://idp.example/x", "must use https (got http to host 'idp.example')"),
+        ("http://127.0.0.2.evil.example/x", "must use https"),
+        ("ftp://idp.example/x", "not an absolute https URL"),
+        ("/relative/path", "not an absolute https URL"),
+        ("https://[::1/x", "not a valid URL"),
+        (["https://idp.example/x"], "not a URL string"),
+    ],
+)
+def test_openid_discovery_refuses_endpoints_that_are_not_https(field: str, value: Any, message: str) -> None:
+    issuer = "https://idp.example"
+    with pytest.raises(AuthError) as info:
+        discover(issuer + "/.well-known/openid-configuration", issuer, provider_config(issuer, **{field: value}))
+    assert f"openid-configuration: {field}" in str(info.value) and message in str(info.value)
+
+
+def test_openid_discovery_allows_loopback_http_endpoints_and_absent_optional_ones() -> None:
+    issuer = "https://idp.example"
+    doc = provider_config(issuer, jwks_uri="http://127.0.0.1:9/jwks", userinfo_endpoint="http://localhost:9/me", revocation_endpoint=None)
+    config, _ = discover(issuer + "/.well-known/openid-configuration", issuer, {**doc, "end_session_endpoint": "http://idp.example/logout"})
+    assert config["jwks_uri"] == "http://127.0.0.1:9/jwks"  # fields we never call are not checked
+
+
+def test_openid_discovery_over_plain_http_is_refused_before_any_request() -> None:
+    runner = Runner()
+    with pytest.raises(AuthError, match=r"the openid-configuration URL must use https \(got http to host 'idp.example'\)"):
+        runner.run(flows.openid_configuration_flow("http://idp.example/.well-known/openid-configuration", "http://idp.example", OPTIONS))
+    assert runner.sent == []
 
 
 # ------------------------------------------------------------------------ properties

@@ -7,12 +7,16 @@ We never use pyjwt's own HTTP client; keys come in as JWKS documents fetched by 
 
 Every id_token check (PROTOCOL.md §6.4) runs against a clock passed in, and every failure
 is an :class:`~aiogoogle.excs.AuthError` whose message names the failed check in
-parentheses, e.g. ``id_token rejected (aud): ...``; the token itself is never shown.
+parentheses, e.g. ``id_token rejected (aud): ...``; the token itself is never shown, and
+values taken from it are shown shortened. JSON nested too deeply for the parser is a
+``format`` rejection, not a RecursionError; the ``NaN``/``Infinity`` that Python's parser
+reads are refused where they matter (the time claims, which must be finite numbers).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,6 +34,28 @@ class UnknownKeyError(AuthError):
 
 def _reject(check: str, detail: str) -> AuthError:
     return AuthError(f"id_token rejected ({check}): {detail}")
+
+
+def _shown(value: Any) -> str:
+    """A value from the token for a message: short, whatever the token holds."""
+    if isinstance(value, (str, int, float)) or value is None:
+        text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a huge number"
+        return text if len(text) <= 80 else text[:77] + "..."
+    return f"a JSON {'array' if isinstance(value, list) else 'object' if isinstance(value, dict) else type(value).__name__}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f}" if abs(value) < 1e12 else f"{value:.3g}"
+
+
+def _json(data: bytes, what: str) -> Any:
+    """``data`` parsed as JSON; anything else, and too deep nesting, is a format error."""
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeError):
+        raise _reject("format", f"the {what} is not JSON") from None
+    except RecursionError:
+        raise _reject("format", f"the {what} nests JSON too deeply") from None
 
 
 def _private_key(pem: str) -> Any:
@@ -72,6 +98,8 @@ def jwks_keys(document: Any) -> dict[str | None, Any]:
     for entry in document["keys"]:
         if not isinstance(entry, Mapping) or entry.get("kty") != "RSA":
             continue
+        if entry.get("kid") is not None and not isinstance(entry.get("kid"), str):
+            continue  # RFC 7517 §4.5: kid is a string; no token can name another one
         if entry.get("use") not in (None, "sig") or entry.get("alg") not in (None, "RS256"):
             continue
         try:
@@ -81,22 +109,44 @@ def jwks_keys(document: Any) -> dict[str | None, Any]:
     return keys
 
 
-def _b64_json(segment: str) -> Any:
+def _b64_json(segment: str, what: str) -> Any:
     import base64
+    import binascii
 
     padded = segment + "=" * (-len(segment) % 4)
-    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    try:
+        data = base64.urlsafe_b64decode(padded.encode("ascii"))
+    except (binascii.Error, ValueError, UnicodeError):
+        raise _reject("format", f"the {what} is not base64url") from None
+    return _json(data, what)
 
 
 def unverified_claims(token: str) -> dict[str, Any]:
     """The claims of a JWT without checking anything (``verify=False`` paths only)."""
-    try:
-        claims = _b64_json(token.split(".")[1])
-    except (ValueError, IndexError, UnicodeError):
-        raise _reject("format", "not a JWT (three base64url segments)") from None
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise _reject("format", "not a JWT (three base64url segments)")
+    claims = _b64_json(token.split(".")[1], "payload")
     if not isinstance(claims, dict):
         raise _reject("format", "the payload is not a JSON object")
     return claims
+
+
+def _numeric_date(claims: Mapping[str, Any], name: str) -> float | None:
+    """A NumericDate claim (RFC 7519 §2: a JSON number of seconds), or ``None`` when absent.
+    Booleans, strings, null, NaN, infinities and numbers beyond a float are refused: a NaN
+    or infinite ``exp`` would never expire."""
+    if name not in claims:
+        return None
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _reject(name, f"the {name!r} claim is {_shown(value)}, not a number of seconds (RFC 7519 §2 NumericDate)")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    if not math.isfinite(seconds):
+        raise _reject(name, f"the {name!r} claim is not a finite number")
+    return seconds
 
 
 def validate_id_token(
@@ -113,77 +163,71 @@ def validate_id_token(
     """Verify an OpenID Connect id_token and return its claims (PROTOCOL.md §6.4).
 
     Checks, in order: the format; ``alg`` is RS256 (``none`` and HMAC are refused, so a
-    token "signed" with the public key as an HS256 secret never passes); the key is in
-    ``keys`` by ``kid`` (:class:`UnknownKeyError` otherwise); the signature; ``iss`` is one
-    of ``issuers``; ``aud`` (a string or a list) contains one of ``client_ids``; ``azp``,
-    when present, is one of ``client_ids``; ``exp`` and ``iat`` against ``now`` with
-    ``skew`` seconds of tolerance (``iat - skew <= now <= exp + skew``); ``nonce`` and
-    ``hd`` when expected.
+    token "signed" with the public key as an HS256 secret never passes); ``kid``, when
+    present, is a string naming a key in ``keys`` (:class:`UnknownKeyError` otherwise); the
+    signature; ``iss`` is one of ``issuers``; ``aud`` (a string or a list) contains one of
+    ``client_ids``; ``azp``, when present, is one of ``client_ids``; ``exp``, ``iat`` and
+    (when present) ``nbf`` are finite numbers (RFC 7519 §4.1.4-§4.1.6), checked against
+    ``now`` with ``skew`` seconds of tolerance (``iat - skew <= now``, ``nbf - skew <= now``,
+    ``now <= exp + skew``); ``nonce`` and ``hd`` when expected.
     """
     import jwt
 
+    if not isinstance(skew, (int, float)) or not math.isfinite(skew) or skew < 0:
+        raise AuthError(f"the allowed clock skew must be a finite number of seconds >= 0, not {skew!r}")
     if not isinstance(token, str) or token.count(".") != 2:
         raise _reject("format", "not a compact JWT (header.payload.signature)")
-    try:
-        header = _b64_json(token.split(".", 1)[0])
-    except (ValueError, UnicodeError):
-        raise _reject("format", "the header is not base64url JSON") from None
+    header = _b64_json(token.split(".", 1)[0], "header")
     if not isinstance(header, dict):
         raise _reject("format", "the header is not a JSON object")
     alg = header.get("alg")
     if not isinstance(alg, str) or alg.lower() == "none":
         raise _reject("alg", "unsigned tokens (alg 'none') are not accepted")
     if alg.upper().startswith("HS"):
-        raise _reject("alg", f"HMAC-signed tokens ({alg}) are not accepted; id_tokens must be signed with the provider's RSA key")
+        raise _reject("alg", f"HMAC-signed tokens ({_shown(alg)}) are not accepted; id_tokens must be signed with the provider's RSA key")
     if alg != "RS256":
-        raise _reject("alg", f"algorithm {alg!r} is not accepted (only RS256)")
+        raise _reject("alg", f"algorithm {_shown(alg)} is not accepted (only RS256)")
     kid = header.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        raise _reject("kid", f"the header's key id is {_shown(kid)}, not a string (RFC 7515 §4.1.4)")
     key = keys.get(kid) if kid is not None else (next(iter(keys.values())) if len(keys) == 1 else None)
     if key is None:
-        raise UnknownKeyError(f"id_token rejected (kid): signed with key id {kid!r}, which is not in the provider's JWKS")
+        raise UnknownKeyError(f"id_token rejected (kid): signed with key id {_shown(kid)}, which is not in the provider's JWKS")
     try:
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=["RS256"],
-            options={
-                "verify_signature": True,
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "verify_aud": False,
-                "verify_iss": False,
-                "verify_sub": False,
-                "verify_jti": False,
-                "require": [],
-            },
-        )
+        # PyJWS checks the signature only; the payload is parsed below, strictly.
+        signed = jwt.PyJWS().decode_complete(token, key, algorithms=["RS256"])
     except jwt.InvalidSignatureError:
         raise _reject("signature", "the signature does not verify with the provider's key") from None
     except jwt.PyJWTError as exc:
         raise _reject("format", f"cannot be decoded ({type(exc).__name__})") from None
+    except RecursionError:
+        raise _reject("format", "the header nests JSON too deeply") from None
+    claims = _json(signed["payload"], "payload")
     if not isinstance(claims, dict):
         raise _reject("format", "the payload is not a JSON object")
     iss = claims.get("iss")
-    if iss not in issuers:
-        raise _reject("iss", f"issuer {iss!r} is not one of {list(issuers)!r}")
+    if not isinstance(iss, str) or iss not in issuers:
+        raise _reject("iss", f"issuer {_shown(iss)} is not one of {list(issuers)!r}")
     if client_ids:
         aud = claims.get("aud")
         auds = [aud] if isinstance(aud, str) else (aud if isinstance(aud, list) else [])
-        if not any(a in client_ids for a in auds):
-            raise _reject("aud", f"audience {aud!r} does not include the client id {client_ids[0]!r}")
+        if not any(isinstance(a, str) and a in client_ids for a in auds):
+            raise _reject("aud", f"audience {_shown(aud)} does not include the client id {client_ids[0]!r}")
         azp = claims.get("azp")
-        if azp is not None and azp not in client_ids:
-            raise _reject("azp", f"authorized party {azp!r} is not the client id {client_ids[0]!r}")
-    exp, iat = claims.get("exp"), claims.get("iat")
-    if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+        if azp is not None and (not isinstance(azp, str) or azp not in client_ids):
+            raise _reject("azp", f"authorized party {_shown(azp)} is not the client id {client_ids[0]!r}")
+    exp, iat, nbf = (_numeric_date(claims, name) for name in ("exp", "iat", "nbf"))
+    if exp is None:
         raise _reject("exp", "the token has no numeric 'exp' claim")
-    if not isinstance(iat, (int, float)) or isinstance(iat, bool):
+    if iat is None:
         raise _reject("iat", "the token has no numeric 'iat' claim")
     if now > exp + skew:
-        raise _reject("exp", f"the token expired {int(now - exp)} s ago (allowed clock skew {skew:g} s)")
+        raise _reject("exp", f"the token expired {_seconds(now - exp)} s ago (allowed clock skew {skew:g} s)")
     if iat - skew > now:
-        raise _reject("iat", f"the token was issued {int(iat - now)} s in the future (allowed clock skew {skew:g} s)")
+        raise _reject("iat", f"the token was issued {_seconds(iat - now)} s in the future (allowed clock skew {skew:g} s)")
+    # RFC 7519 §4.1.5: not to be accepted before nbf, with the same leeway as iat.
+    if nbf is not None and nbf - skew > now:
+        raise _reject("nbf", f"the token is not valid for another {_seconds(nbf - now)} s (allowed clock skew {skew:g} s)")
     if nonce is not None:
         got = claims.get("nonce")
         if got is None:
@@ -195,5 +239,5 @@ def validate_id_token(
         if got_hd is None:
             raise _reject("hd", f"hosted domain {hd!r} is required but the token has no 'hd' claim")
         if got_hd != hd:
-            raise _reject("hd", f"hosted domain {got_hd!r} is not {hd!r}")
+            raise _reject("hd", f"hosted domain {_shown(got_hd)} is not {hd!r}")
     return claims

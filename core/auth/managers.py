@@ -124,9 +124,20 @@ class _Manager:
 
     async def discover_endpoints(self, issuer: str | None = None, **overrides: Any) -> Endpoints:
         """Load ``{issuer}/.well-known/openid-configuration`` (default: the current
-        endpoints' issuer) and use the endpoints it lists from now on; returns them."""
-        url = (issuer.rstrip("/") + "/.well-known/openid-configuration") if issuer else self.endpoints.openid_configuration
-        config, _headers = await self._run(flows.json_get_flow(url, self.options, "openid-configuration fetch"))
+        endpoints' issuer and configuration URL) and use the endpoints it lists from now on;
+        returns them.
+
+        Raises :class:`~aiogoogle.excs.AuthError` when the document's ``issuer`` is not the
+        issuer it was fetched for (OpenID Connect Discovery 1.0 §4.3; a trailing ``/`` is not
+        told apart), or when the configuration URL or any endpoint it lists
+        (``authorization_endpoint``, ``token_endpoint``, ``userinfo_endpoint``,
+        ``revocation_endpoint``, ``jwks_uri``) is not ``https`` - plain ``http`` is accepted
+        only to 127.0.0.1, ::1 and localhost. ``overrides`` are taken as given."""
+        if issuer:
+            url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+        else:
+            url, issuer = self.endpoints.openid_configuration, self.endpoints.issuer
+        config = await self._run(flows.openid_configuration_flow(url, issuer, self.options))
         endpoints = Endpoints.from_openid_configuration(config, **overrides)
         self.endpoints = endpoints
         self._openid_config = config
@@ -354,9 +365,10 @@ class OpenIdConnectManager(Oauth2Manager):
     """OpenID Connect on top of OAuth2: the ``nonce``, verified id_tokens and userinfo
     (PROTOCOL.md §6.4).
 
-    ``clock_skew`` (seconds, default 10) is the tolerance of the ``exp``/``iat`` checks.
-    The provider's JWKS is cached per its ``Cache-Control`` and re-fetched once when a
-    token names an unknown key id.
+    ``clock_skew`` (seconds, default 10) is the tolerance of the ``exp``/``iat``/``nbf``
+    checks. The provider's JWKS is cached per its ``Cache-Control`` and re-fetched once when
+    a token names an unknown key id, at most once a minute (``jwks_cache.min_refetch_interval``,
+    by the manager's clock); within that minute such a token is rejected without a request.
     """
 
     def __init__(self, *args: Any, clock_skew: float = 10.0, **kwargs: Any) -> None:

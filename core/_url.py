@@ -85,6 +85,15 @@ def quote_path_value(value: str, reserved: bool, safe: str | None = None) -> str
     return _percent_encode(value, _PCT_TABLE)
 
 
+def _has_bad_segment(text: str) -> bool:
+    """``_BAD_SEGMENT(text)`` for the common case, by string tests (a third of the time)."""
+    if not text or text[0] == "/" or text[-1] == "/" or "//" in text:
+        return True
+    if text[0] != "." and "/." not in text:
+        return False  # no segment starts with "."
+    return not _DOT_SEGMENTS.isdisjoint(text.split("/"))
+
+
 def path_value_problem(wire: str) -> str | None:
     """Why ``wire``, the encoded text of one path value, would change the resource the URL
     names, or ``None`` when it is safe (see the module docstring)."""
@@ -169,7 +178,7 @@ class PathTemplate:
             if not safe_chars and (_UNRESERVED_SLASH if reserved else _UNRESERVED)(text):
                 # Nothing to encode (the common case, without a call). A {var} text has
                 # no "/" here, so it is one segment and only "", "." and ".." are wrong.
-                if (_BAD_SEGMENT(text) is not None) if reserved else (text in _DOT_SEGMENTS):
+                if _has_bad_segment(text) if reserved else (text in _DOT_SEGMENTS):
                     raise _refuse(name, value, path_value_problem(text) or "")
                 out.append(text)
             else:

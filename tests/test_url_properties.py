@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiogoogle import GoogleAPI
-from aiogoogle._url import PathTemplate, encode_query
+from aiogoogle._url import PathTemplate, _has_bad_segment, encode_query, path_value_problem
 from aiogoogle.excs import ValidationError
 from aiogoogle.resource import CALL_OPTIONS
 
@@ -76,6 +76,16 @@ def test_reserved_values_never_add_a_query_fragment_or_dot_segment(name: str) ->
     assert unquote(inner) == name
     assert all(c.isascii() and not c.isspace() for c in inner)
     assert not bad_segments(path)
+
+
+@settings(max_examples=300)
+@given(st.text("a./~-", max_size=12) | st.lists(st.sampled_from(["", ".", "..", "a", ".a", "a.", "..."]), max_size=5).map("/".join))
+def test_the_fast_segment_check_agrees_with_the_full_one(text: str) -> None:
+    """The string-test shortcut for already-unreserved {+x} values finds exactly the empty,
+    "." and ".." segments that the general check (and a plain split) finds."""
+    expected = bool(bad_segments(text))
+    assert _has_bad_segment(text) is expected
+    assert (path_value_problem(text) is not None) is expected
 
 
 @pytest.mark.parametrize("value", ["a.b", "...", ".x", "x.", "..a", "a..", "é.", 0, -1, 1.5, True])

@@ -8,7 +8,9 @@ then a rename.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -97,9 +99,12 @@ class ThreadFile:
 
 def _size(path: str) -> int:
     try:
-        return os.path.getsize(path)
+        info = os.stat(path)
     except FileNotFoundError:
         return -1
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    return info.st_size
 
 
 def _remove(path: str) -> None:
@@ -107,6 +112,20 @@ def _remove(path: str) -> None:
         os.remove(path)
     except FileNotFoundError:
         pass
+
+
+def _probe_write(path: str) -> None:
+    """Raise the OSError that creating or replacing a regular file at ``path`` would meet."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise FileNotFoundError(errno.ENOENT, "directory does not exist", parent)
+    # access() also reports a read-only file system (EROFS) for W_OK.
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, "directory is not writable", parent)
+    if os.path.lexists(path) and not os.access(path, os.W_OK):
+        raise PermissionError(errno.EACCES, "file is not writable", path)
 
 
 def _read(path: str) -> bytes:
@@ -192,6 +211,8 @@ class BaseSession:
             return await self.run_sync(_read, op.path)
         if op.op == "write":
             return await self.run_sync(_write_atomic, op.path, op.data or b"", op.private)
+        if op.op == "probe_write":
+            return await self.run_sync(_probe_write, op.path)
         raise ValueError(f"unknown file operation {op.op!r}")
 
     async def __aenter__(self) -> BaseSession:

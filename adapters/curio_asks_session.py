@@ -180,13 +180,20 @@ class _Response:
         stream.timeout = self._read_timeout  # applied to every single socket read
         # asks reads 10,000 bytes per socket read: ~100,000 generator steps per GiB.
         stream.read_size = 256 * 1024
+        body = stream.__aiter__()
         try:
-            async for chunk in stream:
+            async for chunk in body:
                 await _reraise_swallowed_cancel()
                 yield bytes(chunk)
         except (AsksTimeout, *_IO_ERRORS) as exc:
             await _reraise_swallowed_cancel()
             raise _io_error(exc, self.url, "while reading the body") from None
+        finally:
+            # Left early (a size limit, a consumer's error): asks' body iterator must be
+            # finalised here, in this task; curio refuses to do it at garbage collection.
+            close = getattr(body, "aclose", None)
+            if close is not None:
+                await close()
         await _reraise_swallowed_cancel()
         self._done = True
 

@@ -34,7 +34,7 @@ from ._http import (
     too_large,
 )
 from ._transport import AsyncFile, Session
-from .excs import MediaError
+from .excs import LocalFileError, MediaError
 
 __all__ = ["Driver", "READ_SIZE"]
 
@@ -216,7 +216,11 @@ class Driver:
                         decoder = ContentDecoder(encoding)
                 consumer = effect.consumer
                 if consumer is not None and consumer.accepts(raw.status, headers):
-                    count = await self._pump(raw.chunks(), decoder, consumer)
+                    chunks = raw.chunks()
+                    try:
+                        count = await self._pump(chunks, decoder, consumer)
+                    finally:
+                        await _aclose(chunks)
                     return HttpResponse(raw.status, headers, b"", raw.reason, request.url, streamed=count)
                 body = await self._buffer(raw, headers, decoder, request.url)
                 return HttpResponse(raw.status, headers, body, raw.reason, request.url)
@@ -249,18 +253,27 @@ class Driver:
             if read is not None:
                 body: bytes = await read(limit)
             else:
-                body = await _join_chunks(raw.chunks(), limit)
+                chunks = raw.chunks()
+                try:
+                    body = await _join_chunks(chunks, limit)
+                finally:
+                    await _aclose(chunks)
             if limit is not None and len(body) > limit:
                 raise too_large(limit, url)
             return body
         parts: list[bytes] = []
         size = 0
-        async for chunk in raw.chunks():
-            for piece in decoder.decode(chunk):
-                size += len(piece)
-                if limit is not None and size > limit:
-                    raise too_large(limit, url)
-                parts.append(piece)
+        chunks = raw.chunks()
+        try:
+            async for chunk in chunks:
+                for piece in decoder.decode(chunk):
+                    size += len(piece)
+                    if limit is not None and size > limit:
+                        raise too_large(limit, url)
+                    parts.append(piece)
+        finally:
+            # Closed here, in this task, when reading stopped early (curio insists).
+            await _aclose(chunks)
         for piece in decoder.finish():
             size += len(piece)
             if limit is not None and size > limit:
@@ -411,10 +424,17 @@ async def _write(handle: AsyncFile, data: bytes, path: str) -> None:
         raise _file_error("cannot write", path, exc) from None
 
 
-def _file_error(what: str, path: str, exc: OSError) -> MediaError:
-    """A local file failure as :class:`MediaError`, naming the file and the reason
+def _file_error(what: str, path: str, exc: OSError) -> LocalFileError:
+    """A local file failure as :class:`LocalFileError`, naming the file and the reason
     (``No space left on device``, ``Is a directory``, ``Read-only file system``)."""
-    return MediaError(f"{what} {path!r}: {exc.strerror or exc}")
+    return LocalFileError(f"{what} {path!r}: {exc.strerror or exc}", path=path)
+
+
+async def _aclose(chunks: AsyncIterator[bytes]) -> None:
+    """Finish an adapter's body iterator that may have been left early."""
+    close = getattr(chunks, "aclose", None)
+    if close is not None:
+        await close()
 
 
 async def _join_chunks(chunks: AsyncIterator[bytes], limit: int | None) -> bytes:

@@ -86,13 +86,15 @@ class Pull:
 
 @dataclass(frozen=True, slots=True)
 class FileOp:
-    """``size`` → int (``-1`` if missing); ``mtime`` → float (modification time);
-    ``remove`` → None (missing is fine);
+    """``size`` → int (``-1`` if missing; a directory raises ``IsADirectoryError``); ``mtime`` → float (modification time);
+    ``remove`` → None (missing is fine); ``probe_write`` → None, or the ``OSError`` that
+    creating or replacing a file at ``path`` would meet (a directory there, a missing or
+    unwritable directory, a read-only file system), checked before a download starts;
     ``replace`` → None (atomically renames ``path`` to ``dest``); ``read`` → bytes (the whole
     small file, e.g. a credentials file); ``write`` → None (writes ``data`` atomically, owner-only
     permissions when ``private``)."""
 
-    op: Literal["size", "mtime", "remove", "replace", "read", "write"]
+    op: Literal["size", "mtime", "remove", "replace", "read", "write", "probe_write"]
     path: str
     dest: str | None = None
     data: bytes | None = field(default=None, repr=False)

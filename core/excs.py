@@ -17,7 +17,8 @@
     ├── RequestTimeout         a total timeout expired (also a builtin TimeoutError)
     ├── MediaError             an upload or download cannot proceed
     │   ├── ResumableUploadError
-    │   └── ChecksumMismatch   downloaded bytes do not match x-goog-hash
+    │   ├── ChecksumMismatch   downloaded bytes do not match x-goog-hash
+    │   └── LocalFileError     a local file cannot be read or written (names the path)
     └── BatchError             a batch request cannot be built or its reply parsed
 
 Secrets (access and refresh tokens, API keys, client secrets, private keys, upload
@@ -47,6 +48,7 @@ __all__ = [
     "ReadTimeout",
     "DiscoveryError",
     "HTTPError",
+    "LocalFileError",
     "MediaError",
     "Problem",
     "RedirectError",
@@ -327,6 +329,19 @@ class ResumableUploadError(MediaError):
 
 class ChecksumMismatch(MediaError):
     """Downloaded bytes do not match the checksum the server sent (``x-goog-hash``)."""
+
+
+class LocalFileError(MediaError):
+    """A local file of an upload or download cannot be read or written: a directory in
+    its place, a missing or read-only directory, a full disk. ``path`` names the file and
+    the message the reason (``No space left on device``)."""
+
+    def __init__(self, msg: str, *, path: str) -> None:
+        super().__init__(msg)
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
 
 
 class BatchError(AiogoogleError):

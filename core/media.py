@@ -76,6 +76,7 @@ from ._http import (
 from ._parse import ascii_int
 from .excs import (
     ChecksumMismatch,
+    LocalFileError,
     MediaError,
     ResumableUploadError,
     TransportError,
@@ -144,9 +145,12 @@ def _open_source(media: MediaUpload) -> Flow[_Source]:
         data = bytes(src)
         return _Source(data, None, None, len(data))
     if isinstance(src, str):
-        size = yield FileOp("size", src)
+        try:
+            size = yield FileOp("size", src)
+        except OSError as exc:
+            raise LocalFileError(f"cannot upload {src!r}: {exc.strerror or exc}", path=src) from None
         if size < 0:
-            raise MediaError(f"cannot upload {src!r}: no such file")
+            raise LocalFileError(f"cannot upload {src!r}: no such file", path=src)
         return _Source(None, src, None, int(size))
     raise MediaError("this upload has no source: give upload_file= (a path or bytes) or pipe_from=")
 
@@ -720,6 +724,14 @@ def download_flow(request: Request, options: CallOptions) -> Flow[Response]:
     policy = options.policy_for(request)
     partial = f"{download.file_path}.part" if download.file_path is not None else None
     start = max(0, int(download.start or 0))
+    if partial is not None and download.file_path is not None:
+        # Before anything is sent: a directory in the target's place or an unwritable
+        # folder would otherwise be found only once the whole body had been read.
+        for path in (download.file_path, partial):
+            try:
+                yield FileOp("probe_write", path)
+            except OSError as exc:
+                raise LocalFileError(f"cannot download to {path!r}: {exc.strerror or exc}", path=path) from None
     if partial is not None and start:
         # Resuming a download that stopped at ``start``: its bytes are in the partial file.
         have = yield FileOp("size", partial)
@@ -782,25 +794,52 @@ def download_flow(request: Request, options: CallOptions) -> Flow[Response]:
                 continue
             # An error response: returned (the client raises it), never written anywhere.
             if partial is not None and not start:
-                yield FileOp("remove", partial)
+                yield from _remove_quietly(partial)
             return build_response(_decoded(reply), request)
         consumer.verify()
     except GeneratorExit:
         raise
     except Exception as exc:
-        if partial is not None and (not start or isinstance(exc, ChecksumMismatch)) and (consumer.delivered == 0 or isinstance(exc, ChecksumMismatch)):
-            yield FileOp("remove", partial)
-        elif partial is not None and isinstance(exc, MediaError) and not isinstance(exc, ChecksumMismatch):
+        if partial is None:
+            raise
+        if isinstance(exc, LocalFileError):
+            # The disk refused a write (full, read-only): how much of the body reached the
+            # file is unknown, so a fresh download's partial file cannot be resumed and is
+            # removed; a resumed one keeps what it held.
+            if start:
+                raise LocalFileError(f"{exc}; {partial!r} was kept (check its size before resuming)", path=exc.path) from exc
+            yield from _remove_quietly(partial)
+            raise LocalFileError(f"{exc}; nothing was kept", path=exc.path) from exc
+        if (not start or isinstance(exc, ChecksumMismatch)) and (consumer.delivered == 0 or isinstance(exc, ChecksumMismatch)):
+            yield from _remove_quietly(partial)
+        elif isinstance(exc, MediaError) and not isinstance(exc, ChecksumMismatch):
             raise MediaError(f"{exc}; the {consumer.delivered} bytes received are kept in {partial!r} (sending it again with media_download.start = {consumer.raw} resumes)") from exc
         raise
     assert final is not None
     if partial is not None and download.file_path is not None:
-        if final.status == 416 and consumer.delivered == 0:
-            # An empty object: no body was streamed, so no partial file was created.
-            yield FileOp("write", partial, data=b"")
-        yield FileOp("replace", partial, dest=download.file_path)
+        try:
+            if final.status == 416 and consumer.delivered == 0:
+                # An empty object: no body was streamed, so no partial file was created.
+                yield FileOp("write", partial, data=b"")
+            yield FileOp("replace", partial, dest=download.file_path)
+        except OSError as exc:
+            # Every byte arrived and was verified: keep them rather than lose the download.
+            raise LocalFileError(
+                f"cannot move the finished download {partial!r} to {download.file_path!r}: {exc.strerror or exc}; "
+                f"the complete file is kept as {partial!r}",
+                path=download.file_path,
+            ) from None
     response = HttpResponse(200 if final.status in (206, 416) else final.status, final.headers, b"", final.reason, url, streamed=consumer.delivered)
     return build_response(response, request)
+
+
+def _remove_quietly(path: str) -> Flow[None]:
+    """Remove a partial file while another failure is on its way out: a failing removal
+    (a read-only file system) must not hide that failure."""
+    try:
+        yield FileOp("remove", path)
+    except OSError:
+        pass
 
 
 def _pin_generation(url: str, generation: str | None) -> str:

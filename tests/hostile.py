@@ -133,7 +133,7 @@ def _read_request(client: socket.socket, buffered: bytes, index: int) -> tuple[R
         buffered += chunk
     head, _, rest = buffered.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    method, target, _ = (lines[0].split(" ", 2) + ["", ""])[:3]
+    method, target, _ = [*lines[0].split(" ", 2), "", ""][:3]
     headers: dict[str, str] = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")

@@ -79,6 +79,7 @@ class MediaRunner(FlowRunner):
         self.calls: list[tuple[Any, ...]] = []
         self.bodies: list[bytes] = []
         self.fileops: list[FileOp] = []
+        self.unwritable: set[str] = set()  # paths whose probe_write fails (a directory there)
         self.max_body = 0
 
     def _respond(self, request: HttpRequest) -> HttpResponse:  # pragma: no cover
@@ -170,6 +171,10 @@ class MediaRunner(FlowRunner):
             return None
         if op.op == "write":
             self.files[op.path] = bytearray(op.data or b"")
+            return None
+        if op.op == "probe_write":
+            if op.path in self.unwritable:
+                raise IsADirectoryError(21, "Is a directory", op.path)
             return None
         raise AssertionError(op)
 

@@ -48,7 +48,7 @@ def test_raw_deflate_is_accepted_too() -> None:
 def test_stacked_codings_are_refused_before_decoding(coding: str) -> None:
     # "gzip, gzip" lets 1 kB expand to 1 GiB; at most MAX_CODINGS (one) is accepted.
     assert MAX_CODINGS == 1
-    with pytest.raises(TransportError, match="stacks 2 codings|stacks 3 codings"):
+    with pytest.raises(TransportError, match=r"stacks [23] codings"):
         ContentDecoder(coding)
 
 

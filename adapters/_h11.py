@@ -5,6 +5,10 @@ Framework-neutral: the adapter supplies an :class:`IO` (open a TCP or TLS stream
 waits with a :class:`Timer`) and this module does the HTTP framing, the keep-alive pool and
 the translation of failures into :mod:`aiogoogle.excs` (the seam's contract,
 ``aiogoogle._transport``). It never follows redirects and never decodes the body.
+
+A connection is reused only after an exchange that ended cleanly, with nothing received
+beyond the response (see :meth:`ConnectionPool._release`), and only if nothing arrived
+while it was idle: a response's bytes never reach another request.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import re
 import select
 import ssl as _ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -83,8 +87,14 @@ class ByteStream(Protocol):
         """Close at once (no graceful TLS shutdown: the connection is being dropped)."""
         ...
 
-    def raw_socket(self) -> _HasFileno | None:
-        """The underlying socket (anything with ``fileno()``), to check idle connections."""
+    def readable(self) -> bool:
+        """Whether anything waits to be received: bytes in the socket, or already taken off
+        it by a TLS layer and not yet returned by :meth:`receive_some` (decrypted, or
+        still encrypted), or an EOF; also true when the socket is unusable.
+
+        Asked of idle keep-alive connections only, where nothing may be pending (see
+        :func:`idle_connection_dropped`); it must not block or read.
+        """
         ...
 
 
@@ -183,7 +193,13 @@ class ConnectionPool:
         idle = self._idle.get(key)
         while idle:
             conn = idle.pop()
-            if not idle_connection_dropped(conn.stream.raw_socket()):
+            # An idle HTTP/1.1 connection has nothing to read: anything there is an EOF, a
+            # TLS alert, or bytes sent after the last response ended. Those are not the
+            # answer to the request we are about to send; RFC 9112 §6.3: "A client MUST NOT
+            # process, cache, or forward such extra data as a separate response". Bytes
+            # that arrive only after the next request went out cannot be told from its
+            # answer by any HTTP/1.1 client.
+            if not conn.stream.readable():
                 conn.reused = True
                 return conn
             await conn.stream.aclose()
@@ -223,12 +239,32 @@ class ConnectionPool:
         return _Connection(stream, key)
 
     async def _release(self, conn: _Connection) -> None:
+        """Keep ``conn`` for the next request only if its exchange ended cleanly; else close.
+
+        Clean means: the request went out whole and the response was read to the end of
+        its framing (RFC 9112 §6.3), neither side asked to close (h11 puts a side in
+        MUST_CLOSE for ``Connection: close`` or an HTTP/1.0 answer, RFC 9112 §9.3 and
+        §9.6), no protocol error (h11's ERROR state), and nothing received beyond the
+        response. Every other way out of an exchange (an error, a cancellation at any
+        await, a body left unread, an early answer to a request whose body was not all
+        sent, RFC 9112 §9.5) leaves a state other than DONE on some side: the connection
+        is closed, because what the server sends next on it is not known.
+        """
         state = conn.h11
         if state.our_state is h11.DONE and state.their_state is h11.DONE:
             state.start_next_cycle()
         # IDLE on both sides: the exchange completed on a keep-alive connection (through
         # h11, or through H11Response._raw_chunks, which leaves a fresh h11 state).
-        if not self._closed and state.our_state is h11.IDLE and state.their_state is h11.IDLE:
+        # Bytes h11 received past the end of the response (beyond its Content-Length,
+        # after the last chunk, after a bodiless 204/304/HEAD answer) are a framing error
+        # or an attempt at response smuggling, never the next response (RFC 9112 §6.3):
+        # start_next_cycle() would parse them as one, so the connection goes.
+        if (
+            not self._closed
+            and state.our_state is h11.IDLE
+            and state.their_state is h11.IDLE
+            and state.trailing_data == _NOTHING_RECEIVED
+        ):
             idle = self._idle.setdefault(conn.key, [])
             if len(idle) < self._max_idle:
                 idle.append(conn)
@@ -295,7 +331,9 @@ class ConnectionPool:
                 except self._errors as exc:
                     if conn.reused:
                         raise _Stale from exc
-                    # The server may have answered early (an error) and closed: prefer its answer.
+                    # The server may have answered early (an error) and closed: prefer its
+                    # answer (RFC 9112 §9.5). Our side stays in SEND_BODY, so the connection
+                    # is closed when the response is released.
                     if conn.h11.their_state is h11.SEND_RESPONSE:
                         phase = "waiting for the response"
                         try:
@@ -341,6 +379,10 @@ class ConnectionPool:
             if isinstance(event, h11.Response):
                 return H11Response(self, conn, event, request)
             raise TransportError(f"unexpected HTTP event {type(event).__name__}", url=url)
+
+
+#: h11's ``trailing_data`` when nothing was received beyond the response (no bytes, no EOF).
+_NOTHING_RECEIVED = (b"", False)
 
 
 class _Stale(Exception):
@@ -438,6 +480,9 @@ class H11Response:
             conn.h11.receive_data(data)
 
     async def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, one piece per socket read (never more than one read is
+        held). Stopping early leaves the body unread: :meth:`aclose` then closes the
+        connection."""
         conn = self._conn
         if conn is None:
             return
@@ -454,7 +499,7 @@ class H11Response:
                 return
             yield bytes(event.data)
 
-    async def _raw_chunks(self, conn: _Connection, length: int) -> AsyncIterator[bytes]:
+    async def _raw_chunks(self, conn: _Connection, length: int) -> AsyncGenerator[bytes, None]:
         """A ``Content-Length`` body read straight from the stream, bypassing h11.
 
         h11 would copy every byte twice (into its receive buffer, then out of it) and
@@ -462,20 +507,23 @@ class H11Response:
         Once the last byte arrived, the connection gets a fresh h11 state, so it is reused
         exactly when h11 would have reused it.
         """
-        buffered, _ = conn.h11.trailing_data
+        buffered, closed = conn.h11.trailing_data
         remaining = length
         # h11 has seen both heads: a "Connection: close" on either side or an HTTP/1.0
         # answer already moved our side from DONE to MUST_CLOSE.
-        reusable = conn.h11.our_state is h11.DONE
+        reusable = conn.h11.our_state is h11.DONE and not closed
         if buffered:
             if len(buffered) > remaining:
-                # More bytes than the body: a confused server; never reuse this connection.
+                # Bytes beyond the Content-Length came with the head: a framing error or
+                # a smuggled response (RFC 9112 §6.3); never reuse this connection.
                 buffered = buffered[:remaining]
                 reusable = False
             remaining -= len(buffered)
             yield buffered
         size = READ_SIZE
         while remaining:
+            # Never ask for more than the body: bytes after it stay in the socket (or the
+            # TLS layer), where the check of idle connections finds them (_checkout).
             data = await self._receive(conn, min(size, remaining))
             if not data:
                 raise TransportError(f"incomplete response body: connection closed with {remaining} of {length} bytes missing", url=self.url)
@@ -486,9 +534,21 @@ class H11Response:
         if reusable:
             conn.h11 = h11.Connection(our_role=h11.CLIENT)
 
-    async def read(self) -> bytes:
-        """The whole body (what :meth:`chunks` yields, joined). The usual small body arrived
-        with the head: it is taken from h11's buffer without any timer or async generator."""
+    async def read(self, limit: int | None = None) -> bytes:
+        """The whole body (what :meth:`chunks` yields, joined), or, if it grows past
+        ``limit`` bytes, the part that had arrived by then.
+
+        With ``limit=None`` the body is read to its end. Otherwise reading stops as soon as
+        more than ``limit`` bytes of body have arrived: the result is then longer than
+        ``limit`` (by at most one socket read) and the rest of the body stays unread, so
+        :meth:`aclose` closes the connection. A result of at most ``limit`` bytes is the
+        whole body. So the memory held is bounded by the limit plus one read, whatever the
+        framing (``Content-Length``, chunked, or until the connection closes); the caller
+        tells the two outcomes apart by the length. Fails like :meth:`chunks`.
+
+        The usual small body arrived with the head: it is taken from h11's buffer without
+        any timer or async generator.
+        """
         conn = self._conn
         if conn is None:
             return b""
@@ -499,9 +559,15 @@ class H11Response:
             if event is h11.NEED_DATA:
                 event, size = await self._next_event(conn, size)
             if type(event) is h11.EndOfMessage:
-                return parts[0] if len(parts) == 1 else b"".join(parts)
-            parts.append(bytes(event.data))
+                break
+            data = bytes(event.data)
+            parts.append(data)
+            if limit is not None:
+                limit -= len(data)
+                if limit < 0:
+                    break  # past the limit: the body is not read to its end (aclose closes)
             event = self._buffered_event(conn)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     async def aclose(self) -> None:
         """Back to the pool when the exchange is complete, closed otherwise."""

@@ -27,7 +27,7 @@ import curio.socket
 from curio.traps import _get_current, _set_timeout, _unset_timeout
 
 from ._curio import CurioSessionBase
-from ._h11 import Expired, H11Transport
+from ._h11 import Expired, H11Transport, idle_connection_dropped
 
 __all__ = ["CurioSession"]
 
@@ -53,8 +53,13 @@ class _Stream:
         # selector, which a plain socket.close() would leave behind.
         await self._sock.close()
 
-    def raw_socket(self) -> Any:
-        return self._sock._socket
+    def readable(self) -> bool:
+        sock = self._sock._socket
+        # A TLS record already read from the socket may hold more than was asked for: the
+        # rest waits, decrypted, in the SSL object where select() does not see it.
+        if isinstance(sock, _ssl.SSLSocket) and sock.pending():
+            return True
+        return idle_connection_dropped(sock)
 
 
 async def _tcp_connect(host: str, port: int) -> curio.io.Socket:

@@ -38,9 +38,17 @@ class RawResponse(Protocol):
     expires. ``aclose()`` releases the connection: back to the pool when the body was read
     to the end, closed otherwise. It is always called, exactly once.
 
-    An adapter may also offer ``async read() -> bytes``: the whole body at once, failing
-    the same way as ``chunks()``. The driver then uses it for bodies it buffers (it costs
-    less than an async generator); ``chunks()`` is still used for streamed downloads.
+    An adapter may also offer ``async read(limit: int | None = None) -> bytes``, failing
+    the same way as ``chunks()``. It returns the whole body when that is at most ``limit``
+    bytes (``None``: no limit). As soon as more than ``limit`` bytes of body have arrived
+    it stops reading and returns what it has, which is then longer than ``limit`` (by at
+    most one network read): the caller raises
+    :class:`~aiogoogle.excs.ResponseTooLarge`, and ``aclose()`` closes the connection
+    because the body was not read to its end. The memory it holds stays within the limit
+    plus one read whatever the framing (``Content-Length``, chunked, or until the
+    connection closes). The driver uses it for bodies it buffers (it costs less than an
+    async generator); ``chunks()`` is still used for streamed downloads, where the driver
+    counts the bytes itself, and must never hold more than one read either.
     """
 
     @property

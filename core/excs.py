@@ -118,6 +118,14 @@ def is_secret_name(name: str) -> bool:
 class AiogoogleError(Exception):
     """Root of every exception raised by aiogoogle."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (multiprocessing, task queues) and copied as they are: the message and
+        # every attribute, without running __init__ again, whose arguments differ from
+        # ``args`` in most subclasses (and which would redact or format the message twice).
+        # An HTTPError's ``req`` and ``res`` pickle their data, not their links to a client
+        # or the caller's hooks (see Request and Response).
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
 
 class Problem(NamedTuple):
     """One validation problem: where (``path`` into the arguments), what, and the value."""
@@ -236,12 +244,6 @@ class HTTPError(AiogoogleError):
         self.reason: str | None = info.get("reason")
         self.errors: list[Any] = info.get("errors") or []
         self.details: list[Any] = info.get("details") or []
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Every attribute as it is (subclasses add their own), nothing parsed again. ``req``
-        # and ``res`` pickle their data, not their links to a client (see Request and
-        # Response).
-        return (_rebuild, (type(self), self.args, self.__dict__))
 
 
 class AuthError(HTTPError):

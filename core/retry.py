@@ -21,6 +21,7 @@ Cloud Storage's ``ifGenerationMatch``, or an ``If-Match`` header), or the policy
 from __future__ import annotations
 
 import calendar
+import pickle
 import random as _random
 import re
 from collections.abc import Callable, Mapping
@@ -127,6 +128,17 @@ class RetryPolicy:
             raise ValueError("RetryPolicy.max_attempts must be at least 1")
         if self.initial_backoff < 0 or self.max_backoff < 0 or self.multiplier < 1:
             raise ValueError("RetryPolicy backoff values must be non-negative and multiplier >= 1")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A policy travels with a pickled Request (inside an HTTPError sent to another
+        # process). Its jitter source may be a lambda or a closure, which cannot be
+        # pickled: the copy then draws from the default source instead.
+        state = dict(self.__dict__)
+        try:
+            pickle.dumps(self.random)
+        except Exception:
+            state["random"] = _random.random
+        return state
 
     def backoff(self, retry_number: int) -> float:
         """The jittered wait before retry number ``retry_number`` (1-based)."""

@@ -371,7 +371,7 @@ def google_error_info(res: Any) -> dict[str, Any]:
     err = body.get("error")
     if isinstance(err, str):
         # RFC 6749 §5.2 token-endpoint error.
-        return {"reason": err, "message": body.get("error_description") or err, "status": None}
+        return {"reason": err, "message": _text(body.get("error_description")) or err, "status": None}
     if not isinstance(err, dict):
         return {}
     raw_errors, raw_details = err.get("errors"), err.get("details")
@@ -380,21 +380,32 @@ def google_error_info(res: Any) -> dict[str, Any]:
     reason = None
     for e in errors:
         if isinstance(e, dict) and e.get("reason"):
-            reason = str(e["reason"])
+            reason = _text(e["reason"])
             break
     if reason is None:
         for d in details:
-            if isinstance(d, dict) and str(d.get("@type", "")).endswith("google.rpc.ErrorInfo") and d.get("reason"):
-                reason = str(d["reason"])
+            if isinstance(d, dict) and (_text(d.get("@type")) or "").endswith("google.rpc.ErrorInfo") and d.get("reason"):
+                reason = _text(d["reason"])
                 break
     message = err.get("message")
     return {
-        "message": str(message) if message is not None else None,
-        "status": str(err["status"]) if err.get("status") is not None else None,
+        "message": _text(message),
+        "status": _text(err.get("status")),
         "reason": reason,
         "errors": errors,
         "details": details,
     }
+
+
+def _text(value: Any) -> str | None:
+    """A field of an error body as text. Servers may put any JSON there, and ``str()`` of
+    a deeply nested value recurses until ``RecursionError``."""
+    if value is None or isinstance(value, str):
+        return value
+    try:
+        return str(value)[:500]
+    except RecursionError:
+        return f"<a {type(value).__name__} nested too deeply to show>"
 
 
 class RedirectError(HTTPError):

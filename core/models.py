@@ -21,6 +21,7 @@ from .excs import (
     HTTPError,
     MediaError,
     RedirectError,
+    ValidationError,
     google_error_info,
     redact_headers,
     redact_url,
@@ -320,7 +321,7 @@ class Request:
         """A copy of the request that produced ``response`` (seed API)."""
         req = response.req
         if req is None:
-            raise ValueError("this response carries no request")
+            raise ValidationError("this response carries no request")
         return req.copy()
 
     def copy(self) -> Request:

@@ -363,3 +363,40 @@ def test_decode_matches_json_loads_on_the_fast_path() -> None:
         except ValueError as exc:
             got = type(exc)
         assert got == expected
+
+
+def _nested(depth: int) -> Any:
+    value: Any = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_error_fields_nested_too_deeply_to_show_are_named_not_raised() -> None:
+    deep = _nested(5000)
+    info = google_error_info(Response(json={"error": {"message": deep, "status": deep, "errors": [{"reason": deep}]}}))
+    assert info["message"] == info["status"] == info["reason"] == "<a list nested too deeply to show>"
+    assert google_error_info(Response(json={"error": "invalid_grant", "error_description": deep}))["message"] == "<a list nested too deeply to show>"
+    res = Response(status_code=400, json={"error": {"message": deep}}, req=Request("GET", "https://h/x"))
+    with pytest.raises(Exception, match="400: <a list nested too deeply to show>") as raised:
+        res.raise_for_status()
+    assert type(raised.value).__name__ == "HTTPError"
+
+
+@pytest.mark.parametrize("content", [DEEP, b'{"type": "service_account", ' + b"[" * 10_000])
+def test_an_adc_file_nested_too_deeply_is_an_auth_error(content: bytes) -> None:
+    class FileRunner(FlowRunner):
+        def on_fileop(self, op: FileOp) -> bytes:
+            assert op.op == "read"
+            return content
+
+    env = {"GOOGLE_APPLICATION_CREDENTIALS": "/creds.json", "NO_GCE_CHECK": "1"}
+    with pytest.raises(AuthError, match=r"/creds\.json is not JSON"):
+        FileRunner(lambda req: AssertionError("no request")).run(flows.default_creds_flow(env, EP, OPTIONS))
+
+
+def test_from_response_without_a_request_is_our_error() -> None:
+    from aiogoogle.excs import ValidationError
+
+    with pytest.raises(ValidationError, match="carries no request"):
+        Request.from_response(Response(status_code=200))

@@ -24,7 +24,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 from .._call import API_CLIENT, USER_AGENT, CallOptions, send_flow
 from .._effects import FileOp, Flow, Now
 from .._http import Headers, HttpRequest, HttpResponse, Timeout
-from .._parse import ascii_int, json_count
+from .._parse import ascii_int, json_count, loads
 from ..excs import AuthError, RedirectError, TransportError, google_error_info
 from ..models import Response, decode_body
 from ..retry import RetryPolicy
@@ -614,10 +614,8 @@ def _impersonation(info: dict[str, Any], where: str, endpoints: Endpoints) -> Im
 
 
 def _from_file(data: bytes, path: str, source: str, endpoints: Endpoints, env: Mapping[str, str]) -> DefaultCreds:
-    try:
-        info = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise AuthError(f"{source}: {path} is not JSON") from None
+    # The reason names the position, never the content (the file holds secrets).
+    info = loads(data, lambda why: AuthError(f"{source}: {path} is not JSON ({why})"))
     if not isinstance(info, dict):
         raise AuthError(f"{source}: {path} is not a JSON object")
     kind = info.get("type")

@@ -375,3 +375,36 @@ def test_any_reply_sequence_ends_in_an_answer_or_our_error(replies: list[tuple[i
     for r in runner.sent:
         if not r.url.startswith("https://h/"):
             assert r.body == b"" and r.header("authorization") is None
+
+
+def test_a_metadata_probe_answered_with_a_redirect_is_not_a_metadata_server() -> None:
+    from aiogoogle.auth import _flows as flows
+    from aiogoogle.auth.endpoints import Endpoints
+    from aiogoogle.excs import AuthError
+
+    runner = FlowRunner(lambda req: response(302, headers={"location": "http://captive.portal/login"}))
+    runner.on_fileop = None
+    with pytest.raises(AuthError, match=r"metadata server .* \(HTTP 302, not a metadata server\)"):
+        runner.run(flows.default_creds_flow({}, Endpoints.at("http://idp.test/"), CallOptions()))
+    assert len(runner.sent) == 1  # the probe follows no redirect
+
+
+def test_a_batch_part_answered_with_a_3xx_is_a_redirect_error_for_that_part() -> None:
+    from aiogoogle.batch import batch_flow
+
+    def server(http: HttpRequest):
+        assert isinstance(http.body, bytes)
+        cids = [line.split(b"<", 1)[1].split(b">", 1)[0].decode() for line in http.body.split(b"\r\n") if line.startswith(b"Content-ID:")]
+        parts = [
+            f"--b\r\nContent-Type: application/http\r\nContent-ID: <response-{cids[0]}>\r\n\r\nHTTP/1.1 302 Found\r\nLocation: https://h/elsewhere\r\n\r\n\r\n",
+            f"--b\r\nContent-Type: application/http\r\nContent-ID: <response-{cids[1]}>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{{}}\r\n",
+        ]
+        return response(200, ("".join(parts) + "--b--\r\n").encode(), {"content-type": "multipart/mixed; boundary=b"})
+
+    batch_url = "https://storage.googleapis.com/batch/storage/v1"
+    parts = [Request("GET", f"https://storage.googleapis.com/storage/v1/b/x/o/{n}", batch_url=batch_url) for n in "ab"]
+    moved, ok = FlowRunner(server).run(batch_flow(Request.batch_requests(*parts), CallOptions()))
+    ok.raise_for_status()
+    with pytest.raises(RedirectError, match="302 Found: a redirect that was not followed") as info:
+        moved.raise_for_status()
+    assert info.value.req is parts[0] and info.value.location == "https://h/elsewhere"

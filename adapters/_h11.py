@@ -489,8 +489,14 @@ class H11Response:
         if conn.h11.their_state is h11.SEND_BODY:
             length = _raw_body_length(self._method, self._response, self.headers)
             if length is not None:
-                async for chunk in self._raw_chunks(conn, length):
-                    yield chunk
+                raw = self._raw_chunks(conn, length)
+                try:
+                    async for chunk in raw:
+                        yield chunk
+                finally:
+                    # Closed in this task when the reader stops early (curio refuses to
+                    # finalise an async generator at garbage collection).
+                    await raw.aclose()
                 return
         size = READ_SIZE
         while True:

@@ -19,13 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aiogoogle import Request, Timeout
+from aiogoogle import Request, RetryPolicy, Timeout
 from aiogoogle.excs import AiogoogleError
 
 from ..conftest import BACKENDS, Backend
 from ..hostile import HostileServer, Received, answer
 
-LIMIT = 64 * 1024
+LIMIT = 4096
 GOOD = b'{"ok": true}'
 
 _STATUS_LINES = [
@@ -127,6 +127,10 @@ def test_any_answer_gives_a_result_or_our_error_and_never_leaks_into_the_next(
                 await ag.as_anon(Request(method="GET", url=hostile.url + "/evil"), full_res=True)
             except AiogoogleError:
                 pass
-            return await ag.as_anon(Request(method="GET", url=hostile.url + "/good"))
+            # A pooled connection the server closed just after answering may fail the next
+            # request before any byte (a race every HTTP/1.1 client has, RFC 9112 §9.3.1);
+            # the retry policy covers it. A mix-up is a wrong body, which no retry hides.
+            again = RetryPolicy(max_attempts=2, initial_backoff=0)
+            return await ag.as_anon(Request(method="GET", url=hostile.url + "/good", retry=again))
 
     assert backend.run(scenario) == {"ok": True}

@@ -46,7 +46,15 @@ from ._mime import guess_type
 from ._url import PathTemplate, encode_query_value
 from .excs import DiscoveryError, ValidationError
 from .models import MediaDownload, MediaUpload, Request, ResumableUpload
-from .validate import ScalarCheck, SchemaCompiler, scalar_check
+from .validate import (
+    ScalarCheck,
+    SchemaCompiler,
+    brief,
+    json_path,
+    safe_value,
+    scalar_check,
+    scalar_constraints,
+)
 
 __all__ = ["CALL_OPTIONS", "GoogleAPI", "Method", "Resource", "python_name"]
 
@@ -92,18 +100,40 @@ def python_name(name: str) -> str:
     return alias
 
 
-def _parse_size(value: Any) -> int | None:
-    """``mediaUpload.maxSize``: bytes, or ``NKB|MB|GB|TB`` (PROTOCOL.md §1.3)."""
+# A size: digits (a fraction allowed), then an optional binary unit. At most 20 digits
+# each side, so no text converts slowly, overflows or means infinity ("1e999GB").
+_SIZE = re.compile(r"\s*([0-9]{1,20})(?:\.([0-9]{1,20}))?\s*([KMGT]?B)?\s*\Z", re.IGNORECASE)
+_SIZE_SHIFT = {"": 0, "B": 0, "KB": 10, "MB": 20, "GB": 30, "TB": 40}
+_SIZE_MAX = 2**63 - 1  # no upload can be larger; a bigger figure is a broken document
+
+
+def _parse_size(value: Any, where: str) -> int | None:
+    """``mediaUpload.maxSize`` (at JSON path ``where``): bytes, or ``NKB|MB|GB|TB``."""
     if value is None:
         return None
-    text = str(value).strip().upper()
-    for suffix, shift in (("KB", 10), ("MB", 20), ("GB", 30), ("TB", 40)):
-        if text.endswith(suffix):
-            return int(float(text[: -len(suffix)]) * (1 << shift))
-    try:
-        return int(text)
-    except ValueError:
-        raise DiscoveryError(f"mediaUpload.maxSize {value!r} is not a size") from None
+    m = _SIZE.match(str(value)) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
+    if m is None or (isinstance(value, int) and not isinstance(value, bool) and value > _SIZE_MAX):
+        raise DiscoveryError(f"{where}: not a size such as '10MB', '5GB' or a number of bytes: {brief(value)}")
+    whole, frac, unit = m.groups()
+    scale = 1 << _SIZE_SHIFT[(unit or "").upper()]
+    size = int(whole) * scale + (int(frac) * scale // 10 ** len(frac) if frac else 0)
+    if size > _SIZE_MAX:
+        raise DiscoveryError(f"{where}: a size of {brief(value)} is larger than any upload can be (2**63-1 bytes)")
+    return size
+
+
+def _label(value: Any) -> str:
+    """A document value (a name, an id) as text for messages: short, never raising."""
+    if isinstance(value, str) and len(value) <= 100:
+        return value
+    return brief(value)
+
+
+def _object(value: Any, where: str, what: str = "an object") -> Mapping[str, Any]:
+    """``value`` if it is a JSON object, else a DiscoveryError naming ``where``."""
+    if not isinstance(value, Mapping):
+        raise DiscoveryError(f"{where}: must be {what}, got {type(value).__name__} {brief(value)}")
+    return value
 
 
 class _Param:
@@ -127,21 +157,23 @@ class _Param:
         self.check = check
 
 
-def _param(name: str, spec: Any, in_template: bool, shared: dict[Any, Any]) -> _Param:
-    """The (shared) record of parameter ``name``; ``in_template``: the path uses it (then it
-    is a path parameter whatever its ``location``, as substitution is by name)."""
+def _param(name: str, spec: Any, in_template: bool, shared: dict[Any, Any], where: str) -> _Param:
+    """The (shared) record of parameter ``name`` (at JSON path ``where``); ``in_template``:
+    the path uses it (then it is a path parameter whatever its ``location``, as
+    substitution is by name)."""
     if not isinstance(spec, Mapping):
-        raise DiscoveryError(f"parameter {name!r} is not an object")
+        raise DiscoveryError(f"{where}: parameter {_label(name)!r} is not an object (got {type(spec).__name__})")
     location = spec.get("location", "query")
     if location not in ("path", "query"):
-        raise DiscoveryError(f"parameter {name!r} has unsupported location {location!r}")
-    enum = spec.get("enum")
-    enum_t = tuple(enum) if isinstance(enum, list) else None
-    type_, fmt, pattern, minimum, maximum = (spec.get(k) for k in ("type", "format", "pattern", "minimum", "maximum"))
+        raise DiscoveryError(f"{json_path(where, 'location')}: unsupported location {brief(location)} (only 'path' and 'query')")
+    for flag in ("required", "repeated"):
+        if spec.get(flag) not in (None, True, False):
+            raise DiscoveryError(f"{json_path(where, flag)}: must be true or false, got {brief(spec.get(flag))}")
+    type_, fmt, pattern, enum_t, minimum, maximum = scalar_constraints(spec, where)
     key = (name, location == "path" or in_template, bool(spec.get("required")), bool(spec.get("repeated")), type_, fmt, pattern, enum_t, minimum, maximum)
     found: _Param | None = shared.get(key)
     if found is None:
-        check = scalar_check(type_, fmt, pattern=pattern, enum=enum_t, minimum=minimum, maximum=maximum, lenient=True)
+        check = scalar_check(type_, fmt, pattern=pattern, enum=enum_t, minimum=minimum, maximum=maximum, lenient=True, where=where)
         found = shared[key] = _Param(name, spec, key[1], check)
     return found
 
@@ -149,12 +181,14 @@ def _param(name: str, spec: Any, in_template: bool, shared: dict[Any, Any]) -> _
 def _compile_params(
     params: Any, where: str, shared: dict[Any, Any], in_template: frozenset[str] = frozenset()
 ) -> tuple[dict[str, _Param], dict[str, _Param]]:
-    """Compile a ``parameters`` map into (exact names, aliases)."""
+    """Compile a ``parameters`` map (at JSON path ``where``) into (exact names, aliases)."""
     if not isinstance(params, Mapping):
-        raise DiscoveryError(f"{where}: 'parameters' must be an object")
+        raise DiscoveryError(f"{where}: 'parameters' must be an object, got {type(params).__name__}")
     exact: dict[str, _Param] = {}
     for name, spec in params.items():
-        exact[name] = _param(name, spec, name in in_template, shared)
+        if not isinstance(name, str):
+            raise DiscoveryError(f"{where}: parameter names must be strings, got {brief(name)}")
+        exact[name] = _param(name, spec, name in in_template, shared, json_path(where, name))
     aliases: dict[str, _Param] = {}
     for name, p in exact.items():
         alias = python_name(name)
@@ -185,7 +219,8 @@ class _Api:
     def __init__(self, doc: Mapping[str, Any], validate: bool, root_url: str | None) -> None:
         self.doc = doc
         self.validate = validate
-        self.api_id = str(doc.get("id") or f"{doc.get('name', '?')}:{doc.get('version', '?')}")
+        api_id = doc.get("id")
+        self.api_id = _label(api_id) if api_id else f"{_label(doc.get('name', '?'))}:{_label(doc.get('version', '?'))}"
         root = root_url if root_url is not None else doc.get("rootUrl")
         service_path = doc.get("servicePath", "")
         if not isinstance(root, str) or not root:
@@ -195,7 +230,7 @@ class _Api:
             else:
                 raise DiscoveryError(f"discovery document {self.api_id}: missing 'rootUrl' (a string such as 'https://www.googleapis.com/')")
         if not isinstance(service_path, str):
-            raise DiscoveryError(f"discovery document {self.api_id}: 'servicePath' must be a string")
+            raise DiscoveryError(f"servicePath: must be a string, got {type(service_path).__name__} (discovery document {self.api_id})")
         if not root.endswith("/"):
             root += "/"
         self.root_url = root
@@ -205,20 +240,22 @@ class _Api:
         self.upload_base = root + "upload/" + service_path
         self.download_base = root + "download/" + service_path
         batch_path = doc.get("batchPath", "batch")
-        self.batch_url = root + str(batch_path).lstrip("/")
+        if not isinstance(batch_path, str):
+            raise DiscoveryError(f"batchPath: must be a string, got {type(batch_path).__name__} (discovery document {self.api_id})")
+        self.batch_url = root + batch_path.lstrip("/")
         declared = doc.get("parameters")
         if declared is None:
             declared = {}
         if not isinstance(declared, Mapping):
-            raise DiscoveryError(f"discovery document {self.api_id}: 'parameters' must be an object")
+            raise DiscoveryError(f"parameters: 'parameters' must be an object, got {type(declared).__name__} (discovery document {self.api_id})")
         params = {**_EXTRA_SYSTEM_PARAMETERS, **declared}
         # Equal parameter records are shared between the methods of this document
         # (memory: see benchmarks/bench_build.py).
         self.shared: dict[Any, Any] = {}
-        exact, aliases = _compile_params(params, f"discovery document {self.api_id}", self.shared)
+        exact, aliases = _compile_params(params, "parameters", self.shared)
         self.global_exact = exact
         self.global_lookup = {**aliases, **exact}
-        self.compiler = SchemaCompiler(doc.get("schemas"))
+        self.compiler = SchemaCompiler(doc.get("schemas"))  # a DiscoveryError unless an object
 
     @classmethod
     def from_parts(
@@ -259,12 +296,16 @@ class _Node:
     def _children(self) -> dict[Any, Any]:
         raise NotImplementedError
 
+    def _where(self) -> str:
+        """The JSON path of this node's specs in the document (``""`` for the document)."""
+        raise NotImplementedError
+
     def _section(self, key: str) -> Mapping[str, Any]:
         section = self._specs().get(key)
         if section is None:
             return {}
         if not isinstance(section, Mapping):
-            raise DiscoveryError(f"{self._qualname()}: '{key}' must be an object")
+            raise DiscoveryError(f"{json_path(self._where(), key)}: '{key}' must be an object, got {type(section).__name__} (in {self._qualname()})")
         return section
 
     @property
@@ -304,7 +345,7 @@ class _Node:
         real = name if name in specs else None
         if real is None:
             for candidate in specs:
-                if python_name(candidate) == name or _NON_IDENT.sub("_", candidate) == name:
+                if isinstance(candidate, str) and (python_name(candidate) == name or _NON_IDENT.sub("_", candidate) == name):
                     real = candidate
                     break
         if real is None:
@@ -316,12 +357,12 @@ class _Node:
                 return hit  # type: ignore[no-any-return]
         spec = specs[real]
         if not isinstance(spec, Mapping):
-            raise DiscoveryError(f"{self._qualname()}.{real} is not an object")
+            raise DiscoveryError(f"{json_path(json_path(self._where(), section), real)}: {self._qualname()}.{real} is not an object (got {type(spec).__name__})")
         obj: Resource | Method
         if section == "resources":
-            obj = Resource._make(real, spec, self._api(), self._qualname())
+            obj = Resource._make(real, spec, self._api(), self._qualname(), json_path(json_path(self._where(), "resources"), real))
         else:
-            obj = Method._make(real, spec, self._api(), self._qualname())
+            obj = Method._make(real, spec, self._api(), self._qualname(), self._where())
         cache[name] = cache[real] = obj
         return obj
 
@@ -347,7 +388,7 @@ class _Node:
         return found
 
     def __dir__(self) -> list[str]:
-        names = {python_name(n) if not n.isidentifier() or keyword.iskeyword(n) else n for n in self.resources_available + self.methods_available}
+        names = {python_name(n) if not n.isidentifier() or keyword.iskeyword(n) else n for n in self.resources_available + self.methods_available if isinstance(n, str)}
         return sorted(names | {"methods_available", "resources_available", "get_method", "get_resource"})
 
     def __contains__(self, name: object) -> bool:
@@ -394,10 +435,13 @@ class GoogleAPI(_Node):
         return self.discovery_document
 
     def _qualname(self) -> str:
-        return str(self.discovery_document.get("name") or self.discovery_document.get("id") or "api")
+        return _label(self.discovery_document.get("name") or self.discovery_document.get("id") or "api")
 
     def _children(self) -> dict[Any, Any]:
         return self._kids
+
+    def _where(self) -> str:
+        return ""
 
     @property
     def root_url(self) -> str:
@@ -418,13 +462,13 @@ class GoogleAPI(_Node):
             where = self._api().base_url
         except DiscoveryError:
             where = "?"
-        return f"<GoogleAPI {doc.get('id', '?')} {title!r} @ {where}>"
+        return f"<GoogleAPI {_label(doc.get('id', '?'))} {_label(title)!r} @ {_label(where)}>"
 
 
 class Resource(_Node):
     """A resource of an API: attribute access gives nested resources and methods."""
 
-    __slots__ = ("__dict__", "_ctx", "_kids", "_parent", "_qual", "_resource_specs", "name")
+    __slots__ = ("__dict__", "_ctx", "_kids", "_parent", "_path", "_qual", "_resource_specs", "name")
 
     def __init__(
         self,
@@ -441,16 +485,18 @@ class Resource(_Node):
         self._resource_specs = resource_specs
         self._ctx = _Api.from_parts(global_parameters, schemas, root_url, service_path, batch_path, validate)
         self._parent = ""
+        self._path = json_path("resources", name)
         self._qual = name
         self._kids: dict[Any, Any] = {}
 
     @classmethod
-    def _make(cls, name: str, specs: Mapping[str, Any], ctx: _Api, parent: str) -> Resource:
+    def _make(cls, name: str, specs: Mapping[str, Any], ctx: _Api, parent: str, path: str) -> Resource:
         self = cls.__new__(cls)
         self.name = name
         self._resource_specs = specs
         self._ctx = ctx
         self._parent = parent
+        self._path = path
         # Computed once: every method of the resource keeps it as its parent's name.
         self._qual = f"{parent}.{name}" if parent else name
         self._kids = {}
@@ -468,11 +514,17 @@ class Resource(_Node):
     def _children(self) -> dict[Any, Any]:
         return self._kids
 
+    def _where(self) -> str:
+        return self._path
+
     def __getitem__(self, key: str) -> Any:
         return self._resource_specs[key]
 
     def __repr__(self) -> str:
-        return f"<Resource {self._qualname()}: methods {self.methods_available}, resources {self.resources_available}>"
+        try:
+            return f"<Resource {self._qualname()}: methods {self.methods_available}, resources {self.resources_available}>"
+        except DiscoveryError as exc:
+            return f"<Resource {_label(self._qualname())} (invalid: {exc})>"
 
 
 class _Plan:
@@ -496,43 +548,63 @@ class _Plan:
         "use_download_service",
     )
 
-    def __init__(self, name: str, specs: Mapping[str, Any], ctx: _Api, qualname: str) -> None:
-        self.method_id = str(specs.get("id") or qualname)
+    def __init__(self, name: str, specs: Mapping[str, Any], ctx: _Api, qualname: str, where: str) -> None:
+        """``where``: the JSON path of the method in its document (for messages)."""
+        method_id = specs.get("id")
+        if method_id is not None and not isinstance(method_id, str):
+            raise DiscoveryError(f"{json_path(where, 'id')}: must be a string, got {type(method_id).__name__} {brief(method_id)}")
+        self.method_id = method_id or qualname
         http_method = specs.get("httpMethod")
         if not isinstance(http_method, str) or not http_method:
-            raise DiscoveryError(f"method {self.method_id}: missing 'httpMethod'")
+            raise DiscoveryError(f"{where}: missing 'httpMethod' (method {_label(self.method_id)})")
+        if not _TOKEN(http_method):
+            # RFC 9110 §9.1: a method name is a token; anything else would break the request line.
+            raise DiscoveryError(f"{json_path(where, 'httpMethod')}: not an HTTP method name: {brief(http_method)}")
         self.http_method = intern(http_method.upper())
         path = specs.get("path")
         if not isinstance(path, str):
-            raise DiscoveryError(f"method {self.method_id}: missing 'path'")
+            raise DiscoveryError(f"{where}: missing 'path' (method {_label(self.method_id)})")
         self.path = PathTemplate(path, ctx.shared)
         params = specs.get("parameters")
         in_template = frozenset(self.path.names)
-        exact, aliases = _compile_params({} if params is None else params, f"method {self.method_id}", ctx.shared, in_template)
+        exact, aliases = _compile_params({} if params is None else params, json_path(where, "parameters"), ctx.shared, in_template)
         for var in self.path.names:
             if var not in exact:
-                raise DiscoveryError(f"method {self.method_id}: path variable {{{var}}} has no parameter")
+                raise DiscoveryError(f"{json_path(where, 'path')}: path variable {{{_label(var)}}} has no parameter (method {_label(self.method_id)})")
         # Method parameters shadow global ones of the same name, exact names win over aliases.
         self.lookup = {**aliases, **exact} if aliases else exact
         # A path variable is required whatever the document says: without it the URL breaks.
         required = tuple(p for p in exact.values() if p.required or p.name in in_template)
         self.required = ctx.shared.setdefault(required, required)
         request = specs.get("request")
-        self.request_schema = request if isinstance(request, Mapping) else None
+        self.request_schema = None if request is None else _object(request, json_path(where, "request"), "an object such as {'$ref': 'File'}")
         self.request_check: Any = None
         self.supports_upload = bool(specs.get("supportsMediaUpload"))
-        media = _mapping(specs.get("mediaUpload"))
+        media_where = json_path(where, "mediaUpload")
+        media = _object(specs.get("mediaUpload") or {}, media_where)
         accept = media.get("accept")
-        self.accept = list(accept) if isinstance(accept, list) else None
-        self.max_size = _parse_size(media.get("maxSize"))
-        protocols = _mapping(media.get("protocols"))
+        if accept is not None and not (isinstance(accept, list) and all(isinstance(a, str) for a in accept)):
+            raise DiscoveryError(f"{json_path(media_where, 'accept')}: must be a list of MIME ranges (strings), got {brief(accept)}")
+        self.accept = list(accept) if accept is not None else None
+        self.max_size = _parse_size(media.get("maxSize"), json_path(media_where, "maxSize"))
+        protocols_where = json_path(media_where, "protocols")
+        protocols = _object(media.get("protocols") or {}, protocols_where)
         resumable = protocols.get("resumable")
-        self.resumable_path = str(resumable.get("path", "")) if isinstance(resumable, Mapping) else None
-        self.upload_multipart = bool(_mapping(protocols.get("simple")).get("multipart", True))
+        self.resumable_path = None
+        if resumable is not None:
+            resumable_where = json_path(protocols_where, "resumable")
+            resumable_path = _object(resumable, resumable_where).get("path", "")
+            if not isinstance(resumable_path, str):
+                raise DiscoveryError(f"{json_path(resumable_where, 'path')}: must be a string, got {brief(resumable_path)}")
+            self.resumable_path = resumable_path
+        self.upload_multipart = bool(_object(protocols.get("simple") or {}, json_path(protocols_where, "simple")).get("multipart", True))
         self.media_download = bool(specs.get("supportsMediaDownload"))
         self.use_download_service = bool(specs.get("useMediaDownloadService"))
         api_version = specs.get("apiVersion")
-        self.api_version = str(api_version) if api_version else None
+        if api_version and not (isinstance(api_version, str) and _HEADER_TEXT(api_version)):
+            # It is sent as the X-Goog-Api-Version header: printable text only (RFC 9110 §5.5).
+            raise DiscoveryError(f"{json_path(where, 'apiVersion')}: must be printable text, got {brief(api_version)}")
+        self.api_version = api_version or None
 
     @property
     def method_exact(self) -> dict[str, _Param]:
@@ -540,8 +612,9 @@ class _Plan:
         return {name: p for name, p in self.lookup.items() if p.name == name}
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+# RFC 9110 §5.6.2 token (a method name) and printable field text (§5.5, ASCII only).
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z").match
+_HEADER_TEXT = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,1022}[\x21-\x7e])?\Z").match
 
 
 def _close_names(key: str, plan: _Plan, ctx: _Api) -> list[str]:
@@ -553,7 +626,7 @@ def _close_names(key: str, plan: _Plan, ctx: _Api) -> list[str]:
 class Method:
     """A method of an API. Call it to build an unsent :class:`~aiogoogle.models.Request`."""
 
-    __slots__ = ("_ctx", "_method_specs", "_parent", "_plan", "name")
+    __slots__ = ("_ctx", "_method_specs", "_parent", "_parent_path", "_plan", "name")
 
     def __init__(
         self,
@@ -570,23 +643,29 @@ class Method:
         self._method_specs = method_specs
         self._ctx = _Api.from_parts(global_parameters, schemas, root_url, service_path, batch_path, validate)
         self._parent = ""
+        self._parent_path = ""
         self._plan: _Plan | None = None
 
     @classmethod
-    def _make(cls, name: str, specs: Mapping[str, Any], ctx: _Api, parent: str) -> Method:
+    def _make(cls, name: str, specs: Mapping[str, Any], ctx: _Api, parent: str, parent_path: str) -> Method:
         self = cls.__new__(cls)
         self.name = name
         self._method_specs = specs
         self._ctx = ctx
         self._parent = parent
+        self._parent_path = parent_path  # shared with the siblings: the path is made on demand
         self._plan = None
         return self
+
+    def _where(self) -> str:
+        """The JSON path of the method in its document."""
+        return json_path(json_path(self._parent_path, "methods"), self.name)
 
     def _compiled(self) -> _Plan:
         plan = self._plan
         if plan is None:
             qual = f"{self._parent}.{self.name}" if self._parent else self.name
-            plan = self._plan = _Plan(self.name, self._method_specs, self._ctx, qual)
+            plan = self._plan = _Plan(self.name, self._method_specs, self._ctx, qual, self._where())
         return plan
 
     # ------------------------------------------------------------------ browsing
@@ -874,7 +953,7 @@ class Method:
             return
         check = plan.request_check
         if check is None:
-            check = plan.request_check = self._ctx.compiler.checker(plan.request_schema)
+            check = plan.request_check = self._ctx.compiler.checker(plan.request_schema, json_path(self._where(), "request"))
         found: list[tuple[str, str, Any]] = []
         check(body, "json", found, plan.method_id)
         problems.extend(found)
@@ -931,7 +1010,7 @@ _plain = re.compile(r"[A-Za-z0-9_.~-]*\Z").match
 
 def _render(problem: tuple[str, str, Any]) -> tuple[str, str] | tuple[str, str, Any]:
     path, message, value = problem
-    return (path, message) if value is _MISSING else (path, message, value)
+    return (path, message) if value is _MISSING else (path, message, safe_value(value))
 
 
 def _mime_accepted(content_type: str, accept: list[str]) -> bool:

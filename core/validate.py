@@ -31,9 +31,28 @@ Rules (PROTOCOL.md §1.4-1.5, proto3 JSON mapping):
   time zone; ``google-duration`` is ``"3.5s"``; ``google-fieldmask`` is comma-separated
   field paths.
 * ``pattern`` must match the *whole* value (Java ``matches()`` semantics), not a prefix.
+  Patterns are RE2 syntax (https://github.com/google/re2/wiki/Syntax) and are matched by
+  RE2 itself (the ``google-re2`` package): in time linear in the value, whatever the
+  pattern, and with Google's meaning (``\\d`` is an ASCII digit, as on the server).
 * ``enum`` is checked for each element of repeated values.
 * An object with ``properties`` and no ``additionalProperties`` refuses unknown fields
   (Google answers them with 400 "Unknown name"); ``any`` accepts any JSON value.
+
+The document is checked too
+---------------------------
+A discovery document is data from the network, so nothing here trusts its shape. Before
+any tier uses a schema, the schema's inline tree (down to, not through, its ``$ref`` s) is
+checked once: every keyword has the JSON type the dialect gives it (``type``, ``format``,
+``pattern`` strings; ``enum`` a list of strings; ``minimum``/``maximum`` numbers or numeric
+strings; ``properties`` an object of schemas; ...), every ``$ref`` names a schema that
+exists, every pattern compiles in RE2 and has at most :data:`MAX_PATTERN_LENGTH`
+characters, and inline schemas nest at most :data:`MAX_SCHEMA_DEPTH` levels. A ``$ref``
+chain that never reaches a schema (``A -> A``, ``A -> B -> A``) is refused; recursion
+*through* a schema (a tree node whose ``children`` are nodes) is fine. Each problem is a
+:class:`~aiogoogle.excs.DiscoveryError` naming its JSON path in the document
+(``schemas.File.properties.name.pattern``). Values may nest at most :data:`MAX_DEPTH`
+objects and arrays; deeper ones are a :class:`~aiogoogle.excs.ValidationError`. So every
+check finishes in time linear in the value and the part of the document it reaches.
 """
 
 from __future__ import annotations
@@ -41,19 +60,58 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+import reprlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
+
+import re2  # type: ignore[import-untyped]
 
 from .excs import DiscoveryError, ValidationError
 
-__all__ = ["SchemaCompiler", "ScalarCheck", "render_path", "scalar_check", "validate"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_PATTERN_LENGTH",
+    "MAX_SCHEMA_DEPTH",
+    "SchemaCompiler",
+    "ScalarCheck",
+    "brief",
+    "json_path",
+    "render_path",
+    "safe_value",
+    "scalar_check",
+    "scalar_constraints",
+    "validate",
+]
+
+#: Objects and arrays a value may nest (the root counts as one). Protobuf's JSON parser,
+#: which turns JSON bodies into the protocol buffers Google's APIs are defined in, refuses
+#: deeper input by default ("Message too deep", ``kDefaultMaxRecursionDepth = 100`` in
+#: https://github.com/protocolbuffers/protobuf/blob/v3.21.12/src/google/protobuf/util/internal/json_stream_parser.cc),
+#: so a deeper body could not be read there anyway. It also bounds the recursion here.
+MAX_DEPTH = 100
+#: Levels of inline schemas (``properties``, ``items``, ``additionalProperties``) one
+#: schema may nest before a ``$ref``. The deepest of the 611 documents googleapiclient
+#: ships nests 11 (books.v1 ``Dictlayerdata``).
+MAX_SCHEMA_DEPTH = 32
+#: Characters a ``pattern`` may have. The longest of the 2,446 distinct patterns in the
+#: documents googleapiclient ships has 517.
+MAX_PATTERN_LENGTH = 4096
 
 Path = Any  # a str root, or a (parent, key) pair; rendered only when a problem is found
 Problems = list[tuple[str, str, Any]]
-Check = Callable[[Any, Path, Problems, str], None]
 ScalarCheck = Callable[[Any], "str | None"]
 
+
+class Check(Protocol):
+    """A compiled schema check: appends ``(path, message, value)`` for every problem.
+
+    ``depth`` is the number of objects and arrays around ``value`` (0 at the root)."""
+
+    def __call__(self, value: Any, path: Path, problems: Problems, method_id: str, depth: int = 0, /) -> None: ...
+
+
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_$@-]{1,80}\Z")
 
 
 def render_path(path: Path) -> str:
@@ -73,6 +131,138 @@ def render_path(path: Path) -> str:
     return "".join(out)
 
 
+def json_path(where: str, key: Any) -> str:
+    """``where`` (a JSON path into the document, ``""`` at its root) extended by ``key``:
+    ``schemas.File``, ``parameters['$.xgafv']``."""
+    if isinstance(key, str) and _PLAIN_KEY.match(key):
+        return f"{where}.{key}" if where else key
+    return f"{where}[{brief(key)}]"
+
+
+_BRIEF = reprlib.Repr()
+_BRIEF.maxlevel = 3
+_BRIEF.maxstring = 60
+_BRIEF.maxother = 60
+_BRIEF.maxlong = 40
+_BRIEF.maxlist = _BRIEF.maxtuple = _BRIEF.maxset = _BRIEF.maxfrozenset = _BRIEF.maxdict = 6
+
+
+def brief(value: Any) -> str:
+    """A short ``repr()`` of a value for a message: bounded in length and depth, and never
+    raising (a document can hold a 5 MB string or an int too long to print)."""
+    try:
+        return _BRIEF.repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
+class _Shown:
+    """Stands in for a problem's value whose ``repr()`` cannot be built (a list nested
+    past the interpreter's recursion limit, an int too long to print): shows as
+    :func:`brief` shows the value."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def safe_value(value: Any) -> Any:
+    """``value`` itself when its ``repr()`` can be built, else a stand-in that shows a
+    short form: for the values of :class:`~aiogoogle.excs.ValidationError` problems,
+    whose message shows them."""
+    t = type(value)
+    if t is str or t is bool or t is float or value is None:
+        return value
+    if t is int:
+        # repr() refuses ints of more than 4,300 digits (sys.int_info.default_max_str_digits).
+        return value if value.bit_length() < 14_000 else _Shown(f"<int of {value.bit_length()} bits>")
+    try:
+        repr(value)
+    except Exception:
+        return _Shown(brief(value))
+    return value
+
+
+def _doc_error(where: str, key: str, message: str) -> DiscoveryError:
+    return DiscoveryError(f"{json_path(where, key)}: {message}")
+
+
+# --------------------------------------------------------------------------- patterns
+#
+# Python's re backtracks: "^(a+)+$" against "aaa...ab" takes exponential time. RE2
+# guarantees time linear in the text (https://github.com/google/re2/wiki/WhyRE2), and its
+# syntax is the one discovery documents use. Only "does the whole value match" is asked,
+# so submatches are never tracked (never_capture), and RE2's own error log is off: a
+# pattern it refuses becomes our DiscoveryError.
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS.never_capture = True
+
+Matcher = Callable[[str], bool]
+_PATTERNS: dict[str, Matcher | str] = {}
+_CACHE_MAX = 8192  # entries in each module-level cache before it starts again
+
+
+def _fullmatcher(compiled: Any) -> Matcher:
+    """``text -> bool``: does ``compiled`` match the whole of ``text``?
+
+    The package's ``fullmatch`` builds a match object and maps byte offsets back to
+    characters (about 9 us a call); asking the underlying RE2 object with both ends
+    anchored answers the same question in under 2 us. If a later release changes those
+    internals, the public call is used. Text is handed over as UTF-8; a lone surrogate
+    (which no JSON text can carry) is passed through rather than raising."""
+    raw = getattr(compiled, "_regexp", None)
+    anchor = getattr(getattr(re2, "_Anchor", None), "ANCHOR_BOTH", None)
+    match = getattr(raw, "Match", None)
+    encode = str.encode
+    if match is not None and anchor is not None:
+
+        def fullmatch(text: str) -> bool:
+            data = encode(text, "utf-8", "surrogatepass")
+            return bool(match(anchor, data, 0, len(data))[0][0] >= 0)
+
+        return fullmatch
+    public = compiled.fullmatch
+
+    def fullmatch_public(text: str) -> bool:
+        return public(encode(text, "utf-8", "surrogatepass")) is not None
+
+    return fullmatch_public
+
+
+def _pattern_matcher(pattern: str) -> Matcher | str:
+    """The whole-value matcher of an RE2 ``pattern``, or why it cannot be used (cached)."""
+    found = _PATTERNS.get(pattern)
+    if found is not None:
+        return found
+    result: Matcher | str
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        result = f"a pattern of {len(pattern)} characters; at most {MAX_PATTERN_LENGTH} are accepted"
+    else:
+        try:
+            compiled = re2.compile(pattern, _RE2_OPTIONS)
+        except (re2.error, UnicodeError) as exc:
+            reason = exc.args[0] if exc.args else exc
+            if isinstance(reason, bytes):
+                reason = reason.decode("utf-8", "replace")
+            result = f"not an RE2 regular expression ({str(reason)[:200]}): {brief(pattern)}"
+        else:
+            result = _fullmatcher(compiled)
+    if len(_PATTERNS) >= _CACHE_MAX:
+        _PATTERNS.clear()
+    _PATTERNS[pattern] = result
+    return result
+
+
+def _shown_pattern(pattern: str) -> str:
+    return pattern if len(pattern) <= 200 else pattern[:197] + "..."
+
+
 # --------------------------------------------------------------------------- scalars
 
 _INT_RANGES = {
@@ -82,6 +272,10 @@ _INT_RANGES = {
     "uint64": (0, 2**64 - 1),
 }
 _DECIMAL = re.compile(r"-?[0-9]+\Z")
+# More significant digits than any 64-bit value has: such a decimal string is out of every
+# range, and int() is never asked to convert it (int() refuses more than 4,300 digits, and
+# takes quadratic time where that limit is lifted).
+_MAX_INT_DIGITS = 40
 _NUMBER_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
 _SPECIAL_FLOATS = frozenset({"NaN", "Infinity", "-Infinity"})
 _BASE64 = re.compile(r"[A-Za-z0-9+/\-_]*={0,2}\Z")
@@ -95,21 +289,6 @@ _FIELD_SEGMENT = r"(?:[A-Za-z_][A-Za-z0-9_]*|\*|`[^`]*`)"
 _FIELD_MASK = re.compile(
     rf"(?:{_FIELD_SEGMENT}(?:\.{_FIELD_SEGMENT})*(?:\s*,\s*{_FIELD_SEGMENT}(?:\.{_FIELD_SEGMENT})*)*)?\Z"
 )
-_PATTERNS: dict[str, re.Pattern[str] | None] = {}
-
-
-def _compile_pattern(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return _PATTERNS[pattern]
-    except KeyError:
-        pass
-    try:
-        compiled: re.Pattern[str] | None = re.compile(pattern)
-    except re.error:
-        # A Java-only construct Python cannot compile: do not block the call on it.
-        compiled = None
-    _PATTERNS[pattern] = compiled
-    return compiled
 
 
 def _type_name(value: Any) -> str:
@@ -143,6 +322,8 @@ def _string_format_check(fmt: str | None) -> ScalarCheck | None:
             if isinstance(value, str):
                 if not _DECIMAL.match(value):
                     return f"expected a decimal {fmt} string"
+                if len(value.lstrip("-0")) > _MAX_INT_DIGITS:
+                    return f"out of {fmt} range [{lo}, {hi}]"
                 n = int(value)
             elif type(value) is int or (isinstance(value, int) and not isinstance(value, bool)):
                 n = value
@@ -222,7 +403,13 @@ def _integer_check(fmt: str | None) -> ScalarCheck:
             return f"expected an integer ({label}), got bool"
         if isinstance(value, int):
             n = value
-        elif (isinstance(value, str) and _DECIMAL.match(value)) or (isinstance(value, float) and value.is_integer()):
+        elif isinstance(value, str) and _DECIMAL.match(value):
+            if lo is None:
+                return None  # any integer: no need to convert it
+            if len(value.lstrip("-0")) > _MAX_INT_DIGITS:
+                return f"out of {label} range [{lo}, {hi}]"
+            n = int(value)
+        elif isinstance(value, float) and value.is_integer():
             n = int(value)
         else:
             return f"expected an integer ({label}), got {_type_name(value)}"
@@ -276,6 +463,47 @@ def _string_check(*, lenient: bool) -> ScalarCheck:
 
 _SCALARS: dict[tuple[Any, ...], ScalarCheck | None] = {}
 _KNOWN_GOOD_MAX = 16
+_BOUND_MAX_CHARS = 64  # a minimum or maximum written with more characters is not a number
+
+
+def _scalar_args(
+    type_: Any, fmt: Any, pattern: Any, enum: Any, minimum: Any, maximum: Any, where: str
+) -> tuple[str | None, str | None, str | None, tuple[str, ...] | None, Any, Any]:
+    """The constraints of one scalar schema, each checked to have its JSON type (else a
+    DiscoveryError naming ``where`` and the keyword); ``enum`` as a tuple."""
+    for key, value in (("type", type_), ("format", fmt)):
+        if value is not None and not isinstance(value, str):
+            raise _doc_error(where, key, f"must be a string, got {_type_name(value)} {brief(value)}")
+    if pattern is not None:
+        if not isinstance(pattern, str):
+            raise _doc_error(where, "pattern", f"must be a string (an RE2 regular expression), got {_type_name(pattern)} {brief(pattern)}")
+        if pattern:
+            matcher = _pattern_matcher(pattern)
+            if isinstance(matcher, str):
+                raise _doc_error(where, "pattern", matcher)
+    enum_t: tuple[str, ...] | None = None
+    if enum is not None:
+        if not isinstance(enum, (list, tuple)):
+            raise _doc_error(where, "enum", f"must be a list of strings, got {_type_name(enum)} {brief(enum)}")
+        for i, item in enumerate(enum):
+            if not isinstance(item, str):
+                raise _doc_error(where, "enum", f"must be a list of strings; item {i} is {_type_name(item)} {brief(item)}")
+        enum_t = tuple(enum)
+    for key, value in (("minimum", minimum), ("maximum", maximum)):
+        if value is None:
+            continue
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number and not (isinstance(value, str) and len(value) <= _BOUND_MAX_CHARS and _to_number(value) is not None):
+            raise _doc_error(where, key, f"must be a number or a numeric string, got {_type_name(value)} {brief(value)}")
+    return type_, fmt, pattern, enum_t, minimum, maximum
+
+
+def scalar_constraints(spec: Mapping[str, Any], where: str) -> tuple[str | None, str | None, str | None, tuple[str, ...] | None, Any, Any]:
+    """``(type, format, pattern, enum, minimum, maximum)`` of a parameter or schema node
+    ``spec`` found at JSON path ``where`` in the document, each checked to have its JSON
+    type (else a :class:`~aiogoogle.excs.DiscoveryError` naming the keyword's path)."""
+    get = spec.get
+    return _scalar_args(get("type"), get("format"), get("pattern"), get("enum"), get("minimum"), get("maximum"), where)
 
 
 def scalar_check(
@@ -283,23 +511,32 @@ def scalar_check(
     fmt: str | None = None,
     *,
     pattern: str | None = None,
-    enum: tuple[str, ...] | None = None,
-    minimum: str | None = None,
-    maximum: str | None = None,
+    enum: tuple[str, ...] | list[str] | None = None,
+    minimum: str | float | None = None,
+    maximum: str | float | None = None,
     lenient: bool = False,
     in_body: bool = False,
+    where: str = "schema",
 ) -> ScalarCheck | None:
     """Return a (cached) check ``value -> problem message or None`` for one scalar schema.
 
     ``lenient`` is for query and path parameters, whose values travel as text: numbers
     are accepted for strings and ``"true"``/``"false"`` for booleans. Returns ``None`` when
     the schema constrains nothing.
+
+    Raises:
+        DiscoveryError: a constraint of the wrong JSON type, or a pattern RE2 refuses or
+            longer than :data:`MAX_PATTERN_LENGTH`; the message names ``where`` (the
+            schema's JSON path in its document) and the keyword.
     """
+    if isinstance(enum, list):
+        enum = tuple(enum)
     key = (type_, fmt, pattern, enum, minimum, maximum, lenient, in_body)
     try:
         return _SCALARS[key]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable constraint, refused below
         pass
+    type_, fmt, pattern, enum, minimum, maximum = _scalar_args(type_, fmt, pattern, enum, minimum, maximum, where)
     base: ScalarCheck | None
     if type_ == "string":
         base = _string_format_check(fmt)
@@ -316,7 +553,7 @@ def scalar_check(
     checks: list[ScalarCheck] = [base] if base is not None else []
     if enum:
         allowed = frozenset(enum)
-        shown = ", ".join(enum[:12]) + (", ..." if len(enum) > 12 else "")
+        shown = ", ".join(e if len(e) <= 40 else e[:37] + "..." for e in enum[:12]) + (", ..." if len(enum) > 12 else "")
 
         def check_enum(value: Any) -> str | None:
             if isinstance(value, str) and value in allowed:
@@ -327,16 +564,16 @@ def scalar_check(
 
         checks.append(check_enum)
     if pattern:
-        regex = _compile_pattern(pattern)
-        if regex is not None:
-            fullmatch = regex.fullmatch
+        matcher = _pattern_matcher(pattern)
+        assert not isinstance(matcher, str)  # _scalar_args refused it
+        shown_pattern = _shown_pattern(pattern)
 
-            def check_pattern(value: Any) -> str | None:
-                if isinstance(value, str) and fullmatch(value) is None:
-                    return f"does not match the pattern {pattern}"
-                return None
+        def check_pattern(value: Any) -> str | None:
+            if isinstance(value, str) and not matcher(value):
+                return f"does not match the pattern {shown_pattern}"
+            return None
 
-            checks.append(check_pattern)
+        checks.append(check_pattern)
     if minimum is not None or maximum is not None:
         lo = _to_number(minimum)
         hi = _to_number(maximum)
@@ -416,13 +653,20 @@ def scalar_check(
             return full(value)
 
         result = check_int_fast
+    if len(_SCALARS) >= _CACHE_MAX:
+        # Bounded: a process that reads many documents keeps only the recent checks (the
+        # compiled checks keep their own; entries are found again or made anew).
+        _SCALARS.clear()
+        _SCALAR_OF_NODE.clear()
+        _NODE_OF_SCALAR.clear()
     _SCALARS[key] = result
     return result
 
 
 def _body_scalar_check(node: Mapping[str, Any], type_: str) -> ScalarCheck | None:
     """:func:`scalar_check` for a scalar schema node of a body: the one place the full
-    checks, the interpreted predicate and the generated one read its constraints from."""
+    checks, the interpreted predicate and the generated one read its constraints from
+    (the node's tree has been checked, so the constraints have their JSON types)."""
     enum = node.get("enum")
     return scalar_check(
         type_,
@@ -441,22 +685,26 @@ def _to_number(value: Any) -> float | int | None:
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
+        if len(value) <= _MAX_INT_DIGITS:
             try:
-                return float(value)
+                return int(value)
             except ValueError:
-                return None
+                pass
+        try:
+            # Long digit strings as floats: int() would refuse them (or take quadratic time).
+            return float(value)
+        except ValueError:
+            return None
     return None
 
 
 # --------------------------------------------------------------------------- JSON values
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
+_TOO_DEEP = f"nested more than {MAX_DEPTH} objects and arrays deep (Google's JSON parser refuses deeper bodies)"
 
 
-def _check_json(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+def _check_json(value: Any, path: Path, problems: Problems, method_id: str, depth: int = 0) -> None:
     """``type: any``: the value must be representable as JSON."""
     t = type(value)
     if t is str or t is int or t is bool or value is None:
@@ -466,15 +714,21 @@ def _check_json(value: Any, path: Path, problems: Problems, method_id: str) -> N
             problems.append((render_path(path), "JSON cannot carry NaN or infinity", value))
         return
     if isinstance(value, Mapping):
+        if depth >= MAX_DEPTH:
+            problems.append((render_path(path), _TOO_DEEP, value))
+            return
         for k, v in value.items():
             if not isinstance(k, str):
                 problems.append((render_path(path), f"JSON object keys must be strings, got {_type_name(k)}", k))
                 continue
-            _check_json(v, (path, k), problems, method_id)
+            _check_json(v, (path, k), problems, method_id, depth + 1)
         return
     if isinstance(value, (list, tuple)):
+        if depth >= MAX_DEPTH:
+            problems.append((render_path(path), _TOO_DEEP, value))
+            return
         for i, v in enumerate(value):
-            _check_json(v, (path, i), problems, method_id)
+            _check_json(v, (path, i), problems, method_id, depth + 1)
         return
     if isinstance(value, _JSON_SCALARS):
         return
@@ -486,12 +740,12 @@ def _check_json(value: Any, path: Path, problems: Problems, method_id: str) -> N
     problems.append((render_path(path), f"{_type_name(value)} is not a JSON value{hint}", value))
 
 
-def _check_plain_string(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+def _check_plain_string(value: Any, path: Path, problems: Problems, method_id: str, depth: int = 0) -> None:
     if type(value) is not str and not isinstance(value, str):
         problems.append((render_path(path), f"expected a string, got {_type_name(value)}", value))
 
 
-def _check_plain_bool(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+def _check_plain_bool(value: Any, path: Path, problems: Problems, method_id: str, depth: int = 0) -> None:
     if value is not True and value is not False:
         problems.append((render_path(path), f"expected a boolean, got {_type_name(value)}", value))
 
@@ -502,7 +756,7 @@ def _scalar_node(check: ScalarCheck) -> Check:
     if cached is not None:
         return cached
 
-    def node(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+    def node(value: Any, path: Path, problems: Problems, method_id: str, depth: int = 0) -> None:
         msg = check(value)
         if msg is not None:
             problems.append((render_path(path), msg, value))
@@ -530,68 +784,173 @@ def _entry(check: Check) -> tuple[int, Any]:
     return _NODE, check
 
 
+# --------------------------------------------------------------------------- the document
+
+
+def _check_tree(node: Any, where: str, level: int, schemas: Mapping[str, Any]) -> None:
+    """Check a schema and its inline schemas (not the targets of its ``$ref`` s, which are
+    checked when a value reaches them): see "The document is checked too" above. Raises a
+    DiscoveryError naming the JSON path ``where`` of the first problem."""
+    if not isinstance(node, Mapping):
+        raise DiscoveryError(f"{where}: a schema must be an object, got {_type_name(node)} {brief(node)}")
+    if level > MAX_SCHEMA_DEPTH:
+        raise DiscoveryError(f"{where}: inline schemas nested more than {MAX_SCHEMA_DEPTH} levels deep (give the inner ones names and refer to them with $ref)")
+    ref = node.get("$ref")
+    if ref is not None:
+        if not isinstance(ref, str):
+            raise _doc_error(where, "$ref", f"must be the name of a schema (a string), got {_type_name(ref)} {brief(ref)}")
+        if ref not in schemas:
+            raise _doc_error(where, "$ref", f"schema {brief(ref)} is referenced but not defined in the discovery document")
+        return  # the other keywords of a $ref node are not used
+    scalar_constraints(node, where)
+    props = node.get("properties")
+    if props is not None:
+        if not isinstance(props, Mapping):
+            raise _doc_error(where, "properties", f"must be an object mapping field names to schemas, got {_type_name(props)} {brief(props)}")
+        inner = json_path(where, "properties")
+        for name, sub in props.items():
+            if not isinstance(name, str):
+                raise DiscoveryError(f"{inner}: field names must be strings, got {_type_name(name)} {brief(name)}")
+            _check_tree(sub, json_path(inner, name), level + 1, schemas)
+    addl = node.get("additionalProperties")
+    if addl is not None and not isinstance(addl, bool):
+        _check_tree(addl, json_path(where, "additionalProperties"), level + 1, schemas)
+    items = node.get("items")
+    if items is not None:
+        _check_tree(items, json_path(where, "items"), level + 1, schemas)
+    ann = node.get("annotations")
+    if ann is not None:
+        if not isinstance(ann, Mapping):
+            raise _doc_error(where, "annotations", f"must be an object, got {_type_name(ann)} {brief(ann)}")
+        required = ann.get("required")
+        if required is not None and not (isinstance(required, list) and all(isinstance(m, str) for m in required)):
+            raise _doc_error(json_path(where, "annotations"), "required", f"must be a list of method ids (strings), got {brief(required)}")
+
+
 class SchemaCompiler:
     """Compiles the schemas of one discovery document into checks, lazily and once.
 
     ``compile_ref(name)`` returns the check for the named schema; ``compile(node)`` for an
     inline schema node. Checks take ``(value, path, problems, method_id)``; ``method_id``
     lets ``annotations.required`` (required only for some methods) apply.
+
+    Every schema is checked (:func:`_check_tree`) before it is first used, by any tier;
+    ``where`` arguments name a node's JSON path in the document for those messages.
+
+    Raises:
+        DiscoveryError: ``schemas`` is neither an object nor ``None``.
     """
 
-    __slots__ = ("_by_node", "_fast", "_refs", "_schemas")
+    __slots__ = ("_by_node", "_fast", "_refs", "_roots", "_schemas", "_targets")
 
     def __init__(self, schemas: Mapping[str, Any] | None) -> None:
-        self._schemas = schemas if isinstance(schemas, Mapping) else {}
+        if schemas is None:
+            schemas = {}
+        elif not isinstance(schemas, Mapping):
+            raise DiscoveryError(f"schemas: must be an object mapping schema names to schemas, got {_type_name(schemas)} {brief(schemas)}")
+        self._schemas = schemas
         self._refs: dict[str, Check] = {}
         self._by_node: dict[int, tuple[Any, Check]] = {}
         self._fast: _FastPath | None = None
+        self._targets: dict[str, tuple[str, Mapping[str, Any]]] = {}
+        self._roots: dict[int, Any] = {}
 
-    def compile_fast(self, node: Mapping[str, Any]) -> Predicate:
+    def resolve(self, name: str) -> Mapping[str, Any]:
+        """The schema ``$ref: name`` stands for (checked; a chain of plain ``$ref`` s is
+        followed to its end)."""
+        return self._resolve(name)[1]
+
+    def _resolve(self, name: str) -> tuple[str, Mapping[str, Any]]:
+        found = self._targets.get(name)
+        if found is not None:
+            return found
+        chain = [name]
+        current = name
+        while True:
+            if not isinstance(current, str) or current not in self._schemas:
+                raise DiscoveryError(f"schema {brief(current)} is referenced but not defined in the discovery document")
+            schema = self._schemas[current]
+            where = json_path("schemas", current)
+            target = schema.get("$ref") if isinstance(schema, Mapping) else None
+            if target is None:
+                break
+            if not isinstance(target, str):
+                raise _doc_error(where, "$ref", f"must be the name of a schema (a string), got {_type_name(target)} {brief(target)}")
+            if target in chain:
+                shown = " -> ".join(brief(n) for n in [*chain[:8], target])
+                raise _doc_error(where, "$ref", f"the chain of $ref {shown} never reaches a schema")
+            chain.append(target)
+            current = target
+        _check_tree(schema, where, 0, self._schemas)
+        found = (current, schema)
+        for alias in chain:
+            self._targets[alias] = found
+        return found
+
+    def _checked_root(self, node: Any, where: str) -> None:
+        """Check an inline root schema (a method's ``request``) once."""
+        if self._roots.get(id(node)) is not node:
+            _check_tree(node, where, 0, self._schemas)
+            self._roots[id(node)] = node  # kept, so the id stays this node's
+
+    def compile_fast(self, node: Mapping[str, Any], where: str = "schema") -> Predicate:
         """A predicate ``(value, method_id) -> bool`` that is True only when ``compile(node)``
         would report no problem (False means "run the full check"; see the fast-path notes)."""
+        self._checked_root(node, where)
         fast = self._fast
         if fast is None:
-            fast = self._fast = _FastPath(self._schemas)
+            fast = self._fast = _FastPath(self.resolve)
         return fast.node(node)
 
-    def checker(self, node: Mapping[str, Any]) -> Check:
+    def checker(self, node: Mapping[str, Any], where: str = "schema") -> Check:
         """The check for ``node``: a predicate first (interpreted for the first
         :data:`GENERATE_AFTER` uses, then generated), the full check (compiled on first need)
         only when the predicate is not sure. Same problems as ``compile(node)``."""
-        return _TieredCheck(self, node)
+        return _TieredCheck(self, node, where)
 
     def compile_ref(self, name: str) -> Check:
         try:
             return self._refs[name]
         except KeyError:
             pass
-        schema = self._schemas.get(name)
-        if not isinstance(schema, Mapping):
-            raise DiscoveryError(f"schema {name!r} is referenced but not defined in the discovery document")
-        # Register a forwarding stub first so that recursive references resolve.
-        slot: list[Check] = []
+        final, schema = self._resolve(name)
+        check = self._refs.get(final)
+        if check is None:
+            # Register a forwarding stub first so that recursive references resolve.
+            slot: list[Check] = []
 
-        def forward(value: Any, path: Path, problems: Problems, method_id: str) -> None:
-            slot[0](value, path, problems, method_id)
+            def forward(value: Any, path: Path, problems: Problems, method_id: str, depth: int = 0) -> None:
+                slot[0](value, path, problems, method_id, depth)
 
-        self._refs[name] = forward
-        check = self.compile(schema)
-        slot.append(check)
+            self._refs[final] = forward
+            try:
+                check = self._compile(schema)
+            except BaseException:
+                del self._refs[final]
+                raise
+            slot.append(check)
+            self._refs[final] = check
         self._refs[name] = check
         return check
 
     def _lazy_ref(self, name: str) -> Check:
         refs = self._refs
 
-        def lazy(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+        def lazy(value: Any, path: Path, problems: Problems, method_id: str, depth: int = 0) -> None:
             check = refs.get(name)
             if check is None:
                 check = self.compile_ref(name)
-            check(value, path, problems, method_id)
+            check(value, path, problems, method_id, depth)
 
         return lazy
 
-    def compile(self, node: Mapping[str, Any]) -> Check:
+    def compile(self, node: Mapping[str, Any], where: str = "schema") -> Check:
+        """The full check for the schema ``node`` (``where``: its JSON path, for messages
+        about the document)."""
+        self._checked_root(node, where)
+        return self._compile_node(node)
+
+    def _compile_node(self, node: Mapping[str, Any]) -> Check:
         cached = self._by_node.get(id(node))
         if cached is not None and cached[0] is node:
             return cached[1]
@@ -603,8 +962,6 @@ class SchemaCompiler:
         return check
 
     def _compile(self, node: Mapping[str, Any]) -> Check:
-        if not isinstance(node, Mapping):
-            raise DiscoveryError(f"a schema must be an object, got {_type_name(node)}")
         ref = node.get("$ref")
         if isinstance(ref, str):
             # Compiled when a value first reaches it (recursive and unused schemas cost
@@ -631,15 +988,15 @@ class SchemaCompiler:
 
     def _compile_array(self, node: Mapping[str, Any]) -> Check:
         items = node.get("items")
-        item_check = self.compile(items) if isinstance(items, Mapping) else _check_json
+        item_check: Check = self._compile_node(items) if isinstance(items, Mapping) else _check_json
         pattern = node.get("pattern")
         if isinstance(pattern, str) and isinstance(items, Mapping) and "pattern" not in items:
             # A few documents put the pattern on the array; it constrains each element.
             extra = scalar_check("string", pattern=pattern)
             inner = item_check
 
-            def item_check(value: Any, path: Path, problems: Problems, method_id: str) -> None:
-                inner(value, path, problems, method_id)
+            def item_check(value: Any, path: Path, problems: Problems, method_id: str, depth: int = 0) -> None:
+                inner(value, path, problems, method_id, depth)
                 if extra is not None and isinstance(value, str):
                     msg = extra(value)
                     if msg:
@@ -647,9 +1004,12 @@ class SchemaCompiler:
 
         kind, fn = _entry(item_check)
 
-        def check_array(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+        def check_array(value: Any, path: Path, problems: Problems, method_id: str, depth: int = 0) -> None:
             if type(value) is not list and not isinstance(value, (list, tuple)):
                 problems.append((render_path(path), f"expected an array (list), got {_type_name(value)}", value))
+                return
+            if depth >= MAX_DEPTH:
+                problems.append((render_path(path), _TOO_DEEP, value))
                 return
             if kind == _PLAIN_STRING:
                 for i, item in enumerate(value):
@@ -662,9 +1022,10 @@ class SchemaCompiler:
                         if msg is not None:
                             problems.append((render_path((path, i)), msg, item))
             else:
+                inner_depth = depth + 1
                 for i, item in enumerate(value):
                     if item is not None:
-                        fn(item, (path, i), problems, method_id)
+                        fn(item, (path, i), problems, method_id, inner_depth)
 
         return check_array
 
@@ -673,26 +1034,30 @@ class SchemaCompiler:
         addl = node.get("additionalProperties")
         addl_check: Check | None = None
         if isinstance(addl, Mapping):
-            addl_check = self.compile(addl)
+            addl_check = self._compile_node(addl)
         elif addl is True:
             addl_check = _check_json
         if not isinstance(props, Mapping) or not props:
             if addl_check is None:
                 # A free-form object (no properties declared): any JSON object.
-                def check_free(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+                def check_free(value: Any, path: Path, problems: Problems, method_id: str, depth: int = 0) -> None:
                     if not isinstance(value, Mapping):
                         problems.append((render_path(path), f"expected an object (dict), got {_type_name(value)}", value))
                         return
-                    _check_json(value, path, problems, method_id)
+                    _check_json(value, path, problems, method_id, depth)
 
                 return check_free
             map_check = addl_check
             strings_only = map_check is _check_plain_string
 
-            def check_map(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+            def check_map(value: Any, path: Path, problems: Problems, method_id: str, depth: int = 0) -> None:
                 if not isinstance(value, Mapping):
                     problems.append((render_path(path), f"expected an object (dict), got {_type_name(value)}", value))
                     return
+                if depth >= MAX_DEPTH:
+                    problems.append((render_path(path), _TOO_DEEP, value))
+                    return
+                inner_depth = depth + 1
                 for k, v in value.items():
                     if type(k) is not str and not isinstance(k, str):
                         problems.append((render_path(path), f"object keys must be strings, got {_type_name(k)}", k))
@@ -703,36 +1068,38 @@ class SchemaCompiler:
                         if type(v) is not str and not isinstance(v, str):
                             problems.append((render_path((path, k)), f"expected a string, got {_type_name(v)}", v))
                     else:
-                        map_check(v, (path, k), problems, method_id)
+                        map_check(v, (path, k), problems, method_id, inner_depth)
 
             return check_map
 
         compiled: dict[str, tuple[int, Any]] = {}
         required_for: list[tuple[str, frozenset[str]]] = []
         for name, sub in props.items():
-            if not isinstance(sub, Mapping):
-                raise DiscoveryError(f"property {name!r} has a schema that is not an object")
-            compiled[name] = _entry(self.compile(sub))
+            compiled[name] = _entry(self._compile_node(sub))
             ann = sub.get("annotations")
             if isinstance(ann, Mapping) and isinstance(ann.get("required"), list):
                 required_for.append((name, frozenset(ann["required"])))
-        known = ", ".join(list(compiled)[:10]) + (", ..." if len(compiled) > 10 else "")
+        known = ", ".join(n if len(n) <= 40 else n[:37] + "..." for n in list(compiled)[:10]) + (", ..." if len(compiled) > 10 else "")
         schema_id = node.get("id")
-        where = f" of {schema_id}" if schema_id else ""
+        where = f" of {schema_id if isinstance(schema_id, str) and len(schema_id) <= 80 else brief(schema_id)}" if schema_id else ""
         get = compiled.get
         extra_check = addl_check
         required = tuple(required_for)
 
-        def check_object(value: Any, path: Path, problems: Problems, method_id: str) -> None:
+        def check_object(value: Any, path: Path, problems: Problems, method_id: str, depth: int = 0) -> None:
             if type(value) is not dict and not isinstance(value, Mapping):
                 problems.append((render_path(path), f"expected an object (dict), got {_type_name(value)}", value))
                 return
+            if depth >= MAX_DEPTH:
+                problems.append((render_path(path), _TOO_DEEP, value))
+                return
+            inner_depth = depth + 1
             for k, v in value.items():
                 entry = get(k)
                 if entry is None:
                     if extra_check is not None:
                         if v is not None:
-                            extra_check(v, (path, k), problems, method_id)
+                            extra_check(v, (path, k), problems, method_id, inner_depth)
                     else:
                         problems.append(
                             (render_path((path, k)) if isinstance(k, str) else render_path(path),
@@ -751,7 +1118,7 @@ class SchemaCompiler:
                         if v is not True and v is not False:
                             problems.append((render_path((path, k)), f"expected a boolean, got {_type_name(v)}", v))
                     else:
-                        fn(v, (path, k), problems, method_id)
+                        fn(v, (path, k), problems, method_id, inner_depth)
             if required:
                 for name, methods in required:
                     if method_id in methods and value.get(name) is None:
@@ -764,44 +1131,49 @@ class _TieredCheck:
     """:meth:`SchemaCompiler.checker`'s check (an object rather than a closure: one per
     method with a body, so its size matters)."""
 
-    __slots__ = ("compiler", "node", "predicate", "uses")
+    __slots__ = ("compiler", "node", "predicate", "uses", "where")
 
-    def __init__(self, compiler: SchemaCompiler, node: Mapping[str, Any]) -> None:
+    def __init__(self, compiler: SchemaCompiler, node: Mapping[str, Any], where: str) -> None:
         self.compiler = compiler
         self.node = node
+        self.where = where
         self.predicate: Predicate | None = None
         self.uses = 0
 
-    def __call__(self, value: Any, path: Path, problems: Problems, method_id: str) -> None:
+    def __call__(self, value: Any, path: Path, problems: Problems, method_id: str, depth: int = 0) -> None:
         predicate = self.predicate
+        compiler = self.compiler
         if predicate is not None:
-            if predicate(value, method_id):
+            if predicate(value, method_id, depth):
                 return
         elif self.uses < GENERATE_AFTER:
             # Generating a predicate costs as much as a few dozen interpreted checks, and
             # most methods of a document are called rarely or never.
+            if not self.uses:
+                compiler._checked_root(self.node, self.where)  # the document first, once
             self.uses += 1
-            if _interpret(self.node, value, method_id, self.compiler._schemas):
+            if _interp(self.node, value, method_id, compiler.resolve, depth):
                 return
         else:
-            predicate = self.predicate = self.compiler.compile_fast(self.node)
-            if predicate(value, method_id):
+            predicate = self.predicate = compiler.compile_fast(self.node, self.where)
+            if predicate(value, method_id, depth):
                 return
         # Not certainly valid: the full check finds and describes the problems (if any).
-        self.compiler.compile(self.node)(value, path, problems, method_id)
+        compiler.compile(self.node, self.where)(value, path, problems, method_id, depth)
 
 
 def validate(instance: Any, schema: Mapping[str, Any], schemas: Mapping[str, Any] | None = None, schema_name: str | None = None) -> None:
     """Validate ``instance`` against a discovery ``schema`` (seed API).
 
     ``schemas`` resolves ``$ref``; ``schema_name`` names the root in messages. Raises
-    :class:`~aiogoogle.excs.ValidationError` listing every problem, or returns ``None``.
+    :class:`~aiogoogle.excs.ValidationError` listing every problem, or returns ``None``;
+    :class:`~aiogoogle.excs.DiscoveryError` when ``schema`` or ``schemas`` is malformed.
     """
     compiler = SchemaCompiler(schemas)
     problems: Problems = []
     compiler.checker(schema)(instance, schema_name or "instance", problems, "")
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError([(path, message, safe_value(value)) for path, message, value in problems])
 
 
 # --------------------------------------------------------------------------- fast path
@@ -823,7 +1195,12 @@ def validate(instance: Any, schema: Mapping[str, Any], schemas: Mapping[str, Any
 # A schema is interpreted (same answers, nothing generated) until it has been checked
 # GENERATE_AFTER times, so rarely used methods cost no generated code at all.
 
-Predicate = Callable[[Any, str], bool]
+class Predicate(Protocol):
+    """``(value, method_id, depth=0) -> bool``: True only when the full check would find
+    no problem in ``value``, which ``depth`` objects and arrays enclose."""
+
+    def __call__(self, value: Any, method_id: str, depth: int = 0, /) -> bool: ...
+
 
 #: A schema checked this many times by :meth:`SchemaCompiler.checker` gets its predicate
 #: generated; before that the schema is interpreted (same answers, nothing kept in memory).
@@ -834,7 +1211,7 @@ class _Unsupported(Exception):
     """A schema the generator does not handle: the predicate always defers to the checks."""
 
 
-def _json_ok(value: Any) -> bool:
+def _json_ok(value: Any, depth: int = 0) -> bool:
     """True only if :func:`_check_json` finds no problem in ``value``."""
     t = type(value)
     if t is str or t is int or t is bool or value is None:
@@ -842,45 +1219,60 @@ def _json_ok(value: Any) -> bool:
     if t is float:
         return math.isfinite(value)
     if t is dict:
+        if depth >= MAX_DEPTH:
+            return False
+        depth += 1
         for k, v in value.items():  # noqa: SIM110 - a loop is faster than all() over a generator
-            if type(k) is not str or not _json_ok(v):
+            if type(k) is not str or not _json_ok(v, depth):
                 return False
         return True
     if t is list:
+        if depth >= MAX_DEPTH:
+            return False
+        depth += 1
         for v in value:  # noqa: SIM110
-            if not _json_ok(v):
+            if not _json_ok(v, depth):
                 return False
         return True
     return False
 
 
-def _never(value: Any, method_id: str) -> bool:
+def _never(value: Any, method_id: str, depth: int = 0) -> bool:
     return False
 
 
-def _interpret(node: Any, value: Any, mid: str, schemas: Mapping[str, Any]) -> bool:
-    """The generated predicates' answer, computed by walking the schema (nothing compiled,
-    nothing kept): used until a schema is checked often enough to be worth generating."""
-    if not isinstance(node, Mapping):
-        return False
+def _interpret(node: Any, value: Any, mid: str, schemas: Mapping[str, Any] | None, depth: int = 0) -> bool:
+    """The generated predicates' answer for ``node`` (a schema of the document whose
+    ``schemas`` are given), computed by walking it; raises DiscoveryError for a malformed
+    document, as the full check does."""
+    compiler = SchemaCompiler(schemas)
+    compiler._checked_root(node, "schema")
+    return _interp(node, value, mid, compiler.resolve, depth)
+
+
+def _interp(node: Mapping[str, Any], value: Any, mid: str, resolve: Callable[[str], Mapping[str, Any]], depth: int) -> bool:
+    """:func:`_interpret` on a checked schema (nothing compiled, nothing kept): used until
+    a schema is checked often enough to be worth generating. ``resolve`` gives (and
+    checks) the target of a ``$ref``."""
     ref = node.get("$ref")
     if isinstance(ref, str):
-        target = schemas.get(ref)
-        return isinstance(target, Mapping) and _interpret(target, value, mid, schemas)
+        return _interp(resolve(ref), value, mid, resolve, depth)
     type_ = node.get("type")
     if type_ == "object":
-        if type(value) is not dict:
+        if type(value) is not dict or depth >= MAX_DEPTH:
             return False
+        inner = depth + 1
         props = node.get("properties")
         addl = node.get("additionalProperties")
-        has_extra = isinstance(addl, Mapping) or addl is True
+        addl_node = addl if isinstance(addl, Mapping) else None
+        has_extra = addl_node is not None or addl is True
         if not isinstance(props, Mapping) or not props:
             if not has_extra:
-                return _json_ok(value)
+                return _json_ok(value, depth)
             for k, x in value.items():
                 if type(k) is not str:
                     return False
-                if x is not None and not (_json_ok(x) if addl is True else _interpret(addl, x, mid, schemas)):
+                if x is not None and not (_json_ok(x, inner) if addl_node is None else _interp(addl_node, x, mid, resolve, inner)):
                     return False
             return True
         for k, x in value.items():
@@ -888,20 +1280,19 @@ def _interpret(node: Any, value: Any, mid: str, schemas: Mapping[str, Any]) -> b
             if sub is None:
                 if not has_extra or k in props:
                     return False
-                if x is not None and not (_json_ok(x) if addl is True else _interpret(addl, x, mid, schemas)):
+                if x is not None and not (_json_ok(x, inner) if addl_node is None else _interp(addl_node, x, mid, resolve, inner)):
                     return False
-            elif x is not None and not _interpret(sub, x, mid, schemas):
+            elif x is not None and not _interp(sub, x, mid, resolve, inner):
                 return False
         for name, sub in props.items():
-            if not isinstance(sub, Mapping):
-                return False  # the full check reports the malformed document
             ann = sub.get("annotations")
             if isinstance(ann, Mapping) and isinstance(ann.get("required"), list) and mid in ann["required"] and value.get(name) is None:
                 return False
         return True
     if type_ == "array":
-        if type(value) is not list:
+        if type(value) is not list or depth >= MAX_DEPTH:
             return False
+        inner = depth + 1
         items = node.get("items")
         pattern = node.get("pattern")
         extra = None
@@ -910,7 +1301,7 @@ def _interpret(node: Any, value: Any, mid: str, schemas: Mapping[str, Any]) -> b
         for y in value:
             if y is None:
                 continue
-            if not (_interpret(items, y, mid, schemas) if isinstance(items, Mapping) else _json_ok(y)):
+            if not (_interp(items, y, mid, resolve, inner) if isinstance(items, Mapping) else _json_ok(y, inner)):
                 return False
             if extra is not None and isinstance(y, str) and extra(y) is not None:
                 return False
@@ -926,9 +1317,9 @@ def _interpret(node: Any, value: Any, mid: str, schemas: Mapping[str, Any]) -> b
                 return value is True or value is False
         check = _body_scalar_check(node, type_)
         if check is None:
-            return _json_ok(value)
+            return _json_ok(value, depth)
         return check(value) is None
-    return _json_ok(value)
+    return _json_ok(value, depth)
 
 
 _KNOWN_STRING_FORMATS = frozenset(
@@ -936,15 +1327,34 @@ _KNOWN_STRING_FORMATS = frozenset(
 )
 
 
+# Python refuses a function with more than 20 nested blocks (each inline object or array is
+# a for loop) or 100 levels of indentation: an inline schema deeper than _INLINE_DEPTH
+# containers, or starting past _INLINE_INDENT levels of indentation, gets a predicate of
+# its own, called like a $ref.
+_INLINE_DEPTH = 8
+_INLINE_INDENT = 40
+
+
 class _Generator:
-    """Writes the source of one schema's predicate (see the section comment)."""
+    """Writes the source of one schema's predicate (see the section comment).
+
+    In the source, ``d`` is the number of objects and arrays around ``v``; a value at static
+    nesting ``depth`` below ``v`` has ``d + depth`` around it. The function starts with
+    ``if d > limit: return False`` so that no container it walks inline is deeper than
+    :data:`MAX_DEPTH` (``deepest`` is the static depth of the deepest one); calls it makes
+    (``$ref`` targets, :func:`_json_ok`, split-off inline schemas) get their own depth."""
 
     def __init__(self, fast: _FastPath) -> None:
         self.fast = fast
         self.lines: list[str] = []
+        self.deepest = 0
 
     def emit(self, indent: int, line: str) -> None:
         self.lines.append("    " * indent + line)
+
+    @staticmethod
+    def at(depth: int) -> str:
+        return f"d + {depth}" if depth else "d"
 
     def value(self, node: Any, var: str, indent: int, depth: int) -> None:
         """Statements that ``return False`` unless ``var`` (not None) certainly passes ``node``."""
@@ -956,9 +1366,12 @@ class _Generator:
             # A call to the named schema's own predicate, generated when first reached.
             # (Inlining it here measured ~4% faster on compute's Instance but generated
             # code for every nested schema, used or not: 40% more memory once hot.)
-            self.emit(indent, f"if not {fast.ref_slot(ref)}({var}, mid): return False")
+            self.emit(indent, f"if not {fast.ref_slot(ref)}({var}, mid, {self.at(depth)}): return False")
             return
         type_ = node.get("type")
+        if type_ in ("object", "array") and depth and (depth >= _INLINE_DEPTH or indent >= _INLINE_INDENT):
+            self.emit(indent, f"if not {fast.node_slot(node)}({var}, mid, {self.at(depth)}): return False")
+            return
         if type_ == "object":
             self.object(node, var, indent, depth)
             return
@@ -979,7 +1392,7 @@ class _Generator:
                     return
             check = _body_scalar_check(node, type_)
             if check is None:
-                self.emit(indent, f"if not _json_ok({var}): return False")
+                self.emit(indent, f"if not _json_ok({var}, {self.at(depth)}): return False")
                 return
             if type_ == "string" and fmt not in _KNOWN_STRING_FORMATS and not bounded:
                 # A plain string with an enum and/or a pattern: for an exact str the check
@@ -987,9 +1400,8 @@ class _Generator:
                 conds = [f"type({var}) is not str"]
                 if isinstance(enum, list) and enum:
                     conds.append(f"{var} not in {fast.const(frozenset(enum))}")
-                regex = _compile_pattern(pattern) if isinstance(pattern, str) and pattern else None
-                if regex is not None:
-                    conds.append(f"{fast.const(regex.fullmatch, ('fullmatch', regex))}({var}) is None")
+                if isinstance(pattern, str) and pattern:
+                    conds.append(f"not {self.matcher(pattern)}({var})")
                 self.emit(indent, f"if {' or '.join(conds)}: return False")
                 return
             # Otherwise the check itself, behind an inline test for the common valid values
@@ -1007,9 +1419,16 @@ class _Generator:
             else:
                 self.emit(indent, f"if {fast.const(check)}({var}) is not None: return False")
             return
-        self.emit(indent, f"if not _json_ok({var}): return False")
+        self.emit(indent, f"if not _json_ok({var}, {self.at(depth)}): return False")
+
+    def matcher(self, pattern: str) -> str:
+        matcher = _pattern_matcher(pattern)
+        if isinstance(matcher, str):
+            raise _Unsupported  # never reached: the document check refused the pattern
+        return self.fast.const(matcher, ("fullmatch", pattern))
 
     def array(self, node: Mapping[str, Any], var: str, indent: int, depth: int) -> None:
+        self.deepest = max(self.deepest, depth)
         items = node.get("items")
         item = f"y{depth}"
         self.emit(indent, f"if type({var}) is not list: return False")
@@ -1018,18 +1437,16 @@ class _Generator:
         if isinstance(items, Mapping):
             self.value(items, item, indent + 1, depth + 1)
         else:
-            self.emit(indent + 1, f"if not _json_ok({item}): return False")
+            self.emit(indent + 1, f"if not _json_ok({item}, {self.at(depth + 1)}): return False")
         pattern = node.get("pattern")
-        if isinstance(pattern, str) and isinstance(items, Mapping) and "pattern" not in items:
+        if isinstance(pattern, str) and isinstance(items, Mapping) and "pattern" not in items and pattern:
             # The full check applies scalar_check("string", pattern=...) to str items: for a
-            # str that is exactly "matches the whole pattern" (nothing if it cannot compile).
-            regex = _compile_pattern(pattern) if pattern else None
-            if regex is not None:
-                fullmatch = self.fast.const(regex.fullmatch, ("fullmatch", regex))
-                self.emit(indent + 1, f"if isinstance({item}, str) and {fullmatch}({item}) is None: return False")
+            # str that is exactly "matches the whole pattern".
+            self.emit(indent + 1, f"if isinstance({item}, str) and not {self.matcher(pattern)}({item}): return False")
 
     def object(self, node: Mapping[str, Any], var: str, indent: int, depth: int) -> None:
         """Statements that ``return False`` unless ``var`` certainly passes an object schema."""
+        self.deepest = max(self.deepest, depth)
         fast = self.fast
         k, x, c = f"k{depth}", f"x{depth}", f"c{depth}"
         props = node.get("properties")
@@ -1038,7 +1455,7 @@ class _Generator:
         self.emit(indent, f"if type({var}) is not dict: return False")
         if not isinstance(props, Mapping) or not props:
             if not has_extra:
-                self.emit(indent, f"if not _json_ok({var}): return False")
+                self.emit(indent, f"if not _json_ok({var}, {self.at(depth)}): return False")
                 return
             self.emit(indent, f"for {k}, {x} in {var}.items():")
             self.emit(indent + 1, f"if type({k}) is not str: return False")
@@ -1051,7 +1468,7 @@ class _Generator:
         complex_: list[Mapping[str, Any]] = []
         required: list[tuple[str, frozenset[str]]] = []
         for name, sub in props.items():
-            if not isinstance(sub, Mapping):
+            if not isinstance(sub, Mapping) or not isinstance(name, str):
                 raise _Unsupported
             ann = sub.get("annotations")
             if isinstance(ann, Mapping) and isinstance(ann.get("required"), list):
@@ -1085,11 +1502,11 @@ class _Generator:
         else:
             self.emit(body, "return False")
         for name, methods in required:
-            self.emit(indent, f"if mid in {fast.const(methods)} and {var}.get({name!r}) is None: return False")
+            self.emit(indent, f"if mid in {fast.const(methods)} and {var}.get({fast.const(name, ('name', name))}) is None: return False")
 
     def extra(self, addl: Any, var: str, indent: int, depth: int) -> None:
         if addl is True:
-            self.emit(indent, f"if not _json_ok({var}): return False")
+            self.emit(indent, f"if not _json_ok({var}, {self.at(depth)}): return False")
         else:
             self.value(addl, var, indent, depth)
 
@@ -1110,12 +1527,13 @@ class _Generator:
 
 
 class _FastPath:
-    """The predicates of one :class:`SchemaCompiler`, sharing one namespace."""
+    """The predicates of one :class:`SchemaCompiler`, sharing one namespace. ``resolve``
+    gives (and checks) the schema a ``$ref`` names."""
 
-    __slots__ = ("_consts", "_nodes", "_refs", "ns", "schemas")
+    __slots__ = ("_consts", "_nodes", "_refs", "ns", "resolve")
 
-    def __init__(self, schemas: Mapping[str, Any]) -> None:
-        self.schemas = schemas
+    def __init__(self, resolve: Callable[[str], Mapping[str, Any]]) -> None:
+        self.resolve = resolve
         self.ns: dict[str, Any] = {"_json_ok": _json_ok, "__builtins__": {"type": type, "len": len, "str": str, "int": int, "list": list, "dict": dict, "isinstance": isinstance, "TypeError": TypeError}}
         self._consts: dict[Any, str] = {}
         self._refs: dict[str, Predicate] = {}
@@ -1142,26 +1560,45 @@ class _FastPath:
             if found is None:
                 ns = self.ns
 
-                def lazy(value: Any, method_id: str) -> bool:
+                def lazy(value: Any, method_id: str, depth: int = 0) -> bool:
                     predicate = ns[name] = self.ref(ref)
-                    return predicate(value, method_id)
+                    return predicate(value, method_id, depth)
 
                 found = lazy
             self.ns[name] = found
         return name
 
+    def node_slot(self, node: Mapping[str, Any]) -> str:
+        """A global name that calls the predicate of the inline schema ``node``, generated
+        on first use (deep inline schemas are split into functions of their own)."""
+        key = ("node", id(node))  # the closure below keeps node alive: its id stays unique
+        name = self._consts.get(key)
+        if name is None:
+            name = self._consts[key] = f"N{len(self._consts)}"
+            ns = self.ns
+
+            def lazy(value: Any, method_id: str, depth: int = 0) -> bool:
+                predicate = ns[name] = self.node(node)
+                return predicate(value, method_id, depth)
+
+            ns[name] = lazy
+        return name
+
     def ref(self, ref: str) -> Predicate:
         found = self._refs.get(ref)
         if found is None:
-            schema = self.schemas.get(ref)
-            if not isinstance(schema, Mapping):
-                raise DiscoveryError(f"schema {ref!r} is referenced but not defined in the discovery document")
-            found = self._refs[ref] = self.node(schema, ref)
+            try:
+                schema = self.resolve(ref)
+            except DiscoveryError:
+                found = _never  # the full check raises it, with its path
+            else:
+                found = self.node(schema, ref)
+            self._refs[ref] = found
         return found
 
     def node(self, node: Mapping[str, Any], ref: str | None = None) -> Predicate:
-        """The predicate for a schema node (``ref``: the name it has); never raises for odd
-        schemas (see _Unsupported)."""
+        """The predicate for a checked schema node (``ref``: the name it has); never raises
+        for odd schemas (see _Unsupported)."""
         target = node.get("$ref") if isinstance(node, Mapping) else None
         if isinstance(target, str):
             return self.ref(target)
@@ -1175,8 +1612,10 @@ class _FastPath:
             gen.emit(1, "except TypeError:")  # see _Generator.object: never "valid" by accident
             gen.emit(2, "return False")
             gen.emit(1, "return True")
-            label = ref or (str(node.get("id") or node.get("type") or "value") if isinstance(node, Mapping) else "value")
-            predicate = self._define(gen, label)
+            # No container walked inline may be deeper than MAX_DEPTH (see _Generator).
+            gen.lines.insert(0, f"    if d > {MAX_DEPTH - 1 - gen.deepest}: return False")
+            label = ref or (node.get("id") or node.get("type") or "value" if isinstance(node, Mapping) else "value")
+            predicate = self._define(gen, label if isinstance(label, str) and len(label) <= 80 else brief(label))
         except (_Unsupported, DiscoveryError):
             predicate = _never
         self._nodes[id(node)] = (node, predicate)
@@ -1184,7 +1623,7 @@ class _FastPath:
 
     def _define(self, gen: _Generator, label: str) -> Predicate:
         name = f"P{len(self.ns)}"
-        source = f"def {name}(v, mid):\n" + "\n".join(gen.lines) + "\n"
+        source = f"def {name}(v, mid, d=0):\n" + "\n".join(gen.lines) + "\n"
         exec(compile(source, f"<aiogoogle schema {label}>", "exec"), self.ns)
         predicate: Predicate = self.ns.pop(name)
         return predicate

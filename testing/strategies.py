@@ -79,9 +79,11 @@ _base64 = st.binary(max_size=24).flatmap(
 
 
 def _pattern_text(pattern: str) -> st.SearchStrategy[str] | None:
+    # Discovery patterns are RE2 syntax, whose \d, \w and \s are ASCII classes (as the
+    # validator, which uses RE2, and Google's servers read them); Python's are Unicode
+    # classes unless re.ASCII is given.
     try:
-        re.compile(pattern)
-        return st.from_regex(pattern, fullmatch=True)
+        return st.from_regex(re.compile(pattern, re.ASCII), fullmatch=True)
     except (re.error, Exception):
         return None
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from aiogoogle import GoogleAPI
 from aiogoogle.excs import ValidationError
 from aiogoogle.testing.strategies import body_for
-from aiogoogle.validate import scalar_check, validate
+from aiogoogle.validate import MAX_DEPTH, scalar_check, validate
 
 from ._docs import load, resolve, sample_methods
 
@@ -90,18 +90,30 @@ def test_recursive_schemas_are_validated_lazily_and_deeply() -> None:
     schemas = {
         "Node": {"id": "Node", "type": "object", "properties": {"name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "Node"}}}},
     }
-    deep: dict[str, Any] = {"name": "leaf"}
-    for i in range(200):
-        deep = {"name": f"n{i}", "children": [deep]}
+
+    def tree(levels: int) -> dict[str, Any]:
+        node: dict[str, Any] = {"name": "leaf"}
+        for i in range(levels):
+            node = {"name": f"n{i}", "children": [node]}
+        return node
+
+    # Each level is an object and its children array: 49 levels and the leaf nest 99
+    # containers, inside the bound; 50 levels put the leaf at depth 101.
+    deep = tree((MAX_DEPTH - 1) // 2)
     validate(deep, {"$ref": "Node"}, schemas)
     broken = copy.deepcopy(deep)
     node = broken
-    for _ in range(50):
+    for _ in range(40):
         node = node["children"][0]
     node["name"] = 5
     with pytest.raises(ValidationError) as err:
         validate(broken, {"$ref": "Node"}, schemas, "body")
-    assert err.value.problems[0].path == "body" + ".children[0]" * 50 + ".name"
+    assert err.value.problems[0].path == "body" + ".children[0]" * 40 + ".name"
+    levels = (MAX_DEPTH + 1) // 2
+    with pytest.raises(ValidationError) as err:
+        validate(tree(levels), {"$ref": "Node"}, schemas, "body")
+    assert [p.path for p in err.value.problems] == ["body" + ".children[0]" * levels]
+    assert f"nested more than {MAX_DEPTH} objects and arrays deep" in str(err.value)
 
 
 def test_maps_arrays_any_and_unknown_fields() -> None:

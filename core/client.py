@@ -97,6 +97,9 @@ class Aiogoogle:
             batch replies. A larger one raises :class:`~aiogoogle.excs.ResponseTooLarge`
             as soon as it passes the limit. ``request.max_response_size`` overrides it for
             one call; media downloads to a file or ``pipe_to`` stream and are not limited.
+        max_redirects: how many redirects (301, 302, 303, 307) one exchange follows; one
+            more, or a loop, raises :class:`~aiogoogle.excs.RedirectError` listing the chain
+            (``0``: none is followed).
     """
 
     def __init__(
@@ -115,6 +118,7 @@ class Aiogoogle:
         refresh_margin: float | None = None,
         auth_endpoints: Any = None,
         max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
+        max_redirects: int = 10,
     ) -> None:
         from .auth._authorize import ClientAuth
 
@@ -131,7 +135,14 @@ class Aiogoogle:
             policy = retry
         else:
             raise ValidationError([("retry", "must be a RetryPolicy, True or False", retry)])
-        self._options = CallOptions(retry=policy, timeout=timeout or Timeout(), max_response_size=_size_limit(max_response_size))
+        if isinstance(max_redirects, bool) or not isinstance(max_redirects, int) or max_redirects < 0:
+            raise ValidationError([("max_redirects", "must be a whole number of redirects (0 or more)", max_redirects)])
+        self._options = CallOptions(
+            retry=policy,
+            timeout=timeout or Timeout(),
+            max_response_size=_size_limit(max_response_size),
+            max_redirects=max_redirects,
+        )
         self.discovery_endpoints = discovery_endpoints or DiscoveryEndpoints()
         if discovery_cache is True:
             self._cache: DiscoveryCache | None = DiscoveryCache(default_cache_dir())

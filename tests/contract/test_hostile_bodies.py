@@ -302,3 +302,26 @@ def test_a_transport_error_never_shows_the_api_key(backend: Backend, hostile: Ho
             assert "AIzaSECRET" not in repr(info.value)
 
     backend.run(scenario)
+
+
+# ---------------------------------------------------------------------------- redirects
+
+
+def test_the_client_redirect_limit(backend: Backend, hostile: HostileServer) -> None:
+    from aiogoogle import RedirectError, ValidationError
+
+    hostile.route("/a", answer(302, [("location", "/b"), ("content-length", "0")], b""))
+    hostile.route("/b", answer(302, [("location", "/c"), ("content-length", "0")], b""))
+    hostile.route("/c", answer(200, [("content-type", "application/json"), ("content-length", "2")], b"{}"))
+
+    async def scenario() -> None:
+        async with client(backend, max_redirects=2) as ag:
+            assert await ag.as_anon(get(hostile, "/a")) == {}
+        async with client(backend, max_redirects=1) as ag:
+            with pytest.raises(RedirectError) as info:
+                await ag.as_anon(get(hostile, "/a"))
+            assert [url.rpartition("/")[2] for url in info.value.chain] == ["a", "b"]
+
+    backend.run(scenario)
+    with pytest.raises(ValidationError, match="max_redirects"):
+        backend.client(max_redirects=-1)

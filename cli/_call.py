@@ -21,7 +21,7 @@ from typing import Any
 
 from ._common import ProgressBar, Settings, UsageError, message, show
 from ._creds import pick_credentials
-from ._describe import resolve
+from ._describe import _spec, resolve
 
 __all__ = ["parse_params", "run_call"]
 
@@ -71,9 +71,17 @@ async def run_call(settings: Settings, args: argparse.Namespace) -> int:
 
     params = parse_params(args.params)
     body = load_body(args.json)
-    if args.upload is not None and not os.path.isfile(args.upload):
-        raise UsageError(f"--upload: no such file: {args.upload}")
+    if args.upload is not None:
+        if os.path.isdir(args.upload):
+            raise UsageError(f"--upload: {args.upload} is a directory; give a file")
+        if not os.path.isfile(args.upload):
+            raise UsageError(f"--upload: no such file: {args.upload}")
     if args.download is not None and args.download != "-":
+        # Checked before anything is sent: the core would refuse these too, but only after
+        # discovery, and a usage error is the clearer answer to a wrong path.
+        if os.path.isdir(args.download):
+            raise UsageError(f"--download: {args.download} is a directory; give a file name, "
+                             f"e.g. {os.path.join(args.download, 'NAME')}")
         parent = os.path.dirname(os.path.abspath(args.download))
         if not os.path.isdir(parent):
             raise UsageError(f"--download: directory does not exist: {parent}")
@@ -87,10 +95,13 @@ async def run_call(settings: Settings, args: argparse.Namespace) -> int:
             raise UsageError(f"{args.method} is a resource, not a method; its methods: "
                              + ", ".join(node.methods_available or ["(none)"])
                              + (f"; nested resources: {', '.join(node.resources_available)}" if node.resources_available else ""))
-        try:
-            method_scopes = [str(s) for s in node["scopes"]]
-        except KeyError:
-            method_scopes = []
+        if args.download is not None and not _spec(node, "supportsMediaDownload"):
+            raise UsageError(f"--download: {args.api} {args.version} {args.method} has no media download"
+                             + _media_methods(api, args.method, "supportsMediaDownload"))
+        if args.upload is not None and not _spec(node, "supportsMediaUpload"):
+            raise UsageError(f"--upload: {args.api} {args.version} {args.method} does not accept media uploads"
+                             + _media_methods(api, args.method, "supportsMediaUpload"))
+        method_scopes = [str(s) for s in _spec(node, "scopes", []) or []]
         scopes = [s.strip() for s in args.scopes.split(",") if s.strip()] if args.scopes else method_scopes[:1]
         creds = pick_credentials(creds_file=args.creds, anon=args.anon, adc=args.adc, scopes=scopes)
         if args.verbose:
@@ -161,6 +172,18 @@ async def run_call(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         show(response.content, settings.fmt)
     return 0
+
+
+def _media_methods(api: Any, dotted: str, flag: str) -> str:
+    """``" (methods of objects that do: get)"``: the methods next to ``dotted`` with ``flag``."""
+    parent = dotted.rpartition(".")[0]
+    try:
+        node = resolve(api, parent) if parent else api
+        names = [n for n in node.methods_available if _spec(node.get_method(n), flag)]
+    except UsageError:
+        names = []
+    where = f"of {parent} " if parent else ""
+    return f" (methods {where}that do: {', '.join(names)})" if names else ""
 
 
 def _redacted(url: str | None) -> str:

@@ -16,7 +16,8 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, TextIO
 
@@ -30,6 +31,7 @@ ENV_DISCOVERY_URL = "AIOGOOGLE_DISCOVERY_URL"
 ENV_API_KEY = "AIOGOOGLE_API_KEY"
 ENV_CA_FILE = "AIOGOOGLE_CA_FILE"
 ENV_BACKEND = "AIOGOOGLE_BACKEND"
+ENV_TRACEBACK = "AIOGOOGLE_TRACEBACK"
 
 
 class UsageError(Exception):
@@ -72,14 +74,11 @@ class Settings:
     # -- what the client needs --------------------------------------------------------
 
     def session_factory(self) -> Callable[[], Any]:
-        """A factory of sessions of the chosen framework (trusting ``ca_file`` if given)."""
+        """A factory of sessions of the chosen framework (trusting ``ca_file`` if given),
+        each wrapped so that every retry is announced on stderr (:class:`RetryReporter`)."""
         kwargs: dict[str, Any] = {"ca_file": self.ca_file} if self.ca_file else {}
-        try:
-            cls = session_class(self.backend)
-        except ImportError as exc:
-            extra = self.backend.partition("-")[0]
-            raise UsageError(f"the {self.backend} backend is not available: {exc} (pip install 'aiogoogle[{extra}]')")
-        return lambda: cls(**kwargs)
+        cls = backend_session_class(self.backend)
+        return lambda: RetryReporter(cls(**kwargs))
 
     def client(self, **kwargs: Any) -> Any:
         """An :class:`~aiogoogle.Aiogoogle` pointed wherever the settings say."""
@@ -102,6 +101,16 @@ class Settings:
     def run(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         """Run ``fn(*args)`` to completion on the chosen framework's event loop."""
         return run_on(self.backend, fn, *args)
+
+
+def backend_session_class(backend: str) -> Any:
+    """The session class of ``backend``; :class:`UsageError` saying what to install when
+    its framework is missing."""
+    try:
+        return session_class(backend)
+    except ImportError as exc:
+        extra = backend.partition("-")[0]
+        raise UsageError(f"the {backend} backend is not available: {exc} (pip install 'aiogoogle[{extra}]')")
 
 
 def run_on(backend: str, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
@@ -159,8 +168,116 @@ def err() -> TextIO:
 
 
 def message(text: str) -> None:
-    """A message for the person at the terminal (stderr, never mixed with data)."""
+    """A message for the person at the terminal (stderr, never mixed with data), on a line
+    of its own even while a progress bar is being redrawn."""
+    end_progress_lines()
     print(text, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------- retries
+
+
+class RetryReporter:
+    """A session that tells the person at the terminal why the client waits and tries again.
+
+    The client's retry policy waits with the session's ``sleep`` between attempts (the
+    core sleeps for nothing else), after a failed exchange: an error status or a transport
+    failure, which this wrapper saw pass through ``send`` or while the body was read. Each
+    wait is announced on stderr with its length and that reason, so a refused connection
+    or a 503 is not seconds of silence. Everything else is the wrapped session's.
+    """
+
+    def __init__(self, inner: Any, say: Callable[[str], None] | None = None) -> None:
+        self._inner = inner
+        self._say = say or message
+        self._last: str | None = None
+        self._retries: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def failed(self, what: str) -> None:
+        """Remember why the last exchange failed (the reason of the next wait)."""
+        self._last = what
+
+    async def send(self, request: Any) -> Any:
+        from aiogoogle.excs import redact_url
+
+        where = f"{request.method} {redact_url(request.url).split('?', 1)[0]}"
+        try:
+            response = await self._inner.send(request)
+        except Exception as exc:
+            self.failed(f"{where}: {_one_line(exc)}")
+            raise
+        if response.status >= 400:
+            self.failed(f"{where}: {response.status} {response.reason}".rstrip())
+        return _WatchedResponse(response, self, where)
+
+    async def sleep(self, seconds: float) -> None:
+        reason = self._last or "the last attempt failed"
+        where = reason.partition(": ")[0]
+        count = self._retries[where] = self._retries.get(where, 0) + 1
+        self._say(f"aiogoogle: {reason}; retry {count} in {seconds:.1f} s")
+        self._last = None
+        await self._inner.sleep(seconds)
+
+
+class _WatchedResponse:
+    """A raw response whose body reads report failures to the :class:`RetryReporter`."""
+
+    def __init__(self, inner: Any, reporter: RetryReporter, where: str) -> None:
+        self._inner, self._reporter, self._where = inner, reporter, where
+        if getattr(inner, "read", None) is not None:
+            # Only when the adapter offers read(): the driver looks for it.
+            self.read = self._read
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    @property
+    def status(self) -> int:
+        return int(self._inner.status)
+
+    @property
+    def reason(self) -> str:
+        return str(self._inner.reason)
+
+    @property
+    def headers(self) -> Any:
+        return self._inner.headers
+
+    async def _read(self, limit: int | None = None) -> bytes:
+        try:
+            return bytes(await self._inner.read(limit))
+        except Exception as exc:
+            self._reporter.failed(f"{self._where}: {_one_line(exc)}")
+            raise
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        iterator = self._inner.chunks()
+        try:
+            async for chunk in iterator:
+                yield chunk
+        except Exception as exc:
+            self._reporter.failed(f"{self._where}: {_one_line(exc)}")
+            raise
+        finally:
+            close = getattr(iterator, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _one_line(exc: BaseException) -> str:
+    """The exception's message on one line, without the URL a transport error appends
+    (the reason names the request already)."""
+    text = str(exc)
+    url = getattr(exc, "url", None)
+    if url:
+        text = text.removesuffix(f" ({url})")
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def emit_json(data: Any, stream: IO[str] | None = None) -> None:
@@ -249,9 +366,15 @@ def show(data: Any, fmt: str | None) -> None:
         lists = [(k, v) for k, v in data.items() if isinstance(v, list) and v and all(isinstance(i, Mapping) for i in v)]
         if len(lists) == 1:
             records_table(lists[0][1])
-            rest = {k: v for k, v in data.items() if k != lists[0][0] and not isinstance(v, (dict, list))}
-            for k, v in rest.items():
-                message(f"{k}: {_cell(v)}")
+            # The other scalar fields, and lists of scalars (Cloud Storage's "prefixes").
+            for k, v in data.items():
+                if k == lists[0][0] or isinstance(v, dict):
+                    continue
+                if isinstance(v, list):
+                    if not any(isinstance(i, (dict, list)) for i in v):
+                        message(f"{k}: {', '.join(map(_cell, v))}")
+                else:
+                    message(f"{k}: {_cell(v)}")
         else:
             table([[k, v] for k, v in data.items()])
     elif data is None:
@@ -281,6 +404,7 @@ class ProgressBar:
         self._last_quarter = -1
         self._last_draw = 0.0
         self._finished = False
+        self._open = False  # a redrawn line without its newline yet
         self.updates = 0
 
     def __call__(self, done: int, total: int | None) -> None:
@@ -292,9 +416,12 @@ class ProgressBar:
             if complete or now - self._last_draw >= 0.05:
                 self._last_draw = now
                 self.stream.write("\r" + self.render())
+                self._open = True
+                _OPEN_BARS.add(self)
                 if complete:
                     self.stream.write("\n")
                     self._finished = True
+                    self._open = False
                 self.stream.flush()
             return
         if total:
@@ -322,6 +449,25 @@ class ProgressBar:
             self.stream.write(("\r" if self.tty else "") + self.render() + "\n")
             self.stream.flush()
             self._finished = True
+            self._open = False
+
+    def break_line(self) -> None:
+        """End a line being redrawn, so that the next message starts on its own line (the
+        bar goes on below it if the transfer does)."""
+        if self._open:
+            self._open = False
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+#: Progress bars that may have a line open on a terminal.
+_OPEN_BARS: weakref.WeakSet[ProgressBar] = weakref.WeakSet()
+
+
+def end_progress_lines() -> None:
+    """End every progress bar's open line (before a message, an error or "interrupted")."""
+    for bar in list(_OPEN_BARS):
+        bar.break_line()
 
 
 def human_bytes(n: float) -> str:

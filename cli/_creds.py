@@ -109,7 +109,8 @@ def from_file(path: str, scopes: Sequence[str]) -> Credentials:
         return Credentials("service_account", creds, path)
     if kind == "impersonated_service_account":
         # Detected like GOOGLE_APPLICATION_CREDENTIALS, so the core validates the file and
-        # runs the impersonation (PROTOCOL.md §6.7).
+        # runs the impersonation
+        # (https://cloud.google.com/docs/authentication/use-service-account-impersonation).
         return Credentials("service_account", ServiceAccountCreds(scopes=list(scopes) or None), path, adc_file=path)
     if kind == "authorized_user" or data.get("access_token") or data.get("refresh_token"):
         return Credentials("user", UserCreds(**data), path)

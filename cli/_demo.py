@@ -112,7 +112,8 @@ class Tour:
                             ca_file=self.server.ca_file, fmt=None, cache=False)
         factory = settings.session_factory()
         # Backoff starts at 0.25 s (instead of 1 s) so the tour stays quick; Retry-After
-        # from the server still wins when it asks for longer (PROTOCOL.md §4.2).
+        # from the server still wins when it asks for longer
+        # (https://cloud.google.com/storage/docs/retry-strategy).
         retry = RetryPolicy(initial_backoff=0.25)
         self.client = Aiogoogle(
             session_factory=factory,

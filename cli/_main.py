@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from aiogoogle.sessions.backends import BACKENDS
 
@@ -22,9 +23,11 @@ from ._common import (
     ENV_CA_FILE,
     ENV_DISCOVERY_URL,
     ENV_ROOT_URL,
+    ENV_TRACEBACK,
     Settings,
     UsageError,
     add_common,
+    end_progress_lines,
     message,
     show,
 )
@@ -41,12 +44,14 @@ environment:
   GOOGLE_APPLICATION_CREDENTIALS  service account key / ADC file for `call`
   {ENV_CA_FILE}        extra CA certificate to trust (PEM)
   {ENV_BACKEND}        asyncio, curio (asks), curio-h11 or trio
-  AIOGOOGLE_CACHE_DIR       where discovery documents are cached
+  AIOGOOGLE_CACHE_DIR      where discovery documents are cached
+  {ENV_TRACEBACK}      show the traceback of an internal error
 
-exit status: 0 ok, 1 API/HTTP/network error, 2 usage or validation error
+exit status: 0 ok, 1 API/HTTP/network/local file error, 2 usage or validation error, 130 interrupted
 
 examples:
   aiogoogle demo --backend trio
+  aiogoogle serve --creds-dir ./fake-google
   aiogoogle apis --name drive
   aiogoogle describe storage v1 objects.insert
   aiogoogle call storage v1 objects.list bucket=my-bucket maxResults=10 --all-pages
@@ -60,11 +65,17 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 
 class _Parser(argparse.ArgumentParser):
     """Every parser of the command, subcommands included (argparse makes a subcommand's
-    parser of its parent's class), formats its help with :class:`_Formatter`."""
+    parser of its parent's class), formats its help with :class:`_Formatter` and reports
+    bad usage in one line (the command, the problem, where to read more) with exit
+    status 2."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
+        self.set_defaults(parser=self)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
 
 
 def _add_api_version(parser: argparse.ArgumentParser) -> None:
@@ -111,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "$GOOGLE_APPLICATION_CREDENTIALS or gcloud's ADC file; else none.")
     _add_api_version(p)
     p.add_argument("method", metavar="RESOURCE.METHOD", help="e.g. objects.list")
-    p.add_argument("params", metavar="KEY=VALUE", nargs="*", help="path and query parameters")
+    p.add_argument("params", metavar="KEY=VALUE", nargs="*", help="path and query parameters (anywhere among the options)")
     p.add_argument("--json", metavar="BODY", help="request body: JSON text, @file or @- (stdin)")
     p.add_argument("--upload", metavar="FILE", help="upload this file as the method's media")
     p.add_argument("--content-type", metavar="MIME", help="media type of --upload (default: guessed)")
@@ -120,9 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-size", type=_positive_int, metavar="BYTES", help="upload chunk size (multiple of 262144) or download read size")
     p.add_argument("--all-pages", action="store_true", help="follow nextPageToken and print every item of every page")
     p.add_argument("--items-field", metavar="FIELD", help="with --all-pages: the list field of each page (default: items or the only list)")
-    p.add_argument("--creds", metavar="FILE", help="credentials JSON file")
-    p.add_argument("--adc", action="store_true", help="use Application Default Credentials (incl. the metadata server)")
-    p.add_argument("--anon", action="store_true", help="send without credentials")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--creds", metavar="FILE", help="credentials JSON file")
+    who.add_argument("--adc", action="store_true", help="use Application Default Credentials (incl. the metadata server)")
+    who.add_argument("--anon", action="store_true", help="send without credentials")
     p.add_argument("--scopes", metavar="S1,S2", help="scopes for service accounts (default: the method's first scope)")
     p.add_argument("--no-validate", action="store_true", help="send without checking parameters against the discovery document")
     p.add_argument("--dry-run", action="store_true", help="validate and print the request (method, URL, body) without sending it")
@@ -151,12 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(handler=cmd_auth_login)
 
     p = sub.add_parser("serve", help="run the local Google-compatible server (for other programs' tests)",
-                       description="Serve discovery documents, an object store with uploads/downloads, batch, "
-                                   "an OAuth2 token endpoint and a metadata server on 127.0.0.1 until interrupted. "
-                                   "Point clients at the printed URL (e.g. AIOGOOGLE_ROOT_URL).")
+                       description="A fake Google on 127.0.0.1 until interrupted: discovery documents, stateful "
+                                   "Cloud Storage, Drive, Calendar, People and Translation APIs (what one call stores "
+                                   "the next one sees), uploads and ranged downloads, batch, an OAuth2 token endpoint "
+                                   "and a metadata server. It prints its URL, then writes credentials it accepts (a "
+                                   "service account key, user credentials, an API key and an env.sh setting them "
+                                   "with AIOGOOGLE_ROOT_URL) to --creds-dir.",
+                       epilog="example: aiogoogle serve --creds-dir ./fake-google, then in another shell: "
+                              ". ./fake-google/env.sh && aiogoogle call storage v1 buckets.list project=p")
     p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     p.add_argument("--host", default="127.0.0.1", choices=("127.0.0.1", "localhost"), help="interface (loopback only)")
     p.add_argument("--tls", action="store_true", help="serve HTTPS with a throw-away CA (its PEM path is printed)")
+    p.add_argument("--creds-dir", metavar="DIR", help="write the credentials here, reused by the next run "
+                   "(default: a temporary folder removed at exit)")
+    p.add_argument("--echo", action="store_true", help="echo API requests back instead of keeping state "
+                   "(what LocalGoogleServer does by default)")
     p.set_defaults(handler=cmd_serve)
 
     p = sub.add_parser("demo", help="a tour of the library against the embedded local server (no account, no network)",
@@ -184,7 +205,7 @@ def _positive_int(text: str) -> int:
 
 
 def cmd_apis(args: argparse.Namespace) -> int:
-    from aiogoogle.excs import TransportError
+    from aiogoogle.excs import HTTPError, TransportError
 
     settings = Settings.from_args(args)
     if args.cached:
@@ -198,9 +219,18 @@ def cmd_apis(args: argparse.Namespace) -> int:
         try:
             directory = settings.run(fetch)
             items = list(directory.get("items") or []) if isinstance(directory, dict) else []
-        except TransportError as exc:
-            message(f"aiogoogle: the Discovery directory cannot be reached ({exc}); listing the local cache instead")
+        except (TransportError, HTTPError) as exc:
+            if isinstance(exc, HTTPError) and (exc.status_code or 0) < 500:
+                raise
+            where = settings.discovery_url or settings.root_url or "https://www.googleapis.com/"
             items = _cached_apis(args.name)
+            if not items:
+                message(f"aiogoogle: error: the Discovery directory at {where} cannot be reached ({exc}) and the local "
+                        f"cache ({_cache_dir()}) holds no document{f' of {args.name}' if args.name else ''}")
+                return 1
+            message(f"aiogoogle: the Discovery directory at {where} cannot be reached ({exc}); "
+                    f"listing the {len(items)} API version{'s' if len(items) != 1 else ''} in the local cache "
+                    f"({_cache_dir()}) instead")
     if args.format == "json":
         show(items, "json")
         return 0
@@ -213,30 +243,42 @@ def cmd_apis(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cached_apis(name: str | None) -> list[dict[str, Any]]:
-    import json
-
+def _cache_dir() -> str:
     from aiogoogle.client import default_cache_dir
 
-    directory = default_cache_dir()
-    items: list[dict[str, Any]] = []
+    return str(default_cache_dir())
+
+
+def _cached_apis(name: str | None) -> list[dict[str, Any]]:
+    """The documents in the on-disk cache, one per API version: the cache keeps one file
+    per document URL (Google's, an emulator's, each local server's), so the same API can
+    be there several times; the most recently written copy is listed."""
+    import json
+
+    directory = _cache_dir()
+    found: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
     try:
         files = sorted(os.listdir(directory))
-    except FileNotFoundError:
+    except OSError:
         files = []
     for fn in files:
         if not fn.endswith(".json"):
             continue
+        path = os.path.join(directory, fn)
         try:
-            with open(os.path.join(directory, fn), encoding="utf-8") as fh:
+            with open(path, encoding="utf-8") as fh:
                 doc = json.load(fh)
+            written = os.path.getmtime(path)
         except (OSError, ValueError):
             continue
-        if not isinstance(doc, dict) or (name and doc.get("name") != name):
+        if not isinstance(doc, dict) or not isinstance(doc.get("name"), str) or (name and doc.get("name") != name):
             continue
-        items.append({"name": doc.get("name"), "version": doc.get("version"), "title": doc.get("title"),
-                      "id": doc.get("id"), "cached": os.path.join(directory, fn)})
-    return items
+        key = (str(doc.get("name")), str(doc.get("version")))
+        if key in found and found[key][0] >= written:
+            continue
+        found[key] = (written, {"name": doc.get("name"), "version": doc.get("version"), "title": doc.get("title"),
+                                "id": doc.get("id"), "revision": doc.get("revision"), "cached": path})
+    return [item for _, (_, item) in sorted(found.items())]
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
@@ -275,17 +317,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"the local server needs aiohttp: {exc} (pip install 'aiogoogle[testing]')")
     # serve() stops cleanly on Ctrl-C and on SIGTERM (a test harness, a container stop).
     message("serving until interrupted (Ctrl-C); point clients at the URL below, e.g. AIOGOOGLE_ROOT_URL=<url>")
-    serve(args.host, args.port, args.tls)
+    serve(args.host, args.port, args.tls, creds_dir=args.creds_dir, fake_apis=not args.echo)
     message("stopped")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from ._common import backend_session_class
     from ._demo import run_demo
 
     backend = args.backend or os.environ.get(ENV_BACKEND) or "asyncio"
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    backend_session_class(backend)  # says what to install before the tour starts
     return run_demo(backend, tls=args.tls)
 
 
@@ -299,18 +343,35 @@ def _unwrap(exc: BaseException) -> BaseException:
     return exc
 
 
+_PARAM = re.compile(r"^[^-=][^=]*=")
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line. ``call``'s ``KEY=VALUE`` parameters may come anywhere among
+    its options (``call storage v1 objects.list --dry-run bucket=b``), as most command
+    lines allow: argparse leaves those after an option unparsed, and they are collected
+    here; anything else it did not recognise is an error."""
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    sub: argparse.ArgumentParser = getattr(args, "parser", parser)
+    if extras:
+        if getattr(args, "command", None) == "call":
+            params = [e for e in extras if _PARAM.match(e)]
+            extras = [e for e in extras if not _PARAM.match(e)]
+            args.params = [*args.params, *params]
+        if extras:
+            sub.error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parse(argv)
     except SystemExit as exc:  # --help, --version, or a usage error (argparse printed it)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     try:
         return int(args.handler(args))
-    except KeyboardInterrupt:
-        message("aiogoogle: interrupted")
-        return 130
     except BrokenPipeError:
         # The reader went away (``aiogoogle ... | head``): stop quietly, and keep Python
         # from complaining again when it flushes stdout at exit.
@@ -320,11 +381,23 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError, AttributeError):
             pass
         return 1
+    except SystemExit:
+        raise
     except BaseException as raw:
+        end_progress_lines()
         error = _unwrap(raw)
+        if isinstance(error, KeyboardInterrupt):
+            message("aiogoogle: interrupted")
+            return 130
         status = _status_for(error)
         if status is None:
-            raise
+            if os.environ.get(ENV_TRACEBACK):
+                raise
+            # Not one of ours: a bug, or something nobody foresaw. Still one line, and a
+            # way to see where it came from.
+            message(f"aiogoogle: internal error: {type(error).__name__}: {error} "
+                    f"(please report it; {ENV_TRACEBACK}=1 shows the traceback)")
+            return 1
         message(_describe_error(error, args))
         return status
 
@@ -336,25 +409,44 @@ def _status_for(exc: BaseException) -> int | None:
 
     if isinstance(exc, (UsageError, ValidationError, DiscoveryError)):
         return 2
-    if isinstance(exc, (AiogoogleError, DemoFailure)):
+    if isinstance(exc, (AiogoogleError, DemoFailure, OSError)):
         return 1
-    if isinstance(exc, KeyboardInterrupt):
-        return 130
     return None
 
 
 def _describe_error(exc: BaseException, args: argparse.Namespace) -> str:
-    from aiogoogle.excs import DiscoveryError, HTTPError, ValidationError
+    from aiogoogle.excs import DiscoveryError, HTTPError, LocalFileError, ValidationError
 
     if isinstance(exc, ValidationError):
         what = getattr(args, "method", None)
         head = f"aiogoogle: invalid arguments{f' for {args.api} {args.version} {what}' if what else ''}:"
-        return head + "".join(f"\n  {p.describe() if p.path else p.message}" for p in exc.problems)
+        return head + "".join(f"\n  {_problem_line(p)}" for p in exc.problems)
     if isinstance(exc, HTTPError):
         return f"aiogoogle: {type(exc).__name__}: {exc}"
     if isinstance(exc, UsageError):
         return f"aiogoogle: error: {exc}"
+    if isinstance(exc, LocalFileError):
+        return f"aiogoogle: error: {exc}"
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"aiogoogle: error: {exc.strerror or exc}{where}"
     if isinstance(exc, DiscoveryError) and "no discovery document" in str(exc):
-        api = getattr(args, "api", "")
-        return f"aiogoogle: error: {exc}\n  (list the known versions with: aiogoogle apis --name {api})"
+        # The core's message suggests a library call; on the command line the way to see
+        # what exists is the apis command.
+        api, version = getattr(args, "api", ""), getattr(args, "version", "")
+        settings = Settings.from_args(args)
+        where = settings.discovery_url or settings.root_url or "Google's Discovery service"
+        return (f"aiogoogle: error: {where} has no discovery document for {api} {version}; "
+                f"list the known versions with: aiogoogle apis --name {api}")
     return f"aiogoogle: {type(exc).__name__}: {exc}"
+
+
+def _problem_line(problem: Any) -> str:
+    """One validation problem, worded for a command line: a parameter's value is shown as
+    typed (``maxResults=ten: expected an integer (uint32)``); every such value is a string,
+    so the core's "got str" would say nothing."""
+    path, value, text = str(problem.path or ""), problem.value, str(problem.message)
+    if path and not path.startswith("json") and isinstance(value, str):
+        text = text.replace(", got str", "")
+        return f"{path}={value}: {text}"
+    return problem.describe() if path else text

@@ -1,5 +1,7 @@
 """Auth routes of :class:`~aiogoogle.testing.LocalGoogleServer`: a Google-like OAuth2 /
-OpenID Connect provider and a GCE metadata server (PROTOCOL.md §6), for tests.
+OpenID Connect provider (https://developers.google.com/identity/protocols/oauth2/web-server,
+https://developers.google.com/identity/openid-connect/openid-connect) and a GCE metadata
+server (https://cloud.google.com/compute/docs/metadata/overview), for tests.
 
 Routes (paths mirror Google's, so ``Endpoints.at(server.url)`` points a client here):
 
@@ -20,7 +22,9 @@ Routes (paths mirror Google's, so ``Endpoints.at(server.url)`` points a client h
 * ``* /protected/...``: an API stand-in that answers 401 unless the bearer token is a live
   access token (or a self-signed JWT of a registered service account);
 * ``POST /v1/projects/{project}/serviceAccounts/{sa}:generateAccessToken``: the IAM
-  Credentials API (service account impersonation, PROTOCOL.md §6.7). The bearer token must
+  Credentials API (service account impersonation,
+  https://cloud.google.com/iam/docs/reference/credentials/rest/v1/projects.serviceAccounts/generateAccessToken).
+  The bearer token must
   be a live token of this server granted the cloud-platform scope (401
   ``UNAUTHENTICATED`` / 403 ``ACCESS_TOKEN_SCOPE_INSUFFICIENT`` otherwise); the JSON body
   needs ``scope`` (a non-empty list), and may carry ``delegates`` (a list of
@@ -32,7 +36,13 @@ Routes (paths mirror Google's, so ``Endpoints.at(server.url)`` points a client h
 Test controls live on :func:`auth_state` (``auth_state(server)``): register clients and
 service accounts, issue refresh tokens, make the token endpoint fail with a 5xx ``N``
 times, expire or revoke tokens, allow impersonation of service accounts, and count token
-requests (``token_requests``; impersonations count as ``"generateAccessToken"``).
+requests (``token_requests``; impersonations count as ``"generateAccessToken"``), and
+issue API keys (:meth:`AuthState.issue_api_key`).
+
+:func:`caller_problem` is how the fake APIs (``fake_apis=True``) check a request's
+credentials: a live access token of this server, a self-signed JWT of a registered service
+account, or an API key it issued. :func:`service_account_key` and :func:`user_credentials`
+make credentials files the server accepts (``aiogoogle serve`` writes them).
 """
 
 from __future__ import annotations
@@ -44,13 +54,14 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-__all__ = ["AuthState", "auth_state", "install", "service_account_key"]
+__all__ = ["AuthState", "auth_state", "caller_problem", "install", "service_account_key", "user_credentials"]
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 KEY_ID = "local-key-1"
@@ -75,10 +86,17 @@ def _pem(key: Any) -> tuple[str, str]:
     return private, public
 
 
-def service_account_key(server: Any, email: str = "sa@test-project.iam.gserviceaccount.com", *, name: str = "sa") -> dict[str, Any]:
+def service_account_key(server: Any, email: str = "sa@test-project.iam.gserviceaccount.com", *, name: str = "sa",
+                        private_key: str | None = None) -> dict[str, Any]:
     """A service account key file (as JSON) whose public key the server knows, with
-    ``token_uri`` pointing at the server."""
-    private, public = _pem(_rsa_key(name))
+    ``token_uri`` pointing at the server. ``private_key`` (PEM) reuses a key, e.g. from an
+    earlier key file; otherwise one is generated per process and ``name``."""
+    if private_key is not None:
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        private, public = _pem(load_pem_private_key(private_key.encode(), password=None))
+    else:
+        private, public = _pem(_rsa_key(name))
     key_id = hashlib.sha256(public.encode()).hexdigest()[:16]
     auth_state(server).service_accounts[email] = public
     return {
@@ -119,6 +137,8 @@ class AuthState:
     #: Seconds the IAM endpoint adds to its clock. Its ``expireTime`` is absolute, so a
     #: test that moves a client's clock forward moves this one too (tokens stay live).
     iam_clock_offset: float = 0.0
+    #: API keys the fake APIs accept (:meth:`issue_api_key`).
+    api_keys: set[str] = field(default_factory=set)
     #: Every token request's grant_type, in order.
     token_requests: list[str] = field(default_factory=list)
     fail_next: int = 0
@@ -139,17 +159,28 @@ class AuthState:
         them as delegates); others get 403 ``IAM_PERMISSION_DENIED``."""
         self.impersonable.update(emails)
 
-    def issue_refresh_token(self, client_id: str = "test-client", scopes: list[str] | None = None, sub: str = "johndoe") -> str:
-        """A valid refresh token for ``client_id`` (to build ``UserCreds`` in tests)."""
-        token = "1//rt-" + secrets.token_urlsafe(24)
+    def issue_refresh_token(self, client_id: str = "test-client", scopes: list[str] | None = None, sub: str = "johndoe",
+                            *, token: str | None = None) -> str:
+        """A valid refresh token for ``client_id`` (to build ``UserCreds`` in tests);
+        ``token`` makes a given value valid (credentials kept from an earlier run)."""
+        token = token or "1//rt-" + secrets.token_urlsafe(24)
         self.refresh_tokens[token] = _Grant(client_id, list(scopes or ["openid", "email"]), sub)
         return token
 
-    def issue_access_token(self, client_id: str = "test-client", scopes: list[str] | None = None, expires_in: int | None = None) -> str:
-        """A live access token (e.g. to start from credentials that are not expired)."""
-        token = "ya29.at-" + secrets.token_urlsafe(24)
+    def issue_access_token(self, client_id: str = "test-client", scopes: list[str] | None = None, expires_in: int | None = None,
+                           *, token: str | None = None) -> str:
+        """A live access token (e.g. to start from credentials that are not expired);
+        ``token`` makes a given value live."""
+        token = token or "ya29.at-" + secrets.token_urlsafe(24)
         self.access_tokens[token] = (_Grant(client_id, list(scopes or []), "johndoe"), time.time() + (expires_in or self.expires_in))
         return token
+
+    def issue_api_key(self, key: str | None = None) -> str:
+        """A new API key, shaped like Google's (``AIza`` and 35 more characters), that the
+        fake APIs accept (``key``: accept that one)."""
+        key = key or "AIza" + secrets.token_urlsafe(27)[:35]
+        self.api_keys.add(key)
+        return key
 
     def expire_access_tokens(self) -> None:
         """Invalidate every access token issued so far (the next API call gets a 401)."""
@@ -198,6 +229,81 @@ def _rpc_error(status: int, code: str, message: str, reason: str | None = None, 
     if reason:
         error["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": "iam.googleapis.com", "metadata": metadata}]
     return web.json_response({"error": error}, status=status)
+
+
+def _self_signed_ok(state: AuthState, value: str) -> bool:
+    """Whether ``value`` is a self-signed JWT of a registered service account
+    (https://google.aip.dev/auth/4111): ``iss`` = ``sub`` = its email, RS256 with its key."""
+    import jwt
+
+    try:
+        claims = jwt.decode(value, options={"verify_signature": False})
+        public = state.service_accounts.get(str(claims.get("iss")))
+        if public is None or claims.get("sub") != claims.get("iss"):
+            return False
+        jwt.decode(value, public, algorithms=["RS256"], options={"verify_aud": False, "require": ["exp", "iat"]})
+    except jwt.PyJWTError:
+        return False
+    return True
+
+
+def _api_error(status: int, message: str, reason: str, google_status: str, **extra: str) -> web.Response:
+    error: dict[str, Any] = {"code": status, "message": message, "status": google_status,
+                             "errors": [{"message": message, "domain": "global", "reason": reason, **extra}]}
+    return web.json_response({"error": error}, status=status)
+
+
+def caller_problem(server: Any, request: web.Request) -> web.Response | None:
+    """None when ``request`` carries credentials the server accepts (a live access token, a
+    registered service account's self-signed JWT, or an API key it issued, as ``key=`` or
+    ``X-Goog-Api-Key``); otherwise the error Google answers: 401 for a missing or invalid
+    token, 400 for an unknown API key
+    (https://cloud.google.com/docs/authentication/api-keys-use#using-with-rest)."""
+    state = auth_state(server)
+    header = request.headers.get("Authorization", "")
+    key = request.query.get("key") or request.headers.get("X-Goog-Api-Key")
+    if header:
+        token = header[7:] if header[:7].lower() == "bearer " else ""
+        if token and (state.live(token) is not None or (token.count(".") == 2 and _self_signed_ok(state, token))):
+            return None
+        return _api_error(401, "Invalid Credentials", "authError", "UNAUTHENTICATED", location="Authorization", locationType="header")
+    if key:
+        if key in state.api_keys:
+            return None
+        return _api_error(400, "API key not valid. Please pass a valid API key.", "keyInvalid", "INVALID_ARGUMENT")
+    return _api_error(
+        401,
+        "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie "
+        "or other valid authentication credential.",
+        "required",
+        "UNAUTHENTICATED",
+        location="Authorization",
+        locationType="header",
+    )
+
+
+def user_credentials(server: Any, scopes: list[str] | None = None, *, expires_in: int | None = None,
+                     reuse: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """User credentials the server accepts, as ``aiogoogle auth login`` saves them: a live
+    access token (``expires_in`` seconds, default the server's), a refresh token of the
+    ``test-client`` OAuth client with its id and secret (so the token can be refreshed) and
+    the server's token URL. ``scopes`` default to every scope a user would grant. ``reuse``
+    (earlier credentials) makes their tokens valid again instead of issuing new ones."""
+    state = auth_state(server)
+    granted = list(scopes) if scopes else ["openid", "email", "profile", CLOUD_PLATFORM]
+    old = reuse or {}
+    access, refresh = old.get("access_token"), old.get("refresh_token")
+    return {
+        "type": "authorized_user",
+        "access_token": state.issue_access_token(scopes=granted, expires_in=expires_in,
+                                                 token=access if isinstance(access, str) and access else None),
+        "refresh_token": state.issue_refresh_token(scopes=granted, token=refresh if isinstance(refresh, str) and refresh else None),
+        "token_type": "Bearer",
+        "scopes": granted,
+        "client_id": "test-client",
+        "client_secret": state.clients["test-client"],
+        "token_uri": server.url + "token",
+    }
 
 
 def install(server: Any, app: web.Application) -> None:
@@ -458,17 +564,6 @@ def install(server: Any, app: web.Application) -> None:
             )
         await request.read()
         return web.json_response({"ok": True, "path": request.path, "user_project": request.headers.get("x-goog-user-project")})
-
-    def _self_signed_ok(state: AuthState, value: str) -> bool:
-        try:
-            claims = jwt.decode(value, options={"verify_signature": False})
-            public = state.service_accounts.get(str(claims.get("iss")))
-            if public is None or claims.get("sub") != claims.get("iss"):
-                return False
-            jwt.decode(value, public, algorithms=["RS256"], options={"verify_aud": False, "require": ["exp", "iat"]})
-        except jwt.PyJWTError:
-            return False
-        return True
 
     async def generate_access_token(request: web.Request) -> web.StreamResponse:
         state = auth_state(server)

@@ -17,12 +17,20 @@ What it serves, in the order a request is matched:
    ``(method, path)``; they can inject faults: delays, dropped or truncated bodies, gzip;
 2. handlers added with :meth:`LocalGoogleServer.add_handler`;
 3. in-memory collections (:meth:`LocalGoogleServer.add_collection`): list with pagination
-   (PROTOCOL.md §5), get, insert, patch, delete;
-4. built-in routes: the discovery directory and documents (PROTOCOL.md §1.1) with
-   ``rootUrl`` rewritten to the server, ``/redirect``, ``/resume308``, ``/status/{code}``,
-   ``/gzip``, ``/slow``, ``/bytes/{n}``, and whatever plugin modules add
-   (:attr:`LocalGoogleServer.PLUGINS`);
-5. anything else: an echo, a 200 JSON object describing the request.
+   (https://cloud.google.com/apis/design/design_patterns#list_pagination), get, insert,
+   patch, delete;
+4. routers plugins add (:meth:`LocalGoogleServer.add_router`): with ``fake_apis=True``
+   (what ``aiogoogle serve`` runs) stateful fakes of Cloud Storage, Drive, Calendar, People
+   and Translation (:mod:`aiogoogle.testing._server_apis`);
+5. built-in routes: the discovery directory and documents
+   (https://developers.google.com/discovery/v1/reference) with ``rootUrl`` rewritten to the
+   server, ``/redirect``, ``/resume308``, ``/status/{code}``, ``/gzip``, ``/slow``,
+   ``/bytes/{n}``, and whatever plugin modules add (:attr:`LocalGoogleServer.PLUGINS`);
+6. anything else: an echo, a 200 JSON object describing the request.
+
+The discovery documents are those shipped with the package (a curated set, see
+:mod:`aiogoogle.testing._documents`) and, when google-api-python-client is installed, its
+600-odd more.
 
 Every request is recorded in :attr:`LocalGoogleServer.log` (:class:`Recorded`), with at
 most 1 MiB of its body kept (``body_size`` has the full size) so throughput benchmarks do
@@ -41,6 +49,7 @@ import gzip as _gzip
 import importlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -55,7 +64,11 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-__all__ = ["BODY_RECORD_LIMIT", "LocalGoogleServer", "Recorded", "Reply", "google_error", "pattern_bytes", "serve"]
+from aiogoogle.testing._documents import bundled_directory_items as _bundled_directory_items
+from aiogoogle.testing._documents import bundled_document as _bundled_document
+
+__all__ = ["BODY_RECORD_LIMIT", "CREDENTIAL_FILES", "LocalGoogleServer", "Recorded", "Reply", "google_error", "pattern_bytes", "serve",
+           "write_credentials"]
 
 #: How much of each request body :class:`Recorded` keeps (the rest is counted, not kept).
 BODY_RECORD_LIMIT = 1 << 20
@@ -65,7 +78,8 @@ _RECORDED: Any = getattr(web, "RequestKey", lambda name, t: name)("aiogoogle_rec
 _BODY_DONE: Any = getattr(web, "RequestKey", lambda name, t: name)("aiogoogle_body_done", bool)
 _HOSTS_ALLOWED = ("127.0.0.1", "localhost")
 
-# google.rpc.Code names for the HTTP statuses Google maps them to (PROTOCOL.md §4.1).
+# google.rpc.Code names for the HTTP statuses Google maps them to
+# (https://cloud.google.com/apis/design/errors#http_mapping).
 _STATUS_NAMES: dict[int, str] = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -96,7 +110,7 @@ _REASONS: dict[int, str] = {
 
 
 def google_error(status: int, message: str, reason: str | None = None, domain: str = "global") -> dict[str, Any]:
-    """The v2 error body Google APIs send (PROTOCOL.md §4.1)."""
+    """The v2 error body Google APIs send (https://cloud.google.com/apis/design/errors#http_mapping)."""
     return {
         "error": {
             "code": status,
@@ -131,7 +145,7 @@ class Reply:
 
     @classmethod
     def error(cls, status: int, message: str, reason: str | None = None, **kwargs: Any) -> Reply:
-        """A Google-style JSON error (PROTOCOL.md §4.1): ``{"error": {"code", "message",
+        """A Google-style JSON error: ``{"error": {"code", "message",
         "status", "errors": [{"reason", ...}]}}``. ``reason`` defaults to the usual one for
         the status (``notFound``, ``rateLimitExceeded``, ``backendError``...)."""
         return cls(status=status, json=google_error(status, message, reason), **kwargs)
@@ -189,75 +203,13 @@ class Recorded:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse | Reply] | web.StreamResponse | Reply]
+#: A router answers the requests it knows (a response) and passes on the others (None).
+Router = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
 
 
 # ---------------------------------------------------------------------------------------
-# Discovery documents (PROTOCOL.md §1.1), loaded lazily and shared by all servers.
-
-
-@functools.lru_cache(maxsize=1)
-def _bundled_dirs() -> tuple[str, ...]:
-    dirs = []
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "documents")
-    if os.path.isdir(here):
-        dirs.append(here)
-    try:
-        import googleapiclient
-    except ImportError:
-        pass
-    else:
-        gac = os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache", "documents")
-        if os.path.isdir(gac):
-            dirs.append(gac)
-    return tuple(dirs)
-
-
-@functools.lru_cache(maxsize=1)
-def _bundled_index() -> dict[tuple[str, str], str]:
-    """``(api, version) -> file path`` for every bundled document (the first directory wins)."""
-    found: dict[tuple[str, str], str] = {}
-    for directory in _bundled_dirs():
-        for fn in sorted(os.listdir(directory)):
-            if not fn.endswith(".json") or fn == "index.json":
-                continue
-            api, _, version = fn[: -len(".json")].partition(".")
-            if api and version:
-                found.setdefault((api, version), os.path.join(directory, fn))
-    return found
-
-
-@functools.lru_cache(maxsize=1)
-def _bundled_directory_items() -> tuple[dict[str, Any], ...]:
-    """Directory items: googleapiclient's ``index.json`` plus one minimal item per bundled
-    document it does not list (marked not preferred)."""
-    items: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = set()
-    for directory in _bundled_dirs():
-        path = os.path.join(directory, "index.json")
-        if not os.path.isfile(path):
-            continue
-        with open(path, encoding="utf-8") as fh:
-            for item in json.load(fh).get("items", []):
-                key = (str(item.get("name")), str(item.get("version")))
-                if key in seen or key not in _bundled_index():
-                    continue
-                seen.add(key)
-                items.append(item)
-    for api, version in _bundled_index():
-        if (api, version) not in seen:
-            items.append({"kind": "discovery#directoryItem", "id": f"{api}:{version}", "name": api,
-                          "version": version, "preferred": False})
-    return tuple(items)
-
-
-@functools.lru_cache(maxsize=128)
-def _bundled_document(api: str, version: str) -> dict[str, Any] | None:
-    path = _bundled_index().get((api, version))
-    if path is None:
-        return None
-    with open(path, encoding="utf-8") as fh:
-        document: dict[str, Any] = json.load(fh)
-    return document
+# Discovery documents (https://developers.google.com/discovery/v1/reference), loaded
+# lazily and shared by all servers: the shipped set, and google-api-python-client's.
 
 
 def _rewrite(document: Mapping[str, Any], root: str) -> dict[str, Any]:
@@ -281,7 +233,8 @@ class _Document:
 
 
 # ---------------------------------------------------------------------------------------
-# In-memory collections (list/get/insert/patch/delete with pagination, PROTOCOL.md §5).
+# In-memory collections (list/get/insert/patch/delete with pagination,
+# https://cloud.google.com/apis/design/design_patterns#list_pagination).
 
 
 class _Collection:
@@ -381,16 +334,24 @@ class LocalGoogleServer:
     serves HTTPS with a certificate for ``localhost`` and ``127.0.0.1`` issued by a
     throw-away CA whose PEM is at :attr:`ca_file`. ``record=False`` keeps no log (for
     long benchmarks). ``port=0`` picks a free port.
+
+    ``fake_apis=True`` makes it a stateful fake of the Google APIs the examples use (Cloud
+    Storage buckets and objects, Drive files, Calendar events, People contacts, Translation;
+    see :mod:`aiogoogle.testing._server_apis`): what is inserted is listed, fetched,
+    patched and deleted, and every call needs credentials the server issued. Without it
+    (the default) those paths echo requests back, for tests that inspect what was sent.
     """
 
     #: Plugin modules (dotted names) imported if they exist; each has ``install(server, app)``.
-    PLUGINS: list[str] = ["aiogoogle.testing._server_media", "aiogoogle.testing._server_auth"]
+    PLUGINS: list[str] = ["aiogoogle.testing._server_media", "aiogoogle.testing._server_auth", "aiogoogle.testing._server_apis"]
 
-    def __init__(self, *, tls: bool = False, port: int = 0, record: bool = True, host: str = "127.0.0.1") -> None:
+    def __init__(self, *, tls: bool = False, port: int = 0, record: bool = True, host: str = "127.0.0.1",
+                 fake_apis: bool = False) -> None:
         if host not in _HOSTS_ALLOWED:
             raise ValueError(f"LocalGoogleServer binds only 127.0.0.1, not {host!r}")
         self.tls = tls
         self.record = record
+        self.fake_apis = fake_apis
         self._port_wanted = port
         self.port = 0
         self.url = ""
@@ -401,6 +362,7 @@ class LocalGoogleServer:
         self._scripts: dict[tuple[str, str], collections.deque[Reply]] = {}
         self._handlers: dict[tuple[str, str], Handler] = {}
         self._collections: dict[str, _Collection] = {}
+        self._routers: dict[object, Router] = {}
         self._documents: dict[tuple[str, str], _Document] = {}
         self._served: dict[tuple[str, str], bytes] = {}  # rewritten bundled documents
         self._thread: threading.Thread | None = None
@@ -621,6 +583,15 @@ class LocalGoogleServer:
         with self._lock:
             self._handlers[(method.upper(), _norm(path))] = handler
 
+    def add_router(self, router: Router, *, key: object = None) -> None:
+        """Ask ``router(request)`` about every request that no script, handler or collection
+        answered, before the built-in routes (in the order added); it returns a response, or
+        None to pass the request on. A router added with the ``key`` of an earlier one
+        replaces it (plugins add theirs under their module name each time the server
+        starts; the fake APIs are one). Can be called while the server runs."""
+        with self._lock:
+            self._routers[router if key is None else key] = router
+
     def count(self, method: str | None = None, path: str | None = None) -> int:
         """How many recorded requests match ``method`` and ``path`` (None matches all)."""
         m = method.upper() if method else None
@@ -649,7 +620,7 @@ class LocalGoogleServer:
     def add_document(self, document: Mapping[str, Any], *, v1: bool = True, v2: bool = True,
                      preferred: bool = True, rewrite: bool = True) -> dict[str, Any]:
         """Serve ``document`` (its ``name`` and ``version``) at the v1 discovery URL and/or
-        the ``$discovery`` form (PROTOCOL.md §1.1; ``v1=False`` makes clients fall back),
+        the ``$discovery`` form (``v1=False`` makes clients fall back),
         and list it in the directory. With ``rewrite`` its ``rootUrl`` (and ``mtlsRootUrl``,
         ``baseUrl``, ``endpoints``) point at this server, which requires a started server.
         Returns the document as served."""
@@ -731,7 +702,7 @@ class LocalGoogleServer:
         * ``GET prefix`` lists ``items_field`` in pages: ``maxResults`` or ``pageSize`` (else
           ``page_size``), ``pageToken``; the response carries ``token_field`` (default
           ``nextPageToken``; BigQuery's ``tabledata.list`` uses ``pageToken``) until the
-          last page (PROTOCOL.md §5);
+          last page;
         * ``POST prefix:search`` lists the same way, reading ``pageToken`` and
           ``pageSize``/``maxResults`` from the JSON body (the 148 body-token methods);
         * ``POST prefix`` inserts the JSON body (an ``id_field`` is assigned if missing);
@@ -923,7 +894,20 @@ class LocalGoogleServer:
             response = await self._collection_route(request, path)
             if response is not None:
                 return response
+            for router in list(self._routers.values()):
+                routed = await router(request)
+                if routed is not None:
+                    return routed
             return await handler(request)
+        except ConnectionError:
+            # The client went away mid-transfer (a reset, a closed socket): there is no one
+            # to answer, and nothing worth a traceback in the server's output (aiohttp logs
+            # one for any exception a handler lets out). aiohttp's own response writing
+            # already ignores ConnectionError.
+            transport = request.transport
+            if transport is not None:
+                transport.abort()
+            return web.Response(status=499)
         finally:
             await self._drain_quietly(request)
 
@@ -984,7 +968,8 @@ class LocalGoogleServer:
         return web.Response(status=status, headers={"Location": to})
 
     async def _h_resume308(self, request: web.Request) -> web.StreamResponse:
-        # Google's "Resume Incomplete" (PROTOCOL.md §2.3): a 308 without Location that a
+        # Google's "Resume Incomplete" (https://cloud.google.com/storage/docs/performing-
+        # resumable-uploads#status-check): a 308 without Location that a
         # client must not follow as a redirect.
         received = request.query.get("received")
         headers = {"Range": f"bytes=0-{int(received) - 1}"} if received and int(received) > 0 else {}
@@ -1071,8 +1056,90 @@ def _norm(path: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 
-def serve(host: str = "127.0.0.1", port: int = 0, tls: bool = False) -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM), printing the URL (and the CA file with TLS).
+#: The files :meth:`LocalGoogleServer.write_credentials` writes, and what they are for.
+CREDENTIAL_FILES = {
+    "service-account.json": "a service account key (GOOGLE_APPLICATION_CREDENTIALS, call --creds)",
+    "user-creds.json": "user credentials, refreshable (call --creds, AIOGOOGLE_USER_CREDS for examples/)",
+    "api-key.txt": "an API key (AIOGOOGLE_API_KEY)",
+    "env.sh": "all of them and AIOGOOGLE_ROOT_URL, for a shell: . env.sh",
+}
+
+
+def _write_private(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (keys and tokens), atomically."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def _read_json_object(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            value = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def write_credentials(server: LocalGoogleServer, directory: str) -> dict[str, str]:
+    """Write credentials ``server`` accepts into ``directory`` (created if needed; see
+    :data:`CREDENTIAL_FILES`) and return the environment variables ``env.sh`` sets.
+
+    Credentials found there from an earlier run (the service account's private key, the
+    user's tokens, the API key) are accepted again rather than replaced, so configuration
+    that names these files keeps working across restarts; only their URLs are updated.
+    """
+    from aiogoogle.testing._server_auth import auth_state, service_account_key, user_credentials
+
+    os.makedirs(directory, exist_ok=True)
+    directory = os.path.abspath(directory)
+    sa_path = os.path.join(directory, "service-account.json")
+    user_path = os.path.join(directory, "user-creds.json")
+    key_path = os.path.join(directory, "api-key.txt")
+    old_sa = _read_json_object(sa_path) or {}
+    private = old_sa.get("private_key")
+    try:
+        key = service_account_key(server, private_key=private if isinstance(private, str) else None)
+    except ValueError:  # not a usable PEM private key: make a new one
+        key = service_account_key(server)
+    # A day: long enough for a test session; the refresh token renews it after that.
+    user = user_credentials(server, expires_in=86400, reuse=_read_json_object(user_path))
+    old_key = ""
+    with contextlib.suppress(OSError, UnicodeDecodeError), open(key_path, encoding="utf-8") as fh:
+        old_key = fh.read().strip()
+    api_key = auth_state(server).issue_api_key(old_key if old_key.startswith("AIza") and old_key.isprintable() else None)
+    _write_private(sa_path, json.dumps(key, indent=2) + "\n")
+    _write_private(user_path, json.dumps(user, indent=2) + "\n")
+    _write_private(key_path, api_key + "\n")
+    env = {
+        "AIOGOOGLE_ROOT_URL": server.url,
+        "GOOGLE_APPLICATION_CREDENTIALS": sa_path,
+        "AIOGOOGLE_USER_CREDS": user_path,
+        "AIOGOOGLE_API_KEY": api_key,
+    }
+    if server.ca_file:
+        env["AIOGOOGLE_CA_FILE"] = server.ca_file
+    lines = ["# Credentials the local Google server at " + server.url + " accepts (written by aiogoogle serve)."]
+    lines += [f"export {name}={shlex.quote(value)}" for name, value in env.items()]
+    _write_private(os.path.join(directory, "env.sh"), "\n".join(lines) + "\n")
+    return env
+
+
+def serve(host: str = "127.0.0.1", port: int = 0, tls: bool = False, *, creds_dir: str | None = None,
+          fake_apis: bool = True) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM).
+
+    Prints on stdout the URL, the CA file (with TLS) and the folder of credentials the
+    server accepts (:func:`write_credentials`; ``creds_dir``, else a temporary folder
+    removed at exit), and on stderr what each file is for. ``fake_apis`` (the default here)
+    keeps state for the APIs of :mod:`aiogoogle.testing._server_apis`.
 
     The signal handlers are installed before the URL is printed, so a client that reads the
     URL and signals at once can never interrupt the start or the shutdown half-way; they only
@@ -1083,16 +1150,25 @@ def serve(host: str = "127.0.0.1", port: int = 0, tls: bool = False) -> None:
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, lambda *_: stop.set())
+    scratch = None if creds_dir is not None else tempfile.mkdtemp(prefix="aiogoogle-serve-")
+    folder = creds_dir if creds_dir is not None else scratch
+    assert folder is not None
     try:
-        with LocalGoogleServer(host=host, port=port, tls=tls) as server:
+        with LocalGoogleServer(host=host, port=port, tls=tls, fake_apis=fake_apis) as server:
+            write_credentials(server, folder)
             print(server.url, flush=True)
             if server.ca_file:
                 print(f"CA certificate: {server.ca_file}", flush=True)
+            print(f"credentials: {os.path.abspath(folder)}", flush=True)
+            for name, what in CREDENTIAL_FILES.items():
+                print(f"  {name:<21} {what}", file=sys.stderr, flush=True)
             while not stop.wait(0.5):
                 pass
     finally:
         for restored, handler in previous.items():
             signal.signal(restored, handler)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1100,8 +1176,10 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Run a local Google-compatible server on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     parser.add_argument("--tls", action="store_true", help="serve HTTPS with a throw-away CA")
+    parser.add_argument("--creds-dir", metavar="DIR", help="write credentials the server accepts here (default: a temporary folder)")
+    parser.add_argument("--echo", action="store_true", help="echo API requests back instead of keeping state (the test default)")
     args = parser.parse_args(argv)
-    serve("127.0.0.1", args.port, args.tls)
+    serve("127.0.0.1", args.port, args.tls, creds_dir=args.creds_dir, fake_apis=not args.echo)
     return 0
 
 

@@ -820,61 +820,68 @@ class Method:
         mget = plan.lookup.get
         gget = ctx.global_lookup.get
         for key, value in params.items():
-            p = mget(key) or gget(key)
-            if p is None:
-                problems.append((key, self._unknown(key, plan), value))
-                continue
-            if value is None:
-                continue
-            wire = p.name
-            if wire in seen:
-                problems.append((key, f"given twice (as {wire!r} and as its alias)", value))
-                continue
-            seen.add(wire)
-            if type(value) is str:
-                # The common case first: one string, checked, then placed.
+            try:
+                p = mget(key) or gget(key)
+                if p is None:
+                    problems.append((key, self._unknown(key, plan), value))
+                    continue
+                if value is None:
+                    continue
+                wire = p.name
+                if wire in seen:
+                    problems.append((key, f"given twice (as {wire!r} and as its alias)", value))
+                    continue
+                seen.add(wire)
+                if type(value) is str:
+                    # The common case first: one string, checked, then placed.
+                    if checking:
+                        check = p.check
+                        if check is not None:
+                            msg = check(value)
+                            if msg is not None:
+                                problems.append((key, msg, value))
+                    if p.in_path:
+                        path_values[wire] = value
+                    elif _plain(value):
+                        query.append(f"{p.qkey}={value}")
+                    else:
+                        query.append(f"{p.qkey}={encode_query_value(value)}")
+                    continue
+                multiple = type(value) in _MULTIPLE
+                found = len(problems)
                 if checking:
                     check = p.check
-                    if check is not None:
+                    if multiple:
+                        if not p.repeated:
+                            problems.append((key, "takes a single value, not a list", value))
+                        elif check is not None:
+                            for i, item in enumerate(value):
+                                if item is not None:
+                                    msg = check(item)
+                                    if msg is not None:
+                                        problems.append((f"{key}[{i}]", msg, item))
+                    elif check is not None:
                         msg = check(value)
                         if msg is not None:
                             problems.append((key, msg, value))
+                    if len(problems) > found:
+                        continue  # refused: nothing to place
                 if p.in_path:
+                    if multiple:
+                        if not checking:
+                            problems.append((key, "a path parameter takes a single value", value))
+                        continue
                     path_values[wire] = value
-                elif _plain(value):
-                    query.append(f"{p.qkey}={value}")
+                elif multiple:
+                    qkey = p.qkey
+                    for item in value:
+                        if item is not None:
+                            query.append(f"{qkey}={encode_query_value(item)}")
                 else:
                     query.append(f"{p.qkey}={encode_query_value(value)}")
-                continue
-            multiple = type(value) in _MULTIPLE
-            if checking:
-                check = p.check
-                if multiple:
-                    if not p.repeated:
-                        problems.append((key, "takes a single value, not a list", value))
-                    elif check is not None:
-                        for i, item in enumerate(value):
-                            if item is not None:
-                                msg = check(item)
-                                if msg is not None:
-                                    problems.append((f"{key}[{i}]", msg, item))
-                elif check is not None:
-                    msg = check(value)
-                    if msg is not None:
-                        problems.append((key, msg, value))
-            if p.in_path:
-                if multiple:
-                    if not checking:
-                        problems.append((key, "a path parameter takes a single value", value))
-                    continue
-                path_values[wire] = value
-            elif multiple:
-                qkey = p.qkey
-                for item in value:
-                    if item is not None:
-                        query.append(f"{qkey}={encode_query_value(item)}")
-            else:
-                query.append(f"{p.qkey}={encode_query_value(value)}")
+            except (UnicodeEncodeError, ValueError) as exc:
+                # A value text cannot carry (a lone surrogate; an int too long to print).
+                problems.append((key, f"cannot be put in the URL ({type(exc).__name__}: {str(exc)[:120]})", value))
         for p in plan.required:
             if p.name not in seen and (checking or p.in_path):
                 where = "path" if p.in_path else "query"

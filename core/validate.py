@@ -889,6 +889,10 @@ class SchemaCompiler:
 
     def _checked_root(self, node: Any, where: str) -> None:
         """Check an inline root schema (a method's ``request``) once."""
+        if type(node) is dict and len(node) == 1:
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref in self._schemas:
+                return  # {"$ref": name}, nearly every request: nothing to remember
         if self._roots.get(id(node)) is not node:
             _check_tree(node, where, 0, self._schemas)
             self._roots[id(node)] = node  # kept, so the id stays this node's
@@ -905,8 +909,13 @@ class SchemaCompiler:
     def checker(self, node: Mapping[str, Any], where: str = "schema") -> Check:
         """The check for ``node``: a predicate first (interpreted for the first
         :data:`GENERATE_AFTER` uses, then generated), the full check (compiled on first need)
-        only when the predicate is not sure. Same problems as ``compile(node)``."""
-        return _TieredCheck(self, node, where)
+        only when the predicate is not sure. Same problems as ``compile(node)``.
+
+        Raises:
+            DiscoveryError: ``node`` (at JSON path ``where``) is malformed.
+        """
+        self._checked_root(node, where)
+        return _TieredCheck(self, node)
 
     def compile_ref(self, name: str) -> Check:
         try:
@@ -1131,12 +1140,11 @@ class _TieredCheck:
     """:meth:`SchemaCompiler.checker`'s check (an object rather than a closure: one per
     method with a body, so its size matters)."""
 
-    __slots__ = ("compiler", "node", "predicate", "uses", "where")
+    __slots__ = ("compiler", "node", "predicate", "uses")
 
-    def __init__(self, compiler: SchemaCompiler, node: Mapping[str, Any], where: str) -> None:
+    def __init__(self, compiler: SchemaCompiler, node: Mapping[str, Any]) -> None:
         self.compiler = compiler
-        self.node = node
-        self.where = where
+        self.node = node  # checked by SchemaCompiler.checker
         self.predicate: Predicate | None = None
         self.uses = 0
 
@@ -1149,17 +1157,15 @@ class _TieredCheck:
         elif self.uses < GENERATE_AFTER:
             # Generating a predicate costs as much as a few dozen interpreted checks, and
             # most methods of a document are called rarely or never.
-            if not self.uses:
-                compiler._checked_root(self.node, self.where)  # the document first, once
             self.uses += 1
             if _interp(self.node, value, method_id, compiler.resolve, depth):
                 return
         else:
-            predicate = self.predicate = compiler.compile_fast(self.node, self.where)
+            predicate = self.predicate = compiler.compile_fast(self.node)
             if predicate(value, method_id, depth):
                 return
         # Not certainly valid: the full check finds and describes the problems (if any).
-        compiler.compile(self.node, self.where)(value, path, problems, method_id, depth)
+        compiler.compile(self.node)(value, path, problems, method_id, depth)
 
 
 def validate(instance: Any, schema: Mapping[str, Any], schemas: Mapping[str, Any] | None = None, schema_name: str | None = None) -> None:

@@ -14,6 +14,7 @@ metadata, resumable with ``--resumable`` or for large files), ``--download FILE`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -158,7 +159,17 @@ async def run_call(settings: Settings, args: argparse.Namespace) -> int:
             message(f"{pages} page{'s' if pages != 1 else ''}, {len(items)} item{'s' if len(items) != 1 else ''}")
             show(items, settings.fmt)
             return 0
-        response = await creds.send(client, request, full_res=True)
+        part = f"{args.download}.part" if args.download not in (None, "-") else None
+        part_existed = part is not None and os.path.lexists(part)
+        try:
+            response = await creds.send(client, request, full_res=True)
+        except BaseException:
+            # The library keeps the bytes of an interrupted download in FILE.part so that a
+            # program can resume it; this command cannot, so it leaves no partial file.
+            if part is not None and not part_existed:
+                with contextlib.suppress(OSError):
+                    os.remove(part)
+            raise
         if bar is not None:
             bar.finish()
         if args.download == "-":

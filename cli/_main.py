@@ -444,9 +444,12 @@ def _describe_error(exc: BaseException, args: argparse.Namespace) -> str:
 def _problem_line(problem: Any) -> str:
     """One validation problem, worded for a command line: a parameter's value is shown as
     typed (``maxResults=ten: expected an integer (uint32)``); every such value is a string,
-    so the core's "got str" would say nothing."""
+    so the core's "got str" would say nothing; and the library's ``validate=False`` is
+    ``--no-validate`` here."""
     path, value, text = str(problem.path or ""), problem.value, str(problem.message)
+    text = text.replace("validate=False", "--no-validate")
     if path and not path.startswith("json") and isinstance(value, str):
-        text = text.replace(", got str", "")
-        return f"{path}={value}: {text}"
-    return problem.describe() if path else text
+        return f"{path}={value}: {text.replace(', got str', '')}"
+    if not path:
+        return text
+    return str(problem.describe()).replace("validate=False", "--no-validate")

@@ -169,8 +169,8 @@ def _untoken(token: str | None) -> str | web.Response | None:
     if not token:
         return None
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except ValueError:
+        return base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
+    except ValueError:  # not base64, or not UTF-8 (binascii.Error and UnicodeDecodeError are ValueErrors)
         return _error(400, "Invalid pageToken", "invalid", location="pageToken")
 
 
@@ -502,32 +502,32 @@ def _objects_list(server: Any, request: web.Request, bucket: str) -> web.Respons
     trailing = q.get("includeTrailingDelimiter", "false").lower() == "true"
     objects = _objects_in(server, bucket)
     # Entries in name order: an object, or the prefix that a delimiter collapses it into
-    # (every name under one prefix sorts together, so each prefix is one entry).
-    entries: list[tuple[str, str]] = []
-    for name in sorted(objects):
+    # (each prefix once; with includeTrailingDelimiter an object named like its prefix is
+    # listed too, after it). The page token is the last entry given.
+    entries: set[tuple[str, int]] = set()  # (name or prefix, 0 for a prefix, 1 for an object)
+    for name in objects:
         if not name.startswith(prefix) or (start and name < start) or (end and name >= end):
             continue
         cut = name.find(delimiter, len(prefix)) if delimiter else -1
         if cut >= 0:
-            collapsed = name[: cut + len(delimiter)]
-            if not entries or entries[-1] != ("prefix", collapsed):
-                entries.append(("prefix", collapsed))
-            if trailing and cut + len(delimiter) == len(name):
-                entries.append(("item", name))
-            continue
-        entries.append(("item", name))
+            entries.add((name[: cut + len(delimiter)], 0))
+            if not (trailing and cut + len(delimiter) == len(name)):
+                continue
+        entries.add((name, 1))
+    ordered = sorted(entries)
     if after is not None:
-        entries = [e for e in entries if e[1] > after]
-    page = entries[:size]
+        value, _, rank = after.rpartition("\n")
+        ordered = [e for e in ordered if e > (value, int(rank) if rank.isdigit() else 1)]
+    page = ordered[:size]
     out: dict[str, Any] = {"kind": "storage#objects"}
-    prefixes = [value for kind, value in page if kind == "prefix"]
-    items = [objects[value].resource for kind, value in page if kind == "item"]
+    prefixes = [value for value, rank in page if rank == 0]
+    items = [objects[value].resource for value, rank in page if rank == 1]
     if prefixes:
         out["prefixes"] = prefixes
     if items:
         out["items"] = items
-    if len(entries) > size:
-        out["nextPageToken"] = _token(page[-1][1])
+    if len(ordered) > size:
+        out["nextPageToken"] = _token(f"{page[-1][0]}\n{page[-1][1]}")
     return _json(out, request=request)
 
 

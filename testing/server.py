@@ -583,6 +583,12 @@ class LocalGoogleServer:
         with self._lock:
             self._handlers[(method.upper(), _norm(path))] = handler
 
+    def write_credentials(self, directory: str) -> dict[str, str]:
+        """Write credentials this server accepts into ``directory``: a service account key,
+        refreshable user credentials, an API key and an ``env.sh`` that exports them with
+        ``AIOGOOGLE_ROOT_URL`` (see :func:`write_credentials`). Returns those variables."""
+        return write_credentials(self, directory)
+
     def add_router(self, router: Router, *, key: object = None) -> None:
         """Ask ``router(request)`` about every request that no script, handler or collection
         answered, before the built-in routes (in the order added); it returns a response, or
@@ -1155,7 +1161,7 @@ def serve(host: str = "127.0.0.1", port: int = 0, tls: bool = False, *, creds_di
     assert folder is not None
     try:
         with LocalGoogleServer(host=host, port=port, tls=tls, fake_apis=fake_apis) as server:
-            write_credentials(server, folder)
+            server.write_credentials(folder)
             print(server.url, flush=True)
             if server.ca_file:
                 print(f"CA certificate: {server.ca_file}", flush=True)

@@ -392,6 +392,25 @@ def test_a_huge_pattern_is_a_discovery_error_quickly() -> None:
         within(lambda: api_with(params={"p": {"type": "string", "location": "query", "pattern": heavy}}).r.m(id="a", p="a"))
 
 
+def test_remembered_matches_never_change_an_answer() -> None:
+    """A pattern remembers a few short strings it matched; only exact strs are looked up."""
+    matcher = _pattern_matcher("[a-z]+")
+    assert not isinstance(matcher, str)
+
+    class Sneaky(str):
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        def __hash__(self) -> int:
+            return hash("abc")
+
+    assert matcher("abc") and matcher("abc")
+    assert not matcher(Sneaky("ABC"))
+    assert not matcher("ABC")
+    for n in range(1, 100):  # past the bound, and past the length remembered
+        assert matcher("ab" * n * 4) and not matcher("ab" * n * 4 + "!")
+
+
 _PATTERN_SAMPLES = [r"[a-z]([-a-z0-9]*[a-z0-9])?", "^projects/[^/]+/topics/[^/]+$", r"\d+", r"(?i)abc", "", r"\w[\w.-]{0,254}", ".*", "(a|b)*c"]
 
 

@@ -482,7 +482,7 @@ class Resource(_Node):
         validate: bool = True,
     ) -> None:
         self.name = name
-        self._resource_specs = resource_specs
+        self._resource_specs = _object(resource_specs, json_path("resources", name))
         self._ctx = _Api.from_parts(global_parameters, schemas, root_url, service_path, batch_path, validate)
         self._parent = ""
         self._path = json_path("resources", name)
@@ -640,7 +640,7 @@ class Method:
         validate: bool = True,
     ) -> None:
         self.name = name
-        self._method_specs = method_specs
+        self._method_specs = _object(method_specs, json_path("methods", name))
         self._ctx = _Api.from_parts(global_parameters, schemas, root_url, service_path, batch_path, validate)
         self._parent = ""
         self._parent_path = ""

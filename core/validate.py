@@ -907,7 +907,7 @@ class SchemaCompiler:
             ref = node.get("$ref")
             if isinstance(ref, str) and ref in self._schemas:
                 return  # {"$ref": name}, nearly every request: nothing to remember
-        if self._roots.get(id(node)) is not node:
+        if id(node) not in self._roots or self._roots[id(node)] is not node:
             _check_tree(node, where, 0, self._schemas)
             self._roots[id(node)] = node  # kept, so the id stays this node's
 

@@ -327,6 +327,15 @@ def test_malformed_method_parts_are_discovery_errors(method: dict[str, Any], mes
     assert str(api.r.m).startswith("<Method m (invalid: resources.r.methods.m")
 
 
+def test_seed_constructors_refuse_specs_that_are_not_objects() -> None:
+    with pytest.raises(DiscoveryError, match=r"^resources\.files: must be an object"):
+        Resource("files", ["get"])  # type: ignore[arg-type]
+    with pytest.raises(DiscoveryError, match=r"^methods\.get: must be an object"):
+        Method("get", "GET files/{id}")  # type: ignore[arg-type]
+    with pytest.raises(DiscoveryError, match="schemas: must be an object"):
+        Method("get", {"httpMethod": "GET", "path": "x"}, schemas=["File"], root_url=ROOT)  # type: ignore[arg-type]
+
+
 # ------------------------------------------------------------------ maxSize
 
 
@@ -532,6 +541,21 @@ JSON = st.recursive(
 @given(JSON)
 def test_any_json_value_as_a_document(doc: Any) -> None:
     browse_and_build(doc, lambda m: {"json": doc, "id": "a"}, repeat=2)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(JSON, JSON, JSON)
+def test_validate_takes_any_json_values(instance: Any, schema: Any, schemas: Any) -> None:
+    """The seed's ``validate(instance, schema, schemas)``: only our errors, whatever the
+    three are (also with a schema that refers to the value's own shapes)."""
+    for node in (schema, {"$ref": "Self"}, {"type": "object", "additionalProperties": schema}):
+        for named in (schemas, {"Self": schema}, {"Self": {"$ref": "Self"}}):
+            try:
+                validate(instance, node, named, "body")
+            except ValidationError as exc:
+                str(exc)
+            except DiscoveryError as exc:
+                assert len(str(exc)) < 2000
 
 
 SUBSETS = {"storage.v1": ("objects", "buckets"), "drive.v3": ("files", "permissions"), "compute.v1": ("instanceTemplates", "disks")}

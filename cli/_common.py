@@ -111,10 +111,16 @@ def backend_session_class(backend: str) -> Any:
     except ImportError as exc:
         extra = backend.partition("-")[0]
         raise UsageError(f"the {backend} backend is not available: {exc} (pip install 'aiogoogle[{extra}]')")
+    except Exception as exc:
+        # Installed but broken on this Python (curio 1.6, the last release, fails to import
+        # on 3.12 and later: multiprocessing.connection.CHALLENGE is gone).
+        version = ".".join(map(str, sys.version_info[:2]))
+        raise UsageError(f"the {backend} backend cannot be loaded on Python {version}: {type(exc).__name__}: {exc}")
 
 
 def run_on(backend: str, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
     """Run ``fn(*args)`` on asyncio, curio (``curio`` or ``curio-h11``) or trio."""
+    backend_session_class(backend)  # a missing or broken framework: one clear UsageError
     try:
         return run(backend, fn, *args)
     except ImportError as exc:

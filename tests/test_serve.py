@@ -351,13 +351,23 @@ def test_the_progress_line_ends_before_interrupted(served: Served, tmp_path: Pat
     assert list(tmp_path.iterdir()) == [], "no partial file"
 
 
-def test_demo_checks_its_backend_before_the_banner(served: Served, tmp_path: Path) -> None:
-    fake = tmp_path / "shadow" / "trio"
+@pytest.mark.parametrize(("backend", "module", "failure", "needles"), [
+    ("trio", "trio", "raise ImportError(\"No module named 'trio' (hidden by the test)\", name='trio')",
+     ["the trio backend is not available", "pip install 'aiogoogle[trio]'"]),
+    # curio 1.6 on Python 3.12+: installed, but its import fails.
+    ("curio-h11", "curio", "raise AttributeError(\"module 'multiprocessing.connection' has no attribute 'CHALLENGE'\")",
+     ["the curio-h11 backend cannot be loaded on Python 3.", "AttributeError: module 'multiprocessing.connection'"]),
+])
+def test_a_missing_or_broken_backend_is_one_line(served: Served, tmp_path: Path, backend: str, module: str, failure: str,
+                                                 needles: list[str]) -> None:
+    fake = tmp_path / "shadow" / module
     fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text("raise ImportError(\"No module named 'trio' (hidden by the test)\", name='trio')\n")
-    result = served.aiogoogle("demo", "--backend", "trio", check=False, PYTHONPATH=str(tmp_path / "shadow"))
-    line = one_line_failure(result, 2, "the trio backend is not available", "pip install 'aiogoogle[trio]'")
+    (fake / "__init__.py").write_text(failure + "\n")
+    shadowed = {"PYTHONPATH": str(tmp_path / "shadow")}
+    # The demo checks its backend before its banner: nothing on stdout.
+    line = one_line_failure(served.aiogoogle("demo", "--backend", backend, check=False, **shadowed), 2, *needles)
     assert line.startswith("aiogoogle: error: ")
+    one_line_failure(served.aiogoogle("apis", "--backend", backend, check=False, **shadowed), 2, *needles)
 
 
 def test_an_unexpected_error_is_one_line_too(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

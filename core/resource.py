@@ -108,7 +108,8 @@ _SIZE_MAX = 2**63 - 1  # no upload can be larger; a bigger figure is a broken do
 
 
 def _parse_size(value: Any, where: str) -> int | None:
-    """``mediaUpload.maxSize`` (at JSON path ``where``): bytes, or ``NKB|MB|GB|TB``."""
+    """``mediaUpload.maxSize`` (at JSON path ``where``): bytes, or a number with a unit
+    ("1MB", "2GB", "3TB": https://developers.google.com/discovery/v1/reference/apis)."""
     if value is None:
         return None
     m = _SIZE.match(str(value)) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
@@ -357,7 +358,7 @@ class _Node:
                 return hit  # type: ignore[no-any-return]
         spec = specs[real]
         if not isinstance(spec, Mapping):
-            raise DiscoveryError(f"{json_path(json_path(self._where(), section), real)}: {self._qualname()}.{real} is not an object (got {type(spec).__name__})")
+            raise DiscoveryError(f"{json_path(json_path(self._where(), section), real)}: {self._qualname()}.{_label(real)} is not an object (got {type(spec).__name__})")
         obj: Resource | Method
         if section == "resources":
             obj = Resource._make(real, spec, self._api(), self._qualname(), json_path(json_path(self._where(), "resources"), real))

@@ -83,14 +83,14 @@ __all__ = [
     "validate",
 ]
 
-#: Objects and arrays a value may nest (the root counts as one). Protobuf's JSON parser,
-#: which turns JSON bodies into the protocol buffers Google's APIs are defined in, refuses
-#: deeper input by default ("Message too deep", ``kDefaultMaxRecursionDepth = 100`` in
-#: https://github.com/protocolbuffers/protobuf/blob/v3.21.12/src/google/protobuf/util/internal/json_stream_parser.cc),
-#: so a deeper body could not be read there anyway. It also bounds the recursion here.
+#: Objects and arrays a value may nest (the root counts as one): the default limit of
+#: protobuf's JSON parser, the reference implementation of the proto3 JSON mapping that
+#: Google's APIs use ("Message too deep", ``kDefaultMaxRecursionDepth = 100`` in
+#: https://github.com/protocolbuffers/protobuf/blob/v3.21.12/src/google/protobuf/util/internal/json_stream_parser.cc).
+#: It also bounds the recursion of every check here.
 MAX_DEPTH = 100
 #: Levels of inline schemas (``properties``, ``items``, ``additionalProperties``) one
-#: schema may nest before a ``$ref``. The deepest of the 611 documents googleapiclient
+#: schema may nest before a ``$ref``. The deepest of the 610 documents googleapiclient
 #: ships nests 11 (books.v1 ``Dictlayerdata``).
 MAX_SCHEMA_DEPTH = 32
 #: Characters a ``pattern`` may have. The longest of the 2,446 distinct patterns in the

@@ -301,6 +301,13 @@ _DECIMAL = re.compile(r"-?[0-9]+\Z")
 # range, and int() is never asked to convert it (int() refuses more than 4,300 digits, and
 # takes quadratic time where that limit is lifted).
 _MAX_INT_DIGITS = 40
+# An int longer than this cannot be written as JSON text: str() refuses more than 4,300
+# digits by default (sys.int_info.default_max_str_digits), about 14,284 bits.
+_MAX_INT_BITS = 14_000
+
+
+def _too_long(n: int) -> str:
+    return f"an integer of {n.bit_length()} bits is too long to write as JSON text (at most {_MAX_INT_BITS} bits)"
 _NUMBER_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
 _SPECIAL_FLOATS = frozenset({"NaN", "Infinity", "-Infinity"})
 _BASE64 = re.compile(r"[A-Za-z0-9+/\-_]*={0,2}\Z")
@@ -438,8 +445,11 @@ def _integer_check(fmt: str | None) -> ScalarCheck:
             n = int(value)
         else:
             return f"expected an integer ({label}), got {_type_name(value)}"
-        if lo is not None and (n < lo or n > hi):  # type: ignore[operator]
-            return f"out of {label} range [{lo}, {hi}]"
+        if lo is not None:
+            if n < lo or n > hi:  # type: ignore[operator]
+                return f"out of {label} range [{lo}, {hi}]"
+        elif n.bit_length() > _MAX_INT_BITS:
+            return _too_long(n)
         return None
 
     return check_integer
@@ -452,7 +462,7 @@ def _number_check(fmt: str | None, *, in_body: bool) -> ScalarCheck:
         if isinstance(value, bool):
             return f"expected a number ({label}), got bool"
         if isinstance(value, int):
-            return None
+            return _too_long(value) if value.bit_length() > _MAX_INT_BITS else None
         if isinstance(value, float):
             if in_body and not math.isfinite(value):
                 return "JSON cannot carry NaN or infinity; send the strings 'NaN', 'Infinity' or '-Infinity'"
@@ -657,8 +667,9 @@ def scalar_check(
         bound_lo, bound_hi = _to_number(minimum), _to_number(maximum)
         lows = [b for b in (int_lo, bound_lo) if b is not None]
         highs = [b for b in (int_hi, bound_hi) if b is not None]
-        lo_all = max(lows) if lows else -math.inf
-        hi_all = min(highs) if highs else math.inf
+        # Unbounded: as far as an int can be written as JSON text.
+        lo_all = max(lows) if lows else 1 - (1 << _MAX_INT_BITS)
+        hi_all = min(highs) if highs else (1 << _MAX_INT_BITS) - 1
         full = result
 
         def check_int_fast(value: Any) -> str | None:
@@ -721,7 +732,11 @@ _TOO_DEEP = f"nested more than {MAX_DEPTH} objects and arrays deep (Google's JSO
 def _check_json(value: Any, path: Path, problems: Problems, method_id: str, depth: int = 0) -> None:
     """``type: any``: the value must be representable as JSON."""
     t = type(value)
-    if t is str or t is int or t is bool or value is None:
+    if t is str or t is bool or value is None:
+        return
+    if t is int:
+        if value.bit_length() > _MAX_INT_BITS:
+            problems.append((render_path(path), _too_long(value), value))
         return
     if t is float:
         if not math.isfinite(value):
@@ -743,6 +758,10 @@ def _check_json(value: Any, path: Path, problems: Problems, method_id: str, dept
             return
         for i, v in enumerate(value):
             _check_json(v, (path, i), problems, method_id, depth + 1)
+        return
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > _MAX_INT_BITS:
+            problems.append((render_path(path), _too_long(value), value))
         return
     if isinstance(value, _JSON_SCALARS):
         return
@@ -1234,8 +1253,10 @@ class _Unsupported(Exception):
 def _json_ok(value: Any, depth: int = 0) -> bool:
     """True only if :func:`_check_json` finds no problem in ``value``."""
     t = type(value)
-    if t is str or t is int or t is bool or value is None:
+    if t is str or t is bool or value is None:
         return True
+    if t is int:
+        return bool(value.bit_length() <= _MAX_INT_BITS)
     if t is float:
         return math.isfinite(value)
     if t is dict:
@@ -1430,7 +1451,7 @@ class _Generator:
             if enum is None and pattern is None and not bounded:
                 if type_ == "integer":
                     lo, hi = _INT_RANGES.get(fmt, (None, None)) if isinstance(fmt, str) else (None, None)
-                    fast_ok = f"type({var}) is int" + (f" and {lo} <= {var} <= {hi}" if lo is not None else "")
+                    fast_ok = f"type({var}) is int and " + (f"{lo} <= {var} <= {hi}" if lo is not None else f"{var}.bit_length() <= {_MAX_INT_BITS}")
                 elif type_ == "string" and fmt in ("int64", "uint64"):
                     # 1 to 18 ASCII digits: a decimal within both ranges.
                     fast_ok = f"type({var}) is str and len({var}) < 19 and {var}.isdigit() and {var}.isascii()"

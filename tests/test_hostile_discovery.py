@@ -211,6 +211,14 @@ def test_huge_integers_give_validation_errors_with_a_message() -> None:
     with pytest.raises(ValidationError, match="out of int32 range") as err:
         api.r.m(id="a", n=10**5000)
     assert "<int of" in str(err.value)
+    # In a body, where an int cannot be refused for its range: too long to write as JSON.
+    wide = api_with(request={"type": "object", "properties": {"a": {"type": "any"}, "i": {"type": "integer"}, "n": {"type": "number"}, "m": {"type": "object"}}})
+    edge = (1 << 14_000) - 1
+    build_often(wide, json={"a": [edge], "i": -edge, "n": edge, "m": {"k": edge}})
+    for _ in range(validate_module.GENERATE_AFTER + 2):
+        with pytest.raises(ValidationError, match="too long to write as JSON text") as err:
+            wide.r.m(id="a", json={"a": [edge + 1], "i": -10**5000, "n": 10**5000, "m": {"k": 10**5000}})
+        assert [p.path for p in err.value.problems] == ["json.a[0]", "json.i", "json.n", "json.m.k"]
     digits = "9" * 100_000
     with pytest.raises(ValidationError) as err:
         api.r.m(id="a", n=digits, json={"c": digits, "i": "-" + digits})

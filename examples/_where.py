@@ -1,9 +1,10 @@
 """Where the examples send their requests, and where their credentials come from.
 
 This is the only thing the examples add to aiogoogle's documented ones: with
-``AIOGOOGLE_ROOT_URL`` unset they talk to Google; set to a server (``aiogoogle serve``
-prints one, the tests use :class:`aiogoogle.testing.LocalGoogleServer`) every URL goes
-there instead: discovery, the APIs and the OAuth2 token endpoint.
+``AIOGOOGLE_ROOT_URL`` unset they talk to Google; set to a server every URL goes there
+instead: discovery, the APIs and the OAuth2 token endpoint. ``aiogoogle serve --creds-dir
+DIR`` runs a fake Google and writes ``DIR/env.sh``, which sets that variable and the
+credentials below to ones the fake accepts (README.rst, "Examples").
 
 Credentials, as for the command line:
 

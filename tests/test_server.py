@@ -315,7 +315,7 @@ def test_fault_gzip(server: LocalGoogleServer) -> None:
     assert run(main()) == {"zipped": True}
 
 
-# -- discovery (PROTOCOL.md §1.1) ------------------------------------------------------------
+# -- discovery (https://developers.google.com/discovery/v1/reference) ---------------------------
 
 
 def test_discovery_directory(server: LocalGoogleServer) -> None:
@@ -338,7 +338,7 @@ def test_discovery_document_rewritten(server: LocalGoogleServer) -> None:
     assert "buckets" in doc["resources"]
     assert all(e["endpointUrl"] == server.url for e in doc.get("endpoints", []))
     assert server.document("storage", "v1") == doc
-    # The per-service $discovery form serves the same document (PROTOCOL.md §1.1).
+    # The per-service $discovery form serves the same document.
     assert get_json(server.url + "storage/$discovery/rest?version=v1") == doc
     assert get_json(server.url + "storage/v1/$discovery/rest") == doc
 
@@ -368,7 +368,7 @@ def test_add_document_and_v2_only_fallback(server: LocalGoogleServer) -> None:
     assert get_json(server.url + "discovery/v1/apis/toy/v10/rest")["rootUrl"] == kept["rootUrl"]
 
 
-# -- collections and pagination (PROTOCOL.md §5) -----------------------------------------------
+# -- collections and pagination (https://cloud.google.com/apis/design/design_patterns#list_pagination)
 
 
 def _items(n: int) -> list[dict[str, Any]]:
@@ -643,3 +643,27 @@ def test_head_on_bytes_sends_headers_only_and_keeps_the_connection_usable(server
     head, get = data.split(b"HTTP/1.1 200", 2)[1:]
     assert b"Content-Length: 10" in head and head.endswith(b"\r\n\r\n")
     assert b"Content-Length: 3" in get
+
+
+def test_routers_answer_before_the_built_in_routes_and_replace_by_key(server: LocalGoogleServer) -> None:
+    from aiohttp import web
+
+    async def first(request: web.Request) -> web.StreamResponse | None:
+        return web.json_response({"router": 1}) if request.path == "/routed" else None
+
+    async def second(request: web.Request) -> web.StreamResponse | None:
+        return web.json_response({"router": 2}) if request.path == "/routed" else None
+
+    server.add_router(first, key="mine")
+    assert get_json(server.url + "routed") == {"router": 1}
+    assert get_json(server.url + "elsewhere")["path"] == "/elsewhere"  # passed on: the echo
+    server.add_router(second, key="mine")
+    assert get_json(server.url + "routed") == {"router": 2}
+    server.expect("GET", "/routed", Reply(json={"scripted": True}))
+    assert get_json(server.url + "routed") == {"scripted": True}  # scripts come first
+
+    async def passes(request: web.Request) -> web.StreamResponse | None:
+        return None
+
+    server.add_router(passes, key="mine")  # leave the shared server as it was
+    assert get_json(server.url + "routed")["path"] == "/routed"

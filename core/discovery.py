@@ -117,7 +117,7 @@ def discovery_flow(
         if response.status_code == 404:
             raise DiscoveryError(
                 f"no discovery document for {api} {version} (tried {url_v1} and the $discovery form); "
-                "check the name and version with Aiogoogle.list_api(name) or the command `aiogoogle apis NAME`"
+                "check the name and version with Aiogoogle.list_api(name) or the command `aiogoogle apis --name NAME`"
             )
         response.raise_for_status()
     except (TransportError, HTTPError):

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, I
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from ._effects import NO_AUTH, AuthInfo, Authorize, Call, Emit, FileOp, Flow, Now, Pull, Send, Sleep
+from ._effects import NO_AUTH, AuthInfo, Authorize, Call, Emit, FileOp, Flow, Now, Pull, Run, Send, Sleep
 from ._http import (
     DEFAULT_MAX_RESPONSE_SIZE,
     ContentDecoder,
@@ -184,6 +184,8 @@ class Driver:
             if inspect.isawaitable(result):
                 result = await result
             return result
+        if kind is Run:
+            return await self.session.run_sync(effect.fn, *effect.args)
         raise TypeError(f"a flow yielded {effect!r}, which is not an effect")
 
     def _reader(self, source: AsyncIterable[bytes]) -> _PipeReader:

@@ -20,6 +20,8 @@ effect             the driver ...                                         and se
 ``Pull``           reads up to ``max_bytes`` from an async byte source    ``bytes`` (b"" = end)
 ``FileOp``         stats, removes or renames a local file                 see ``FileOp``
 ``Call``           calls a user callback, awaiting it if it is async      its result
+``Run``            runs a blocking function in a worker thread (the       its result
+                   adapter's ``run_sync``), e.g. a credential helper
 =================  =====================================================  ==================
 """
 
@@ -31,7 +33,7 @@ from typing import Any, Literal, TypeVar
 
 from ._http import BodyConsumer, HttpRequest
 
-__all__ = ["AuthInfo", "Authorize", "Call", "Effect", "Emit", "FileOp", "Flow", "Now", "Pull", "Send", "Sleep"]
+__all__ = ["AuthInfo", "Authorize", "Call", "Effect", "Emit", "FileOp", "Flow", "Now", "Pull", "Run", "Send", "Sleep"]
 
 T = TypeVar("T")
 
@@ -107,5 +109,13 @@ class Call:
     args: tuple[Any, ...] = ()
 
 
-Effect = Send | Sleep | Now | Emit | Authorize | Pull | FileOp | Call
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Run ``fn(*args)``, which blocks (a child process, say), off the event loop."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+
+
+Effect = Send | Sleep | Now | Emit | Authorize | Pull | FileOp | Call | Run
 Flow = Generator[Effect, Any, T]

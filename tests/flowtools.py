@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aiogoogle._effects import AuthInfo, Authorize, Call, Emit, FileOp, Now, Pull, Send, Sleep
+from aiogoogle._effects import AuthInfo, Authorize, Call, Emit, FileOp, Now, Pull, Run, Send, Sleep
 from aiogoogle._http import Headers, HttpRequest, HttpResponse
 
 Responder = Callable[[HttpRequest], "HttpResponse | BaseException"]
@@ -91,6 +91,9 @@ class FlowRunner:
     def on_call(self, effect: Call) -> Any:
         return effect.fn(*effect.args)
 
+    def on_run(self, effect: Run) -> Any:
+        return effect.fn(*effect.args)
+
 
 _HANDLERS: dict[type, str] = {
     Send: "on_send",
@@ -99,6 +102,7 @@ _HANDLERS: dict[type, str] = {
     Authorize: "on_authorize",
     Emit: "on_emit",
     Call: "on_call",
+    Run: "on_run",
     Pull: "on_pull",
     FileOp: "on_fileop",
 }

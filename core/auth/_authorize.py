@@ -206,8 +206,9 @@ class ClientAuth:
 
         async def authorize(stale: str | None) -> AuthInfo:
             current = explicit if explicit is not None else self.client.service_account_creds
-            if current is not None and current.get("type") == "authorized_user" and not current.get("private_key"):
-                return await self._user_token(current, stale)
+            given = flows.source_for_creds(current)
+            if given is not None and given.user_creds is not None:
+                return await self._user_token(given.user_creds, stale)
             usable = bool(current and current.get("private_key"))
             if not usable and manager.default_creds is None:
                 async with self.client._temporary_session() as session, self._slot("adc", manager).lock_for(session):
@@ -216,8 +217,10 @@ class ClientAuth:
                 current = explicit if explicit is not None else self.client.service_account_creds
                 usable = bool(current and current.get("private_key"))
             found = manager.default_creds
-            if not usable and found is not None and found.kind == "authorized_user":
-                return await self._user_token(found.creds, stale)
+            detected = found.token_source if found is not None and not usable else None
+            if detected is not None and detected.user_creds is not None:
+                # Refreshable user credentials are refreshed in place and reported whole.
+                return await self._user_token(detected.user_creds, stale)
             owner: Any = current if usable else found
             # Detected credentials serve every call, each with the scopes it asks for: one
             # token per scope set (a token for other scopes would be refused or too broad).

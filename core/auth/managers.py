@@ -24,7 +24,7 @@ from .._transport import Session
 from ..excs import AuthError
 from ..models import Request
 from . import _flows as flows
-from .creds import ApiKey, IdToken, ServiceAccountCreds, UserCreds
+from .creds import ApiKey, IdToken, UserCreds
 from .endpoints import Endpoints
 from .utils import create_secret, pkce_challenge
 
@@ -581,40 +581,19 @@ class ServiceAccountManager(_Manager):
 
 
 def _sa_token_flow(manager: ServiceAccountManager, creds: Mapping[str, Any] | None) -> Flow[flows.AccessToken]:
-    options, endpoints = manager.options, manager.endpoints
-    scopes = list(creds.get("scopes") or []) if creds else []
-    if creds and creds.get("private_key"):
-        if manager.self_signed_jwt and not (creds.get("subject") and creds.get("subject") != creds.get("client_email")):
-            from .._effects import Now
-
-            now: float = yield Now()
-            token = flows.self_signed_jwt(creds, now)
-            return flows.AccessToken(token, now + flows.MAX_JWT_LIFETIME)
-        return (yield from flows.jwt_bearer_flow(creds, endpoints, options))
-    if creds and creds.get("type") == "authorized_user":
-        user = yield from flows.refresh_flow(creds, None, endpoints, options)
-        return flows.AccessToken(str(user["access_token"]), flows.expires_at_ts(user))
-    found = manager.default_creds
-    if found is None:
-        raise AuthError(
-            "no service account credentials: pass service_account_creds with a private_key, "
-            "or call service_account_manager.detect_default_creds_source()"
-        )
-    if found.kind == "service_account":
-        merged = ServiceAccountCreds(**dict(found.creds))
-        if scopes:
-            merged["scopes"] = scopes
-        return (yield from flows.jwt_bearer_flow(merged, endpoints, options))
-    if found.kind == "authorized_user":
-        user = yield from flows.refresh_flow(found.creds, None, endpoints, options)
-        found.creds.update(user)
-        return flows.AccessToken(str(user["access_token"]), flows.expires_at_ts(user))
-    if found.kind == flows.IMPERSONATED:
-        # The scopes of the credentials in use (as_service_account's) are the scopes asked
-        # of the impersonated account; the source always asks for cloud-platform.
-        return (yield from flows.impersonated_token_flow(found.creds, endpoints, options, scopes or None))
-    assert found.metadata_root is not None
-    return (yield from flows.metadata_token_flow(found.metadata_root, options, scopes or None))
+    scopes = tuple(creds.get("scopes") or ()) if creds else ()
+    source = flows.source_for_creds(creds, self_signed=manager.self_signed_jwt)
+    if source is None:
+        found = manager.default_creds
+        if found is None or found.token_source is None:
+            raise AuthError(
+                "no service account credentials: pass service_account_creds with a private_key, "
+                "or call service_account_manager.detect_default_creds_source()"
+            )
+        # The scopes of the credentials in use (as_service_account's) are asked of the
+        # detected source.
+        source = found.token_source
+    return (yield from source.token_flow(flows.TokenRequest(scopes or None), manager.endpoints, manager.options))
 
 
 class ApiKeyManager:

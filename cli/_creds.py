@@ -86,39 +86,47 @@ def load_json_file(path: str, what: str) -> Any:
 
 
 def _gcloud_adc(env: Mapping[str, str]) -> str | None:
-    base = env.get("CLOUDSDK_CONFIG") or (os.path.join(env["HOME"], ".config", "gcloud") if env.get("HOME") else None)
-    if base is None:
-        return None
-    path = os.path.join(base, "application_default_credentials.json")
-    return path if os.path.isfile(path) else None
+    # The core's idea of gcloud's file (CLOUDSDK_CONFIG, %APPDATA% on Windows, ~/.config).
+    from aiogoogle.auth._adc import gcloud_adc_path
+
+    path = gcloud_adc_path(env)
+    return path if path is not None and os.path.isfile(path) else None
 
 
 def from_file(path: str, scopes: Sequence[str]) -> Credentials:
+    """The credentials in ``path``: a credentials file of a type the core knows
+    (:data:`aiogoogle.auth._adc.FILE_TYPES`, detected by the core), the user credentials
+    ``aiogoogle auth login`` saved (no ``type``), or ``{"api_key": ...}``."""
+    from aiogoogle.auth._adc import FILE_TYPES, source_from_info
     from aiogoogle.auth.creds import ServiceAccountCreds, UserCreds
+    from aiogoogle.auth.endpoints import Endpoints
 
     data = load_json_file(path, "credentials")
     if not isinstance(data, dict):
         raise UsageError(f"credentials file {path} must hold a JSON object")
     kind = data.get("type")
-    if kind == "service_account" or data.get("private_key"):
-        if not data.get("private_key") or not data.get("client_email"):
-            raise UsageError(f"service account key {path} lacks private_key or client_email")
-        creds = ServiceAccountCreds(**data)
-        if scopes and not creds.get("scopes"):
-            creds["scopes"] = list(scopes)
-        return Credentials("service_account", creds, path)
-    if kind == "impersonated_service_account":
-        # Detected like GOOGLE_APPLICATION_CREDENTIALS, so the core validates the file and
-        # runs the impersonation
-        # (https://cloud.google.com/docs/authentication/use-service-account-impersonation).
+    if kind is None and data.get("private_key"):
+        kind = data["type"] = "service_account"  # a key without its "type" line
+    if isinstance(kind, str) and kind in FILE_TYPES:
+        # A file of a known type that lacks what the type needs: the core's AuthError.
+        source = source_from_info(data, "credentials file", path, Endpoints())
+        if source.user_creds is not None:
+            return Credentials("user", UserCreds(**data), path)
+        if source.kind == "service_account":
+            creds = ServiceAccountCreds(**data)
+            if scopes and not creds.get("scopes"):
+                creds["scopes"] = list(scopes)
+            return Credentials("service_account", creds, path)
+        # Any other type is detected like GOOGLE_APPLICATION_CREDENTIALS, so the core reads
+        # the file and runs its protocol (e.g. impersonation:
+        # https://cloud.google.com/docs/authentication/use-service-account-impersonation).
         return Credentials("service_account", ServiceAccountCreds(scopes=list(scopes) or None), path, adc_file=path)
-    if kind == "authorized_user" or data.get("access_token") or data.get("refresh_token"):
+    if kind is None and (data.get("access_token") or data.get("refresh_token")):
         return Credentials("user", UserCreds(**data), path)
-    if isinstance(data.get("api_key"), str):
+    if kind is None and isinstance(data.get("api_key"), str):
         return Credentials("api_key", data["api_key"], path)
     raise UsageError(
-        f"credentials file {path} is not a service account key, an authorized_user or "
-        "impersonated_service_account file, "
+        f"credentials file {path} is not a credentials file of type {', '.join(FILE_TYPES)}, "
         "saved user credentials (aiogoogle auth login) or {\"api_key\": ...}"
     )
 

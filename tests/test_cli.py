@@ -8,7 +8,6 @@ every backend).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -24,6 +23,7 @@ from typing import Any
 import pytest
 
 from aiogoogle.cli import main
+from aiogoogle.sessions.backends import BACKENDS
 from aiogoogle.testing import LocalGoogleServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -599,14 +599,9 @@ DEMO_HEADINGS = [
     (r"\[9/9\] Service account: a token from the local token endpoint", r"✓ service account signed in with a JWT assertion; 3 calls, 1 token request"),
 ]
 
-_SESSION_MODULES = {"asyncio": "aiogoogle.sessions.aiohttp_session", "curio": "aiogoogle.sessions.curio_asks_session",
-                    "curio-h11": "aiogoogle.sessions.curio_session", "trio": "aiogoogle.sessions.trio_session"}
-
-
-@pytest.mark.parametrize("backend", ["asyncio", "curio", "curio-h11", "trio"])
+@pytest.mark.parametrize("backend", list(BACKENDS))
 def test_demo_on_every_backend(backend: str, env: dict[str, str]) -> None:
-    if importlib.util.find_spec(_SESSION_MODULES[backend]) is None:
-        pytest.skip(f"the {backend} adapter ({_SESSION_MODULES[backend]}) is not in this tree")
+    # Every adapter is installed with the test extra: a missing one fails, never skips.
     result = run({}, "demo", "--backend", backend, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
@@ -633,11 +628,9 @@ def test_demo_over_tls(env: dict[str, str]) -> None:
     assert "All 9 steps passed on asyncio" in result.stdout
 
 
-@pytest.mark.parametrize("backend", ["curio", "curio-h11", "trio"])
+@pytest.mark.parametrize("backend", [name for name in BACKENDS if name != "asyncio"])
 def test_call_on_other_backends(backend: str, capsys: pytest.CaptureFixture[str], env: dict[str, str], server: LocalGoogleServer,
                                 tmp_path: Path) -> None:
-    if importlib.util.find_spec(_SESSION_MODULES[backend]) is None:
-        pytest.skip(f"the {backend} adapter is not in this tree")
     data = os.urandom(300_000)
     src = tmp_path / "in.bin"
     src.write_bytes(data)

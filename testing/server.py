@@ -343,7 +343,8 @@ class LocalGoogleServer:
     """
 
     #: Plugin modules (dotted names) imported if they exist; each has ``install(server, app)``.
-    PLUGINS: list[str] = ["aiogoogle.testing._server_media", "aiogoogle.testing._server_auth", "aiogoogle.testing._server_apis"]
+    PLUGINS: list[str] = ["aiogoogle.testing._server_media", "aiogoogle.testing._server_auth", "aiogoogle.testing._auth_doubles",
+                          "aiogoogle.testing._server_apis"]
 
     def __init__(self, *, tls: bool = False, port: int = 0, record: bool = True, host: str = "127.0.0.1",
                  fake_apis: bool = False) -> None:

@@ -21,7 +21,20 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, I
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from ._effects import NO_AUTH, AuthInfo, Authorize, Call, Emit, FileOp, Flow, Now, Pull, Run, Send, Sleep
+from ._effects import (
+    NO_AUTH,
+    AuthInfo,
+    Authorize,
+    Call,
+    Emit,
+    FileOp,
+    Flow,
+    Now,
+    Pull,
+    Run,
+    Send,
+    Sleep,
+)
 from ._http import (
     DEFAULT_MAX_RESPONSE_SIZE,
     ContentDecoder,

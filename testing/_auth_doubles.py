@@ -57,7 +57,15 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from aiohttp import web
 
-from aiogoogle.testing._server_auth import CLOUD_PLATFORM, JWT_BEARER, KEY_ID, _Grant, _rpc_error, _rsa_key, auth_state
+from aiogoogle.testing._server_auth import (
+    CLOUD_PLATFORM,
+    JWT_BEARER,
+    KEY_ID,
+    _Grant,
+    _rpc_error,
+    _rsa_key,
+    auth_state,
+)
 
 __all__ = ["KeylessState", "install", "keyless_state", "run_audience"]
 
@@ -238,7 +246,7 @@ def _aws_problem(state: KeylessState, token: str, audience: str) -> str | None:
     secret = state.aws_keys.get(key_id)
     if secret is None:
         return "the AWS access key is unknown"
-    if service != "sts" or terminal != "aws4_request" or not host.startswith(f"sts.{region}.") and not host.startswith(f"sts-fips.{region}."):
+    if service != "sts" or terminal != "aws4_request" or (not host.startswith(f"sts.{region}.") and not host.startswith(f"sts-fips.{region}.")):
         return "the credential scope does not match the endpoint"
     if "x-goog-cloud-target-resource" not in signed_names or "host" not in signed_names or "x-amz-date" not in signed_names:
         return "host, x-amz-date and x-goog-cloud-target-resource must be signed"

@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 from .__version__ import __version__
-from ._effects import NO_AUTH, AuthInfo, Authorize, Flow, Now, Send, Sleep
+from ._effects import NO_AUTH, AuthInfo, Authorize, Flow, Now, Send
 from ._http import (
     DEFAULT_MAX_RESPONSE_SIZE,
     BodyConsumer,
@@ -45,9 +45,9 @@ from ._http import (
     StreamBody,
     Timeout,
 )
-from .excs import RedirectError, TransportError, ValidationError, google_error_info, redact_url
+from .excs import RedirectError, TransportError, ValidationError, redact_url
 from .models import Request, Response, asks_not_modified, decode_body
-from .retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy, RetryState
+from .retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy, RetryState, retry_after_flow, wait_flow
 
 __all__ = ["CallOptions", "apply_auth", "build_response", "call_flow", "send_flow", "to_http"]
 
@@ -408,14 +408,12 @@ def send_flow(
         except TransportError as exc:
             if idempotent is None:
                 idempotent = _idempotent(http)
+            if not policy.should_retry(exc, idempotent):
+                raise
             if state is None:
                 state = RetryState(policy, idempotent, started)
-            if not policy.error_is_retryable(exc, idempotent):
+            if not (yield from wait_flow(state)):
                 raise
-            delay = state.next_delay((yield Now(monotonic=True)), None)
-            if delay is None:
-                raise
-            yield Sleep(delay)
             continue
         status = response.status
         if status < 300:
@@ -436,35 +434,18 @@ def send_flow(
             auth_retried = True
             stale = auth.token
             continue
-        if status >= 400 and (status in policy.statuses or status == 403):
-            info = google_error_info(_BodyView(response)) if status == 403 else None
-            if idempotent is None:
-                idempotent = _idempotent(http)
+        if idempotent is None:
+            idempotent = _idempotent(http)
+        if policy.should_retry(response, idempotent):
             if state is None:
                 state = RetryState(policy, idempotent, started)
-            if state.should_retry_response(status, info):
-                from .retry import parse_retry_after
-
-                now_wall = yield Now()
-                retry_after = parse_retry_after(response.headers.get("retry-after"), now_wall)
-                delay = state.next_delay((yield Now(monotonic=True)), retry_after)
-                if delay is not None:
-                    yield Sleep(delay)
-                    continue
+            if (yield from wait_flow(state, (yield from retry_after_flow(response)))):
+                continue
         return response
 
 
 def _idempotent(http: HttpRequest) -> bool:
     return RetryPolicy.is_idempotent(http.method, http.url, dict(http.headers))
-
-
-class _BodyView:
-    """Adapts an :class:`HttpResponse` to :func:`~aiogoogle.excs.google_error_info`."""
-
-    __slots__ = ("data", "json")
-
-    def __init__(self, response: HttpResponse) -> None:
-        self.json, self.data = decode_body(response.headers.get("content-type"), response.body)
 
 
 def build_response(http: HttpResponse, request: Request, *, url: str | None = None) -> Response:

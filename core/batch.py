@@ -29,16 +29,15 @@ from __future__ import annotations
 import random as _random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from ._call import CallOptions, build_response, exchange_timeout, send_flow, to_http
-from ._effects import Authorize, Flow, Now, Sleep
+from ._effects import Authorize, Flow, Now
 from ._http import Headers, HttpRequest, HttpResponse
 from ._parse import ascii_int
-from .excs import AiogoogleError, BatchError, google_error_info
-from .models import Request, Response, decode_body
-from .retry import RetryPolicy, RetryState, parse_retry_after
+from .excs import AiogoogleError, BatchError
+from .models import Request, Response
+from .retry import RetryPolicy, RetryState, retry_after_flow, wait_flow
 
 __all__ = ["BatchPart", "batch_flow", "batch_limit", "decode_batch", "encode_batch", "match_parts", "split_parts"]
 
@@ -314,7 +313,6 @@ def _send_chunk(
         again: list[int] = []
         unauthorized = False
         retry_after: float | None = None
-        now_wall: float | None = None
         for i, answer in zip(pending, answers, strict=True):
             if isinstance(answer, BatchError):
                 results[i] = answer
@@ -324,41 +322,21 @@ def _send_chunk(
             if status == 401 and not refreshed and auth.token is not None:
                 again.append(i)
                 unauthorized = True
-            elif _part_retryable(policy, answer, idempotent[i]):
+            elif policy.should_retry(answer, idempotent[i]):
                 again.append(i)
-                if answer.headers.get("retry-after"):
-                    if now_wall is None:
-                        now_wall = yield Now()
-                    wait = parse_retry_after(answer.headers.get("retry-after"), now_wall)
-                    if wait is not None and (retry_after is None or wait > retry_after):
-                        retry_after = wait
+                wait = yield from retry_after_flow(answer)
+                if wait is not None and (retry_after is None or wait > retry_after):
+                    retry_after = wait
         if not again:
             return
         if unauthorized:
             # PROTOCOL.md §3: re-send the parts that got 401, once, after a refresh.
             refreshed = True
             yield Authorize(auth.token)
-        if any(isinstance(results[i], Response) and results[i].status_code != 401 for i in again):  # type: ignore[union-attr]
-            delay = state.next_delay((yield Now(monotonic=True)), retry_after)
-            if delay is None:
-                # Out of retries: the last answers stay as the parts' results.
-                again = [i for i in again if getattr(results[i], "status_code", None) == 401]
-                if not again:
-                    return
-            else:
-                yield Sleep(delay)
+        retried = any(isinstance(results[i], Response) and results[i].status_code != 401 for i in again)  # type: ignore[union-attr]
+        if retried and not (yield from wait_flow(state, retry_after)):
+            # Out of retries: the last answers stay as the parts' results.
+            again = [i for i in again if getattr(results[i], "status_code", None) == 401]
+            if not again:
+                return
         pending = again
-
-
-def _part_retryable(policy: RetryPolicy, answer: HttpResponse, idempotent: bool) -> bool:
-    status = answer.status
-    if status == 403:
-        json_body, data = decode_body(answer.headers.get("content-type"), answer.body)
-
-        class _R:
-            pass
-
-        view: Any = _R()
-        view.json, view.data = json_body, data
-        return google_error_info(view).get("reason") in policy.rate_limit_reasons
-    return policy.response_is_retryable(status, None, idempotent)

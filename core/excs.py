@@ -75,10 +75,6 @@ _SECRET_HEADERS = frozenset(
 _SECRET_NAME = re.compile(r"(?i)(?:^|[._-])(?:key|apikey|token|secret|password|passwd|credential|private_?key|assertion)s?$|access_?token|refresh_?token|client_?secret|private_?key|api_?key")
 
 
-def _mask(value: str) -> str:
-    return "***" if len(value) <= 8 else f"{value[:3]}***"
-
-
 def redact_url(url: str) -> str:
     """Return ``url`` with credential-bearing query values masked."""
     return _SECRET_QUERY.sub(lambda m: m.group(1) + ("***" if m.group(2) else ""), url)
@@ -351,19 +347,24 @@ class BatchError(AiogoogleError):
 
 
 def google_error_info(res: Any) -> dict[str, Any]:
-    """Extract Google's error fields from a response, tolerating every shape seen in
-    practice: v2 ``{"error": {...}}``, a list of those, OAuth's ``{"error": "invalid_grant",
-    "error_description": ...}``, plain text and empty bodies (PROTOCOL.md §4.1)."""
-    body = getattr(res, "json", None)
-    if body is None:
-        data = getattr(res, "data", None)
-        if isinstance(data, (bytes, str)) and data:
-            try:
-                body = _json_decode(data)
-            except (ValueError, RecursionError):
-                # Not JSON, or nested too deeply to decode: shown as the text it is.
-                text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-                return {"message": text.strip()[:500] or None}
+    """Extract Google's error fields from a response (its decoded ``json``, else its raw
+    ``data``): see :func:`error_info`."""
+    return error_info(getattr(res, "json", None), getattr(res, "data", None))
+
+
+def error_info(body: Any, data: Any = None) -> dict[str, Any]:
+    """Google's error fields from an error body, already decoded (``body``) or raw bytes or
+    text (``data``, read as JSON when ``body`` is ``None``), tolerating every shape seen in
+    practice: v2 ``{"error": {...}}`` (https://cloud.google.com/apis/design/errors), a list
+    of those, OAuth's ``{"error": "invalid_grant", "error_description": ...}`` (RFC 6749
+    §5.2), plain text and empty bodies."""
+    if body is None and isinstance(data, (bytes, str)) and data:
+        try:
+            body = _json_decode(data)
+        except (ValueError, RecursionError):
+            # Not JSON, or nested too deeply to decode: shown as the text it is.
+            text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+            return {"message": text.strip()[:500] or None}
     if isinstance(body, list) and body:
         body = body[0]
     if not isinstance(body, dict):

@@ -59,7 +59,7 @@ from ._call import (
     send_flow,
     to_http,
 )
-from ._effects import Call, FileOp, Flow, Now, Pull, Sleep
+from ._effects import Call, FileOp, Flow, Now, Pull
 from ._http import (
     DEFAULT_MAX_RESPONSE_SIZE,
     ContentDecoder,
@@ -81,11 +81,10 @@ from .excs import (
     ResumableUploadError,
     TransportError,
     ValidationError,
-    google_error_info,
 )
-from .models import MediaDownload, MediaUpload, Request, Response, decode_body
+from .models import MediaDownload, MediaUpload, Request, Response
 from .pagination import _with_query_param
-from .retry import RetryPolicy, RetryState, parse_retry_after
+from .retry import RetryPolicy, RetryState, retry_after_flow, wait_flow
 
 __all__ = [
     "RESUMABLE_THRESHOLD",
@@ -417,9 +416,9 @@ def _resumable(
             continue
         if status in (404, 410):
             raise up.fail(f"the upload session is gone ({status}); start a new upload")
-        retry_after = None
-        if status in policy.statuses or (status == 403 and google_error_info(_Body(reply)).get("reason") in policy.rate_limit_reasons):
-            retry_after = parse_retry_after(reply.headers.get("retry-after"), (yield Now()))
+        # The session URI is the upload's own: asking it again is always safe.
+        if policy.should_retry(reply, True):
+            retry_after = yield from retry_after_flow(reply)
             need_status = True
             last_problem = f"HTTP {status}"
             yield from _backoff(up, state, retry_after, last_problem)
@@ -444,18 +443,9 @@ def _check_session_uri(up: _Resumable, session_uri: str, upload_path: str) -> bo
     return _same_origin(session_uri, upload_path)
 
 
-class _Body:
-    __slots__ = ("data", "json")
-
-    def __init__(self, reply: HttpResponse) -> None:
-        self.json, self.data = decode_body(reply.headers.get("content-type"), reply.body)
-
-
 def _backoff(up: _Resumable, state: RetryState, retry_after: float | None, problem: str) -> Flow[None]:
-    delay = state.next_delay((yield Now(monotonic=True)), retry_after)
-    if delay is None:
+    if not (yield from wait_flow(state, retry_after)):
         raise up.fail(f"gave up after {state.attempt} attempts without progress; last problem: {problem}")
-    yield Sleep(delay)
 
 
 def _next_chunk(
@@ -706,13 +696,6 @@ def _pipe_writer(pipe_to: Any) -> Callable[[bytes], Any]:
     raise MediaError("pipe_to must have a write(chunk) method or be a callable taking each chunk")
 
 
-def _retryable(policy: RetryPolicy, reply: HttpResponse) -> bool:
-    status = reply.status
-    if status in policy.statuses:
-        return True
-    return status == 403 and google_error_info(_Body(reply)).get("reason") in policy.rate_limit_reasons
-
-
 def download_flow(request: Request, options: CallOptions) -> Flow[Response]:
     """Download ``request``'s media to ``media_download.file_path`` or ``pipe_to``."""
     download = request.media_download
@@ -788,8 +771,8 @@ def download_flow(request: Request, options: CallOptions) -> Flow[Response]:
                     # Nothing (left) to read: an empty object, or the last range was exact.
                     final = reply
                     break
-            if _retryable(policy, _decoded(reply)):
-                retry_after = parse_retry_after(reply.headers.get("retry-after"), (yield Now()))
+            if policy.should_retry(_decoded(reply), True):
+                retry_after = yield from retry_after_flow(reply)
                 yield from _download_backoff(state, retry_after, f"HTTP {status}", consumer)
                 continue
             # An error response: returned (the client raises it), never written anywhere.
@@ -864,9 +847,7 @@ def _decoded(reply: HttpResponse) -> HttpResponse:
 def _download_backoff(
     state: RetryState, retry_after: float | None, problem: str, consumer: _DownloadConsumer, reply: HttpResponse | None = None
 ) -> Flow[None]:
-    delay = state.next_delay((yield Now(monotonic=True)), retry_after)
-    if delay is None:
+    if not (yield from wait_flow(state, retry_after)):
         raise MediaError(
             f"download stopped after {consumer.delivered} bytes and {state.attempt} attempts; last problem: {problem}"
         )
-    yield Sleep(delay)

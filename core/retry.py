@@ -1,7 +1,8 @@
-"""When and how long to wait before trying a request again (PROTOCOL.md §4.2-4.3).
+"""When and how long to wait before trying a request again.
 
-A :class:`RetryPolicy` is plain data plus pure decisions; the request flow asks it after
-each failed attempt. Retried: 408, 429, 500, 502, 503, 504, a 403 whose reason is
+A :class:`RetryPolicy` is plain data plus one pure decision, :meth:`RetryPolicy.should_retry`,
+which every flow (single calls, batch parts, resumable uploads, downloads) asks after a
+failed attempt; :func:`wait_flow` is the one place that waits between attempts. Retried: 408, 429, 500, 502, 503, 504, a 403 whose reason is
 ``rateLimitExceeded`` or ``userRateLimitExceeded``, and transport failures (connection
 refused or reset, timeouts, truncated responses). Waits grow exponentially with *full
 jitter* (a uniform draw between 0 and the capped exponential), are at least the server's
@@ -28,10 +29,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._effects import Flow, Now, Sleep
+from ._http import HttpResponse
 from ._parse import ascii_int
-from .excs import ConnectError, ResponseTooLarge, TransportError, google_error_info
+from .excs import ConnectError, ResponseTooLarge, TransportError, error_info
 
-__all__ = ["DEFAULT_RETRY", "NO_RETRY", "RetryPolicy", "parse_retry_after"]
+__all__ = ["DEFAULT_RETRY", "NO_RETRY", "RetryPolicy", "RetryState", "parse_retry_after", "retry_after_flow", "wait_flow"]
 
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _PRECONDITION = re.compile(r"[?&]if[A-Za-z]*Match=", re.IGNORECASE)
@@ -158,21 +161,35 @@ class RetryPolicy:
                     return True
         return False
 
+    def should_retry(self, outcome: HttpResponse | BaseException, idempotent: bool) -> bool:
+        """Whether to try again after ``outcome``: an error response (a 403 is retried
+        only for a rate-limit reason in its body) or the exception an attempt raised."""
+        if isinstance(outcome, HttpResponse):
+            status = outcome.status
+            info = error_info(None, outcome.body) if status == 403 else None
+            return self._decide(status, info, None, idempotent)
+        return self._decide(None, None, outcome, idempotent)
+
     def response_is_retryable(self, status: int, body_info: Mapping[str, Any] | None, idempotent: bool) -> bool:
-        """Whether an error response should be retried."""
-        if status == 403:
-            reason = (body_info or {}).get("reason")
-            return reason in self.rate_limit_reasons
-        if status not in self.statuses:
-            return False
-        return idempotent or self.retry_non_idempotent or status in _REJECTED_STATUSES
+        """Whether an error response (its status and Google's error fields) should be retried."""
+        return self._decide(status, body_info, None, idempotent)
 
     def error_is_retryable(self, error: BaseException, idempotent: bool) -> bool:
         """Whether a transport failure should be retried."""
-        if not isinstance(error, TransportError) or isinstance(error, ResponseTooLarge):
-            # An oversized body would come back the same on every attempt.
+        return self._decide(None, None, error, idempotent)
+
+    def _decide(self, status: int | None, info: Mapping[str, Any] | None, error: BaseException | None, idempotent: bool) -> bool:
+        # The one place that decides (see the module docstring for the rules).
+        if error is not None:
+            if not isinstance(error, TransportError) or isinstance(error, ResponseTooLarge):
+                # An oversized body would come back the same on every attempt.
+                return False
+            return idempotent or self.retry_non_idempotent or isinstance(error, ConnectError)
+        if status == 403:
+            return (info or {}).get("reason") in self.rate_limit_reasons
+        if status not in self.statuses:
             return False
-        return idempotent or self.retry_non_idempotent or isinstance(error, ConnectError)
+        return idempotent or self.retry_non_idempotent or status in _REJECTED_STATUSES
 
 
 #: The client's default policy: on, with safe settings.
@@ -205,17 +222,26 @@ class RetryState:
         self.attempt += 1
         return delay
 
-    def should_retry_response(self, status: int, info: Mapping[str, Any] | None) -> bool:
-        return self.policy.response_is_retryable(status, info, self.idempotent)
+
+_NOW_MONOTONIC = Now(monotonic=True)
+_NOW_WALL = Now()
 
 
-def error_info_from_body(status: int, content_type: str | None, body: bytes) -> dict[str, Any]:
-    """Google's error fields from a raw error body (for the 403-reason check)."""
-    if status != 403 or not body:
-        return {}
+def retry_after_flow(response: HttpResponse) -> Flow[float | None]:
+    """The wait ``response``'s ``Retry-After`` asks for (RFC 9110 §10.2.3), reading the
+    wall clock only when there is one (an HTTP date is relative to it)."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    return parse_retry_after(value, (yield _NOW_WALL))
 
-    class _R:
-        json: Any = None
-        data: Any = body
 
-    return google_error_info(_R())
+def wait_flow(state: RetryState, retry_after: float | None = None) -> Flow[bool]:
+    """Wait before the next attempt (the jittered backoff, at least ``retry_after``) and
+    return ``True``; return ``False`` at once when retrying must stop (attempts or the
+    deadline exhausted). The one place every flow waits between attempts."""
+    delay = state.next_delay((yield _NOW_MONOTONIC), retry_after)
+    if delay is None:
+        return False
+    yield Sleep(delay)
+    return True

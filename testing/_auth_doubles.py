@@ -337,10 +337,11 @@ def install(server: Any, app: web.Application) -> None:
         options: dict[str, Any] = {}
         if form.get("options"):
             try:
-                options = json.loads(str(form["options"]))
+                parsed: Any = json.loads(str(form["options"]))
             except ValueError:
                 return _oauth_error(400, "invalid_request", "options must be a JSON object")
-            if not isinstance(options, dict):
+            options = parsed
+            if not isinstance(parsed, dict):
                 return _oauth_error(400, "invalid_request", "options must be a JSON object")
         if "/workforcePools/" in audience and client is None and not options.get("userProject"):
             return _oauth_error(400, "invalid_request", "workforce pools need options.userProject or client authentication")

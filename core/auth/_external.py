@@ -150,7 +150,8 @@ def run_executable(request: ExecutableRequest) -> ExecutableResult:
     adapter layer's :func:`aiogoogle.sessions._process.run_executable`."""
     from aiogoogle.sessions._process import run_executable as run
 
-    return run(request)
+    result: ExecutableResult = run(request)
+    return result
 
 
 def process_environ() -> Mapping[str, str]:

@@ -340,9 +340,9 @@ def install(server: Any, app: web.Application) -> None:
                 parsed: Any = json.loads(str(form["options"]))
             except ValueError:
                 return _oauth_error(400, "invalid_request", "options must be a JSON object")
-            options = parsed
             if not isinstance(parsed, dict):
                 return _oauth_error(400, "invalid_request", "options must be a JSON object")
+            options = parsed
         if "/workforcePools/" in audience and client is None and not options.get("userProject"):
             return _oauth_error(400, "invalid_request", "workforce pools need options.userProject or client authentication")
         kind = str(form.get("subject_token_type", ""))

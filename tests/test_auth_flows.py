@@ -704,7 +704,7 @@ def test_adc_nothing_found_lists_what_was_tried() -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"{not json", "is not JSON"), (json.dumps({"type": "external_account"}).encode(), "type 'external_account'"), (json.dumps({"type": "service_account"}).encode(), "lacks client_email, private_key")],
+    [(b"{not json", "is not JSON"), (json.dumps({"type": "external_account"}).encode(), "the external_account file /f lacks audience"), (json.dumps({"type": "service_account"}).encode(), "lacks client_email, private_key")],
 )
 def test_adc_bad_files(content: bytes, message: str) -> None:
     with pytest.raises(AuthError, match=message):

@@ -144,8 +144,12 @@ def test_malformed_files_are_auth_errors_naming_file_and_field(over: dict[str, A
 
 
 def test_unknown_types_list_the_supported_ones() -> None:
-    with pytest.raises(AuthError, match="type 'external_account'; supported: service_account, authorized_user, impersonated_service_account"):
-        parse({"type": "external_account"})
+    with pytest.raises(
+        AuthError,
+        match="type 'gdch_service_account'; supported: service_account, authorized_user, impersonated_service_account, "
+        "external_account, external_account_authorized_user",
+    ):
+        parse({"type": "gdch_service_account"})
 
 
 # ------------------------------------------------------------------------ the token flow

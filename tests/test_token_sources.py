@@ -42,7 +42,7 @@ def token_reply(request: HttpRequest) -> HttpResponse:
 
 
 def test_file_types_is_the_one_table_of_credential_files(key: Any) -> None:
-    assert set(_adc.FILE_TYPES) == {"service_account", "authorized_user", "impersonated_service_account"}
+    assert set(_adc.FILE_TYPES) == {"service_account", "authorized_user", "impersonated_service_account", "external_account", "external_account_authorized_user"}
     for kind, cls in _adc.FILE_TYPES.items():
         assert issubclass(cls, TokenSource) and cls.kind == kind
     assert isinstance(_adc.source_from_info(sa_info(key), "--creds", "k.json", EP), _flows.ServiceAccountKey)

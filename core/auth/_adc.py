@@ -25,6 +25,7 @@ from .._http import HttpRequest, Timeout
 from .._parse import loads
 from ..excs import AuthError, RedirectError, TransportError
 from ..retry import RetryPolicy
+from ._external import ExternalAccountSource, ExternalAuthorizedUserSource
 from ._oauth2 import AuthorizedUser
 from ._service_account import ServiceAccountKey
 from ._tokens import (
@@ -259,6 +260,8 @@ FILE_TYPES: dict[str, Any] = {
     ServiceAccountKey.kind: ServiceAccountKey,
     AuthorizedUser.kind: AuthorizedUser,
     Impersonated.kind: Impersonated,
+    ExternalAccountSource.kind: ExternalAccountSource,
+    ExternalAuthorizedUserSource.kind: ExternalAuthorizedUserSource,
 }
 #: The types an impersonated_service_account file's ``source_credentials`` may have.
 SOURCE_TYPES: dict[str, Any] = {AuthorizedUser.kind: AuthorizedUser, ServiceAccountKey.kind: ServiceAccountKey}

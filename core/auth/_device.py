@@ -22,7 +22,9 @@ from .._effects import Flow, Now, Sleep
 from .._parse import json_count
 from ..excs import AuthError
 from ..models import decode_body
-from ._flows import exchange_flow, form_request, require_https, user_creds_from_reply
+from ._oauth2 import user_creds_from_reply
+from ._oidc import require_https
+from ._tokens import exchange_flow, form_request
 from .creds import UserCreds
 from .endpoints import Endpoints
 

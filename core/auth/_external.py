@@ -38,7 +38,7 @@ from .._http import HttpRequest
 from .._parse import json_count, loads
 from ..excs import AuthError
 from ._aws import AWS_SUBJECT_TOKEN_TYPE, AwsSource, aws_subject_token_flow, parse_aws_source
-from ._flows import MAX_EXPIRES_IN, AccessToken, exchange_flow, form_request, require_https
+from ._oidc import require_https
 from ._sts import (
     basic_auth,
     generate_access_token_flow,
@@ -46,10 +46,15 @@ from ._sts import (
     service_account_from_url,
     sts_exchange_flow,
 )
+from ._tokens import MAX_EXPIRES_IN, exchange_flow, form_request
+from .endpoints import Endpoints
+from .sources import AccessToken, TokenRequest, TokenSource
 
 __all__ = [
     "EXTERNAL_ACCOUNT",
     "EXTERNAL_AUTHORIZED_USER",
+    "ExternalAccountSource",
+    "ExternalAuthorizedUserSource",
     "ExecutableRequest",
     "ExecutableResult",
     "ExecutableSource",
@@ -652,3 +657,63 @@ def environ_flow(environ: Environ | None) -> Flow[Mapping[str, str]]:
         value: Mapping[str, str] = yield Call(environ)
         return value
     return environ
+
+
+# ---------------------------------------------------------------------------- token sources
+
+
+class ExternalAccountSource(TokenSource):
+    """Tokens from an ``external_account`` file (workload or workforce identity
+    federation): an access token for the scopes asked (default: the file's ``scopes``,
+    else cloud-platform). With service account impersonation it can also mint ID tokens
+    (:func:`aiogoogle.auth._idtoken.id_token_flow`).
+
+    ``environ`` is the environment the subject token source reads (AWS variables,
+    ``GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES``): a mapping or a function returning one;
+    by default the adapter layer's snapshot of the process environment. ``runner`` runs a
+    credential program (blocking; the driver calls it in a worker thread)."""
+
+    kind = EXTERNAL_ACCOUNT
+
+    def __init__(self, account: ExternalAccount, *, environ: Environ | None = None,
+                 runner: Callable[[ExecutableRequest], ExecutableResult] = run_executable) -> None:
+        self.account = account
+        self.environ = environ
+        self.runner = runner
+
+    @classmethod
+    def from_info(cls, info: Mapping[str, Any], where: str, endpoints: Endpoints | None = None) -> ExternalAccountSource:
+        """The source for an ``external_account`` file's JSON object."""
+        return cls(ExternalAccount.from_info(info, where))
+
+    def token_flow(self, wanted: TokenRequest, endpoints: Endpoints, options: CallOptions) -> Flow[AccessToken]:
+        # ID tokens (with impersonation) come from aiogoogle.auth._idtoken.id_token_flow.
+        self.refuse_audience(wanted)
+        env = yield from environ_flow(self.environ)
+        return (yield from self.account.access_token_flow(wanted.scopes, env, options, self.runner))
+
+    def __repr__(self) -> str:
+        return f"<ExternalAccountSource audience={self.account.audience!r} source={type(self.account.source).__name__}>"
+
+
+class ExternalAuthorizedUserSource(TokenSource):
+    """Tokens from an ``external_account_authorized_user`` file (a workforce identity
+    federation user signed in with gcloud): refreshed at the file's ``token_url``."""
+
+    kind = EXTERNAL_AUTHORIZED_USER
+
+    def __init__(self, user: ExternalAuthorizedUser) -> None:
+        self.user = user
+
+    @classmethod
+    def from_info(cls, info: Mapping[str, Any], where: str, endpoints: Endpoints | None = None) -> ExternalAuthorizedUserSource:
+        """The source for an ``external_account_authorized_user`` file's JSON object."""
+        return cls(ExternalAuthorizedUser.from_info(info, where))
+
+    def token_flow(self, wanted: TokenRequest, endpoints: Endpoints, options: CallOptions) -> Flow[AccessToken]:
+        # The refresh grants the scopes of the user's sign-in; other scopes cannot be asked.
+        self.refuse_audience(wanted)
+        return (yield from self.user.access_token_flow(options))
+
+    def __repr__(self) -> str:
+        return f"<ExternalAuthorizedUserSource {self.user!r}>"

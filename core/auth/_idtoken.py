@@ -22,24 +22,20 @@ audience or an expired one would only be refused there, after a request).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from .._call import CallOptions
 from .._effects import Flow, Now
 from ..excs import AuthError
-from ._flows import (
-    JWT_BEARER,
-    MAX_JWT_LIFETIME,
-    AccessToken,
-    exchange_flow,
-    form_request,
-    get_request,
-)
 from ._jwt import sign_rs256
+from ._service_account import JWT_BEARER, MAX_JWT_LIFETIME
+from ._tokens import exchange_flow, form_request, get_request
+from .endpoints import Endpoints
+from .sources import AccessToken, TokenRequest, TokenSource
 
-__all__ = ["check_id_token", "metadata_id_token_flow", "service_account_id_token_flow"]
+__all__ = ["ID_TOKEN_FLOWS", "check_id_token", "id_token_flow", "metadata_id_token_flow", "service_account_id_token_flow"]
 
 
 def _shown(value: Any) -> str:
@@ -119,3 +115,85 @@ def authorized_user_id_token(reply_creds: Mapping[str, Any], audience: str, now:
     if not isinstance(token, str) or not token:
         raise AuthError(f"{what}: the refresh returned no id_token (the grant must include the openid scope)")
     return check_id_token(token, audience, now, what)
+
+
+# ---------------------------------------------------------------------------- per source
+
+
+def _key_id_token(source: Any, audience: str, endpoints: Endpoints, options: CallOptions) -> Flow[AccessToken]:
+    creds = source.creds
+    return (yield from service_account_id_token_flow(creds, audience, str(creds.get("token_uri") or endpoints.token), options))
+
+
+def _metadata_id_token(source: Any, audience: str, endpoints: Endpoints, options: CallOptions) -> Flow[AccessToken]:
+    return (yield from metadata_id_token_flow(source.root, audience, options))
+
+
+def _impersonated_id_token(source: Any, audience: str, endpoints: Endpoints, options: CallOptions) -> Flow[AccessToken]:
+    from ._adc import CLOUD_PLATFORM_SCOPE
+    from ._sts import generate_id_token_flow
+
+    imp = source.creds
+    paying = yield from imp.source_tokens().token_flow(TokenRequest((CLOUD_PLATFORM_SCOPE,)), endpoints, options)
+    url = imp.url[: -len(":generateAccessToken")] + ":generateIdToken"
+    token = yield from generate_id_token_flow(url, paying.token, options, target=imp.target, audience=audience, delegates=imp.delegates)
+    now: float = yield Now()
+    return check_id_token(token, audience, now, f"ID token of service account {imp.target}")
+
+
+def _user_id_token(source: Any, audience: str, endpoints: Endpoints, options: CallOptions) -> Flow[AccessToken]:
+    from ._oauth2 import refresh_flow
+
+    creds = source.user_creds
+    if creds.get("client_id") != audience:
+        # Refused before the refresh: no request can produce a token for another audience.
+        authorized_user_id_token(creds, audience, 0.0)
+    fresh = yield from refresh_flow(creds, source.client, endpoints, options)
+    if isinstance(creds, dict):
+        creds.update(fresh)
+    now: float = yield Now()
+    return authorized_user_id_token(fresh, audience, now)
+
+
+def _external_id_token(source: Any, audience: str, endpoints: Endpoints, options: CallOptions) -> Flow[AccessToken]:
+    from ._external import environ_flow
+
+    env = yield from environ_flow(source.environ)
+    token = yield from source.account.id_token_flow(audience, env, options, source.runner)
+    now: float = yield Now()
+    return check_id_token(token, audience, now, f"ID token of service account {source.account.impersonation_target}")
+
+
+def _table() -> dict[type, IdTokenFlow]:
+    from ._adc import Impersonated, MetadataServer
+    from ._external import ExternalAccountSource
+    from ._oauth2 import AuthorizedUser
+    from ._service_account import ServiceAccountKey
+
+    return {
+        ServiceAccountKey: _key_id_token,
+        MetadataServer: _metadata_id_token,
+        Impersonated: _impersonated_id_token,
+        AuthorizedUser: _user_id_token,
+        ExternalAccountSource: _external_id_token,
+    }
+
+
+IdTokenFlow = Callable[[Any, str, Endpoints, CallOptions], Flow[AccessToken]]
+#: Token source class -> how it mints an ID token for an audience (filled on first use;
+#: a new kind of source that can mint ID tokens adds one entry).
+ID_TOKEN_FLOWS: dict[type, IdTokenFlow] = {}
+
+
+def id_token_flow(source: TokenSource, audience: str, endpoints: Endpoints, options: CallOptions) -> Flow[AccessToken]:
+    """An ID token for ``audience`` from ``source`` (an :class:`AccessToken` expiring with
+    the token's ``exp``), or :class:`AuthError` for credentials that cannot have one."""
+    if not isinstance(audience, str) or not audience:
+        raise AuthError("an ID token needs an audience: the URL (or client id) of the service that receives it")
+    if not ID_TOKEN_FLOWS:
+        ID_TOKEN_FLOWS.update(_table())
+    for cls in type(source).__mro__:
+        make = ID_TOKEN_FLOWS.get(cls)
+        if make is not None:
+            return (yield from make(source, audience, endpoints, options))
+    raise AuthError(f"{source.kind} credentials cannot issue ID tokens; use a service account key, the metadata server or impersonation")

@@ -26,14 +26,9 @@ from .._effects import Flow, Now
 from .._http import HttpRequest
 from .._parse import json_count
 from ..excs import AuthError
-from ._flows import (
-    MAX_EXPIRES_IN,
-    AccessToken,
-    exchange_flow,
-    form_request,
-    require_https,
-    rfc3339_ts,
-)
+from ._oidc import require_https
+from ._tokens import MAX_EXPIRES_IN, exchange_flow, form_request, rfc3339_ts
+from .sources import AccessToken
 
 __all__ = [
     "ACCESS_TOKEN_TYPE",

@@ -100,21 +100,6 @@ class Timeout:
     read: float | None = 60.0
     total: float | None = None
 
-    @classmethod
-    def coerce(cls, value: Timeout | float | None, default: Timeout) -> Timeout:
-        """Accept a :class:`Timeout`, a number (a total timeout) or ``None`` (the default)."""
-        if value is None:
-            return default
-        if isinstance(value, Timeout):
-            return value
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            from .excs import ValidationError
-
-            raise ValidationError(
-                [("timeout", f"must be seconds (a number) or aiogoogle.Timeout, got {type(value).__name__}", value)]
-            )
-        return cls(connect=default.connect, read=default.read, total=float(value))
-
 
 @dataclass(frozen=True, slots=True)
 class FileRange:
@@ -361,10 +346,6 @@ class ContentDecoder:
         if codings:
             self._coding = codings[0]
             self._decoder = _new_gzip() if self._coding != "deflate" else _Deflate()
-
-    @property
-    def active(self) -> bool:
-        return self._decoder is not None
 
     def decode(self, data: bytes) -> Iterator[bytes]:
         """The decoded bytes of the next piece of input, in pieces of at most ``step`` bytes."""

@@ -170,14 +170,6 @@ class RetryPolicy:
             return self._decide(status, info, None, idempotent)
         return self._decide(None, None, outcome, idempotent)
 
-    def response_is_retryable(self, status: int, body_info: Mapping[str, Any] | None, idempotent: bool) -> bool:
-        """Whether an error response (its status and Google's error fields) should be retried."""
-        return self._decide(status, body_info, None, idempotent)
-
-    def error_is_retryable(self, error: BaseException, idempotent: bool) -> bool:
-        """Whether a transport failure should be retried."""
-        return self._decide(None, None, error, idempotent)
-
     def _decide(self, status: int | None, info: Mapping[str, Any] | None, error: BaseException | None, idempotent: bool) -> bool:
         # The one place that decides (see the module docstring for the rules).
         if error is not None:

@@ -88,7 +88,7 @@ def _pattern_text(pattern: str) -> st.SearchStrategy[str] | None:
         return None
 
 
-def _scalar(spec: Mapping[str, Any], *, for_query: bool) -> st.SearchStrategy[Any]:
+def _scalar(spec: Mapping[str, Any]) -> st.SearchStrategy[Any]:
     type_ = spec.get("type")
     fmt = spec.get("format")
     enum = spec.get("enum")
@@ -129,7 +129,7 @@ def _scalar(spec: Mapping[str, Any], *, for_query: bool) -> st.SearchStrategy[An
 
 def parameter_value(spec: Mapping[str, Any]) -> st.SearchStrategy[Any]:
     """A valid value for one discovery parameter (a list for repeated parameters)."""
-    one = _scalar(spec, for_query=True)
+    one = _scalar(spec)
     if spec.get("repeated"):
         return st.lists(one, min_size=1, max_size=3)
     return one
@@ -192,7 +192,7 @@ def schema_value(
                 inner = pattern_strategy
         return st.lists(inner, max_size=2)
     if type_ in ("string", "integer", "number", "boolean"):
-        return _scalar(schema, for_query=False)
+        return _scalar(schema)
     return json_values(3)
 
 
@@ -207,7 +207,7 @@ def _minimal(node: Mapping[str, Any], schemas: Mapping[str, Any], method_id: str
         return _minimal(target, schemas, method_id, budget - 1)
     type_ = node.get("type")
     if type_ in ("string", "integer", "number", "boolean"):
-        return _scalar(node, for_query=False)
+        return _scalar(node)
     if type_ == "array":
         return st.just([])
     props = node.get("properties")

@@ -66,8 +66,6 @@ class TokenRequest:
     audience: str | None = None
 
 
-#: Any scopes the source chooses, no audience.
-ANY = TokenRequest()
 
 
 class TokenSource(abc.ABC):

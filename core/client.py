@@ -262,6 +262,32 @@ class Aiogoogle:
             requests, self._auth.service_account(service_account_creds), timeout, full_res, raise_for_status, return_exceptions
         )
 
+    async def id_token(self, audience: str, *, service_account_creds: Any = None) -> str:
+        """An ID token (a Google-signed JWT) for ``audience``, the receiving service's URL
+        or client id, from the service account credentials in use (a key, an impersonated
+        service account, an ``external_account`` file with impersonation, the metadata
+        server, or an ``authorized_user`` file for its own client id). Kept per audience
+        and replaced shortly before it expires, once for all concurrent callers."""
+        info = await self._auth.id_token(audience, service_account_creds)(None)
+        assert info.token is not None
+        return info.token
+
+    async def as_id_token(
+        self,
+        audience: str,
+        *requests: Request,
+        timeout: float | None = None,
+        full_res: bool = False,
+        service_account_creds: Any = None,
+        raise_for_status: bool = True,
+        return_exceptions: bool = False,
+    ) -> Any:
+        """Send requests to a service that checks ID tokens (a private Cloud Run service, a
+        Cloud Function, an IAP-protected app: any URL, ``Request("GET", url)``) with
+        ``Authorization: Bearer <ID token for audience>`` (see :meth:`id_token`)."""
+        authorize = self._auth.id_token(audience, service_account_creds)
+        return await self._send(requests, authorize, timeout, full_res, raise_for_status, return_exceptions)
+
     async def as_api_key(
         self,
         *requests: Request,

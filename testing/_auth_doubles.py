@@ -111,6 +111,8 @@ class KeylessState:
     url_token: str | None = None
     workforce_refresh: dict[str, str] = field(default_factory=dict)  # refresh token -> client id
     devices: dict[str, _Device] = field(default_factory=dict)  # device_code -> state
+    #: The polling interval new device codes announce (RFC 8628 §3.2; Google says 5).
+    device_interval: int = 5
     #: Every STS exchange's subject_token_type, in order; the user projects received.
     exchanges: list[str] = field(default_factory=list)
     user_projects: list[str | None] = field(default_factory=list)
@@ -477,9 +479,10 @@ def install(server: Any, app: web.Application) -> None:
             return _oauth_error(401, "invalid_client", "The OAuth client was not found.")
         code = "dc-" + secrets.token_urlsafe(24)
         user_code = "-".join(secrets.token_hex(2).upper() for _ in range(2))
-        state.devices[code] = _Device(client_id, str(form.get("scope", "")).split(), user_code, time.time() + 1800, 5)
+        state.devices[code] = _Device(client_id, str(form.get("scope", "")).split(), user_code, time.time() + 1800, state.device_interval)
         return web.json_response(
-            {"device_code": code, "user_code": user_code, "verification_url": str(server.url) + "device", "expires_in": 1800, "interval": 5}
+            {"device_code": code, "user_code": user_code, "verification_url": str(server.url) + "device", "expires_in": 1800,
+             "interval": state.device_interval}
         )
 
     async def device_page(request: web.Request) -> web.StreamResponse:

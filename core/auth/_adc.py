@@ -355,6 +355,9 @@ def _from_file(data: bytes, path: str, source: str, endpoints: Endpoints, env: M
     # The reason names the position, never the content (the file holds secrets).
     info = loads(data, lambda why: AuthError(f"{source}: {path} is not JSON ({why})"))
     found = source_from_info(info, source, path, endpoints)
+    if isinstance(found, ExternalAccountSource) and found.environ is None:
+        # Its subject token source reads the environment the file was found in.
+        found.environ = env
     quota = env.get("GOOGLE_CLOUD_QUOTA_PROJECT") or info.get("quota_project_id")
     project = env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT") or info.get("project_id")
     creds: Any = getattr(found, "creds", None)

@@ -237,6 +237,42 @@ class ClientAuth:
 
         return authorize
 
+    def id_token(self, audience: str, creds: Mapping[str, Any] | None = None) -> Authorizer:
+        """The authorizer sending an ID token for ``audience`` (a private Cloud Run service,
+        a Cloud Function, an IAP-protected app) from the service account credentials in use
+        (``creds``, else the client's ``service_account_creds``, else Application Default
+        Credentials). Tokens are kept per credential and audience and replaced before they
+        expire, once for all concurrent calls, and once after a 401."""
+        from ._idtoken import id_token_flow
+
+        explicit = creds
+        manager = self.service_account_manager
+
+        async def authorize(stale: str | None) -> AuthInfo:
+            current = explicit if explicit is not None else self.client.service_account_creds
+            source = flows.source_for_creds(current)
+            if source is None:
+                if manager.default_creds is None:
+                    async with self.client._temporary_session() as session, self._slot("adc", manager).lock_for(session):
+                        if manager.default_creds is None:
+                            await manager.detect_default_creds_source()
+                found = manager.default_creds
+                source = found.token_source if found is not None else None
+                if source is None:
+                    raise AuthError("no credentials to mint an ID token with: pass service_account_creds or set up Application Default Credentials")
+            # A source built from a credentials dict is new on every call: key its slot by
+            # the dict, so its tokens are reused.
+            owner: Any = current if current is not None and flows.source_for_creds(current) is not None else source
+            slot = self._slot(("id_token", id(owner), audience), owner)
+            if self._token_stale(slot, stale):
+                async with self.client._temporary_session() as session, slot.lock_for(session):
+                    if self._token_stale(slot, stale):
+                        slot.token = await self._run(session, id_token_flow(source, audience, self.endpoints, self.client.options))
+            assert slot.token is not None
+            return AuthInfo(headers=(("authorization", f"Bearer {slot.token.token}"),), token=slot.token.token)
+
+        return authorize
+
     def _token_stale(self, slot: _Slot, stale: str | None) -> bool:
         token = slot.token
         if token is None:

@@ -75,7 +75,12 @@ async def run_login(settings: Settings, args: argparse.Namespace) -> int:
         raise UsageError("--scopes is empty")
     client = settings.client(client_creds=ClientCreds(**base, scopes=scopes))
     async with client:
-        creds = await login(client, scopes=scopes, open_browser=True if args.browser else None, timeout=args.timeout)
+        if getattr(args, "device", False):
+            from aiogoogle.auth._device import device_login
+
+            creds = await device_login(client, scopes, lambda code: message(code.prompt()))
+        else:
+            creds = await login(client, scopes=scopes, open_browser=True if args.browser else None, timeout=args.timeout)
     saved = dict(creds)
     saved.setdefault("client_id", base["client_id"])
     if base.get("client_secret"):

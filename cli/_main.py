@@ -158,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", metavar="FILE", default="aiogoogle-user-creds.json", help="where to save the credentials "
                    "(default: %(default)s)")
     a.add_argument("--browser", action="store_true", help="open the system browser (default: print the URL)")
+    a.add_argument("--device", action="store_true",
+                   help="sign in on another device (RFC 8628 device flow: visit a URL, enter a code); for headless machines")
     a.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the sign-in (default 300)")
     add_common(a, fmt=False)
     a.set_defaults(handler=cmd_auth_login)

@@ -13,7 +13,7 @@ a short code (https://developers.google.com/identity/protocols/oauth2/limited-in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ from ._tokens import exchange_flow, form_request
 from .creds import UserCreds
 from .endpoints import Endpoints
 
-__all__ = ["DEVICE_CODE_GRANT", "GOOGLE_DEVICE_ENDPOINT", "DeviceCode", "device_code_flow", "device_token_flow"]
+__all__ = ["DEVICE_CODE_GRANT", "GOOGLE_DEVICE_ENDPOINT", "DeviceCode", "device_code_flow", "device_endpoint_for", "device_login", "device_token_flow"]
 
 #: RFC 8628 §7.2: the grant type of the device access token request.
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -161,3 +161,44 @@ def device_token_flow(code: DeviceCode, client: Mapping[str, Any], endpoints: En
         detail = body.get("error_description") if isinstance(body, dict) else None
         shown = f"{str(error)[:80]}" + (f": {str(detail)[:200]}" if isinstance(detail, str) else "") if error else "no error code"
         raise AuthError(f"{what}: the token endpoint answered HTTP {response.status} ({shown})")
+
+
+def device_endpoint_for(endpoints: Endpoints) -> str:
+    """The device authorization endpoint next to the token endpoint: Google's
+    ``https://oauth2.googleapis.com/device/code`` beside ``.../token`` (and the same layout
+    on a local server made with :meth:`Endpoints.at`)."""
+    token = endpoints.token
+    if token.endswith("/token"):
+        return token[: -len("token")] + "device/code"
+    return GOOGLE_DEVICE_ENDPOINT
+
+
+async def device_login(
+    client: Any,
+    scopes: Sequence[str],
+    show: Callable[[DeviceCode], Any],
+    *,
+    client_creds: Mapping[str, Any] | None = None,
+    device_url: str | None = None,
+) -> UserCreds:
+    """Sign a user in with the device flow on ``client``'s session and return their
+    :class:`UserCreds`: ask for a code, hand it to ``show`` (sync or async; print
+    ``code.prompt()``), then poll until the user approves, denies or the code expires.
+    ``client_creds`` default to the client's (a "TVs and Limited Input devices" OAuth
+    client); ``device_url`` to the endpoint beside the client's token endpoint."""
+    import inspect
+
+    from .._driver import Driver
+
+    creds = client_creds if client_creds is not None else client.client_creds
+    if not creds:
+        raise AuthError("device flow: no client_creds (pass them, or set Aiogoogle(client_creds=...))")
+    endpoints = client._auth.endpoints
+    url = device_url or device_endpoint_for(endpoints)
+    async with client._temporary_session() as session:
+        driver = Driver(session, clock=client._auth.clock)
+        code = await driver.run(device_code_flow(creds, scopes, url, client.options))
+        shown = show(code)
+        if inspect.isawaitable(shown):
+            await shown
+        return await driver.run(device_token_flow(code, creds, endpoints, client.options))

@@ -31,10 +31,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ._call import CallOptions, build_response, exchange_timeout, send_flow, to_http
 from ._effects import Authorize, Flow, Now
 from ._http import Headers, HttpRequest, HttpResponse
 from ._parse import ascii_int
+from ._send import CallOptions, build_response, exchange_timeout, send_flow, to_http
 from .excs import AiogoogleError, BatchError
 from .models import Request, Response
 from .retry import RetryPolicy, RetryState, retry_after_flow, wait_flow

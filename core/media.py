@@ -49,16 +49,6 @@ from collections.abc import AsyncIterable, Callable, Iterable
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
-from ._call import (
-    _CREDENTIAL_HEADERS,
-    CallOptions,
-    _same_origin,
-    base_headers,
-    build_response,
-    exchange_timeout,
-    send_flow,
-    to_http,
-)
 from ._effects import Call, FileOp, Flow, Now, Pull
 from ._http import (
     DEFAULT_MAX_RESPONSE_SIZE,
@@ -73,7 +63,18 @@ from ._http import (
     Segment,
     StreamBody,
 )
+from ._page_tokens import with_query_param as _with_query_param
 from ._parse import ascii_int
+from ._send import (
+    _CREDENTIAL_HEADERS,
+    CallOptions,
+    _same_origin,
+    base_headers,
+    build_response,
+    exchange_timeout,
+    send_flow,
+    to_http,
+)
 from .excs import (
     ChecksumMismatch,
     LocalFileError,
@@ -83,7 +84,6 @@ from .excs import (
     ValidationError,
 )
 from .models import MediaDownload, MediaUpload, Request, Response
-from .pagination import _with_query_param
 from .retry import RetryPolicy, RetryState, retry_after_flow, wait_flow
 
 __all__ = [

@@ -484,7 +484,7 @@ class Response:
         query, or in the JSON body when ``json_req`` is true (PROTOCOL.md §5). The original
         request is not modified.
         """
-        from .pagination import next_page_request
+        from ._page_tokens import next_page_request
 
         return next_page_request(self, req_token_name, res_token_name, json_req)
 

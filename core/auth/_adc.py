@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
-from .._call import CallOptions, send_flow
 from .._effects import FileOp, Flow, Now
 from .._http import HttpRequest, Timeout
 from .._parse import loads
+from .._send import CallOptions, send_flow
 from ..excs import AuthError, RedirectError, TransportError
 from ..retry import RetryPolicy
 from ._external import ExternalAccountSource, ExternalAuthorizedUserSource

@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from .._call import CallOptions
 from .._effects import Flow, Now
 from .._http import Headers
 from .._parse import json_count
+from .._send import CallOptions
 from ..excs import AuthError
 from ._tokens import (
     MAX_EXPIRES_IN,

@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._call import CallOptions
 from .._effects import Flow, Now
 from .._parse import ascii_int
+from .._send import CallOptions
 from ..excs import AuthError
 from ._jwt import UnknownKeyError, jwks_keys, validate_id_token
 from ._oauth2 import json_get_flow

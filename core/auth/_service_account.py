@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._call import CallOptions
 from .._effects import Flow, Now
+from .._send import CallOptions
 from ..excs import AuthError
 from ._jwt import sign_rs256
 from ._oauth2 import require_strings

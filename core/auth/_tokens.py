@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from .._call import API_CLIENT, USER_AGENT, CallOptions, send_flow
 from .._effects import Flow
 from .._http import HttpRequest, HttpResponse, Timeout
 from .._parse import json_count
+from .._send import API_CLIENT, USER_AGENT, CallOptions, send_flow
 from ..excs import AuthError, google_error_info
 from ..models import Response, decode_body
 from ..retry import RetryPolicy

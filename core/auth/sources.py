@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..excs import AuthError
 
 if TYPE_CHECKING:
-    from .._call import CallOptions
     from .._effects import Flow
+    from .._send import CallOptions
     from .endpoints import Endpoints
 
 __all__ = ["AccessToken", "TokenRequest", "TokenSource"]

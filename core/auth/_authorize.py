@@ -37,6 +37,7 @@ from .._effects import AuthInfo, Flow
 from .._http import DEFAULT_MAX_RESPONSE_SIZE
 from ..excs import AuthError
 from . import _flows as flows
+from ._impersonate import impersonated_source
 from .creds import ApiKey, UserCreds
 from .endpoints import Endpoints
 from .managers import (
@@ -206,10 +207,10 @@ class ClientAuth:
 
         async def authorize(stale: str | None) -> AuthInfo:
             current = explicit if explicit is not None else self.client.service_account_creds
-            given = flows.source_for_creds(current)
+            given = flows.source_for_creds(current) or impersonated_source(current)
             if given is not None and given.user_creds is not None:
                 return await self._user_token(given.user_creds, stale)
-            usable = bool(current and current.get("private_key"))
+            usable = given is not None
             if not usable and manager.default_creds is None:
                 async with self.client._temporary_session() as session, self._slot("adc", manager).lock_for(session):
                     if manager.default_creds is None:
@@ -250,7 +251,8 @@ class ClientAuth:
 
         async def authorize(stale: str | None) -> AuthInfo:
             current = explicit if explicit is not None else self.client.service_account_creds
-            source = flows.source_for_creds(current)
+            source = flows.source_for_creds(current) or impersonated_source(current)
+            given = source
             if source is None:
                 if manager.default_creds is None:
                     async with self.client._temporary_session() as session, self._slot("adc", manager).lock_for(session):
@@ -262,7 +264,7 @@ class ClientAuth:
                     raise AuthError("no credentials to mint an ID token with: pass service_account_creds or set up Application Default Credentials")
             # A source built from a credentials dict is new on every call: key its slot by
             # the dict, so its tokens are reused.
-            owner: Any = current if current is not None and flows.source_for_creds(current) is not None else source
+            owner: Any = current if given is not None else source
             slot = self._slot(("id_token", id(owner), audience), owner)
             if self._token_stale(slot, stale):
                 async with self.client._temporary_session() as session, slot.lock_for(session):

@@ -133,7 +133,7 @@ def _impersonated_id_token(source: Any, audience: str, endpoints: Endpoints, opt
     from ._adc import CLOUD_PLATFORM_SCOPE
     from ._sts import generate_id_token_flow
 
-    imp = source.creds
+    imp = source.imp if hasattr(source, "imp") else source.creds
     paying = yield from imp.source_tokens().token_flow(TokenRequest((CLOUD_PLATFORM_SCOPE,)), endpoints, options)
     url = imp.url[: -len(":generateAccessToken")] + ":generateIdToken"
     token = yield from generate_id_token_flow(url, paying.token, options, target=imp.target, audience=audience, delegates=imp.delegates)
@@ -167,6 +167,7 @@ def _external_id_token(source: Any, audience: str, endpoints: Endpoints, options
 def _table() -> dict[type, IdTokenFlow]:
     from ._adc import Impersonated, MetadataServer
     from ._external import ExternalAccountSource
+    from ._impersonate import ImpersonatedSource
     from ._oauth2 import AuthorizedUser
     from ._service_account import ServiceAccountKey
 
@@ -174,6 +175,7 @@ def _table() -> dict[type, IdTokenFlow]:
         ServiceAccountKey: _key_id_token,
         MetadataServer: _metadata_id_token,
         Impersonated: _impersonated_id_token,
+        ImpersonatedSource: _impersonated_id_token,
         AuthorizedUser: _user_id_token,
         ExternalAccountSource: _external_id_token,
     }

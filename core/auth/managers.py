@@ -24,6 +24,7 @@ from .._transport import Session
 from ..excs import AuthError
 from ..models import Request
 from . import _flows as flows
+from ._impersonate import impersonated_source
 from .creds import ApiKey, IdToken, UserCreds
 from .endpoints import Endpoints
 from .utils import create_secret, pkce_challenge
@@ -582,7 +583,7 @@ class ServiceAccountManager(_Manager):
 
 def _sa_token_flow(manager: ServiceAccountManager, creds: Mapping[str, Any] | None) -> Flow[flows.AccessToken]:
     scopes = tuple(creds.get("scopes") or ()) if creds else ()
-    source = flows.source_for_creds(creds, self_signed=manager.self_signed_jwt)
+    source = flows.source_for_creds(creds, self_signed=manager.self_signed_jwt) or impersonated_source(creds)
     if source is None:
         found = manager.default_creds
         if found is None or found.token_source is None:

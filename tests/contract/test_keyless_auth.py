@@ -264,3 +264,24 @@ def test_executable_runner_kills_a_program_at_its_timeout() -> None:
     echoed = run_executable(ExecutableRequest((sys.executable, "-c", "import os; print(os.environ['X_TEST'])"), (("X_TEST", "v"),), 10))
     assert echoed.returncode == 0 and echoed.stdout.strip() == b"v"
     assert os.environ.get("X_TEST") is None
+
+
+def test_impersonated_credentials_object_with_delegates_and_lifetime(backend: Backend, server: LocalGoogleServer, state: AuthState, keyless: KeylessState) -> None:
+    from aiogoogle.auth._impersonate import ImpersonatedCreds
+    from aiogoogle.testing._server_auth import user_credentials
+
+    middle = "middle@test-project.iam.gserviceaccount.com"
+    state.allow_impersonation(middle)
+    creds = ImpersonatedCreds(user_credentials(server), SA, delegates=[middle], scopes=["https://www.googleapis.com/auth/cloud-platform"],
+                              lifetime=600, iam_url=server.url)
+
+    async def scenario() -> Any:
+        async with client(backend, server, service_account_creds=creds) as ag:
+            answers = await ag.as_service_account(*[protected(server, str(i)) for i in range(5)])
+            called = await ag.as_id_token(run_audience(server), Request("GET", f"{server.url}run/imp"))
+            return answers, called
+
+    answers, called = backend.run(scenario)
+    assert all(a["ok"] for a in answers) and called["caller"] == SA
+    (iam,) = server.requests("POST", f"/v1/projects/-/serviceAccounts/{SA}:generateAccessToken")
+    assert iam.json() == {"delegates": [f"projects/-/serviceAccounts/{middle}"], "scope": ["https://www.googleapis.com/auth/cloud-platform"], "lifetime": "600s"}

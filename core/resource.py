@@ -42,6 +42,7 @@ from collections.abc import AsyncIterable, Callable, Iterator, Mapping
 from sys import intern
 from typing import Any
 
+from ._http import Timeout
 from ._mime import guess_type
 from ._url import PathTemplate, encode_query_value
 from .excs import DiscoveryError, ValidationError
@@ -49,6 +50,7 @@ from .models import MediaDownload, MediaUpload, Request, ResumableUpload
 from .validate import (
     ScalarCheck,
     SchemaCompiler,
+    ValidationTypeError,
     brief,
     json_path,
     safe_value,
@@ -56,7 +58,31 @@ from .validate import (
     scalar_constraints,
 )
 
-__all__ = ["CALL_OPTIONS", "GoogleAPI", "Method", "Resource", "python_name"]
+__all__ = [
+    "CALL_OPTIONS",
+    "MEDIA_SIZE_BIT_SHIFTS",
+    "RESERVED_KEYWORDS",
+    "STACK_QUERY_PARAMETERS",
+    "STACK_QUERY_PARAMETER_DEFAULT_VALUE",
+    "GoogleAPI",
+    "Method",
+    "Resource",
+    "python_name",
+]
+
+#: aiogoogle 5.x's name for the call options that are not API parameters (5.x's list;
+#: :data:`CALL_OPTIONS` has every option this version takes).
+RESERVED_KEYWORDS = ["validate", "data", "json", "upload_file", "pipe_from", "download_file", "pipe_to", "timeout"]
+
+#: System parameters every Google API accepts though discovery documents do not declare
+#: them (https://cloud.google.com/apis/docs/system-parameters): ``trace``, ``pp`` and
+#: ``strict``. They appear in ``api["parameters"]`` and ``method.parameters`` with
+#: :data:`STACK_QUERY_PARAMETER_DEFAULT_VALUE` as their spec, as in aiogoogle 5.x.
+STACK_QUERY_PARAMETERS = frozenset(["trace", "pp", "strict"])
+STACK_QUERY_PARAMETER_DEFAULT_VALUE = {"type": "string", "location": "query"}
+
+#: Units of ``mediaUpload.maxSize`` ("10MB") as powers of two.
+MEDIA_SIZE_BIT_SHIFTS = {"KB": 10, "MB": 20, "GB": 30, "TB": 40}
 
 #: Keyword arguments of :meth:`Method.__call__` that are not API parameters. An API
 #: parameter with one of these names is passed with a trailing underscore.
@@ -79,12 +105,14 @@ CALL_OPTIONS = frozenset(
     }
 )
 
-# Undeclared system parameters aiogoogle and googleapiclient accept (PROTOCOL.md §1.4).
-_EXTRA_SYSTEM_PARAMETERS: dict[str, dict[str, Any]] = {
-    "trace": {"type": "string", "location": "query"},
-    "pp": {"type": "boolean", "location": "query"},
-    "strict": {"type": "boolean", "location": "query"},
-}
+# In a fixed order (the frozenset's order changes with the hash seed).
+_EXTRA_SYSTEM_PARAMETERS: dict[str, dict[str, Any]] = {name: STACK_QUERY_PARAMETER_DEFAULT_VALUE for name in ("trace", "pp", "strict")}
+
+
+def _with_system_parameters(declared: Any) -> dict[str, Any]:
+    """A document's global ``parameters`` plus the undeclared system ones (a new dict:
+    the caller's document is never changed)."""
+    return {**(declared if isinstance(declared, Mapping) else {}), **_EXTRA_SYSTEM_PARAMETERS}
 
 _NON_IDENT = re.compile(r"[^0-9A-Za-z_]")
 
@@ -174,7 +202,9 @@ def _param(name: str, spec: Any, in_template: bool, shared: dict[Any, Any], wher
     key = (name, location == "path" or in_template, bool(spec.get("required")), bool(spec.get("repeated")), type_, fmt, pattern, enum_t, minimum, maximum)
     found: _Param | None = shared.get(key)
     if found is None:
-        check = scalar_check(type_, fmt, pattern=pattern, enum=enum_t, minimum=minimum, maximum=maximum, lenient=True, where=where)
+        # Values are checked against their JSON type as aiogoogle 5.x did (calendarId=1
+        # is refused: the schema says string); they become text only on the wire.
+        check = scalar_check(type_, fmt, pattern=pattern, enum=enum_t, minimum=minimum, maximum=maximum, where=where)
         found = shared[key] = _Param(name, spec, key[1], check)
     return found
 
@@ -217,14 +247,18 @@ class _Api:
         "validate",
     )
 
-    def __init__(self, doc: Mapping[str, Any], validate: bool, root_url: str | None) -> None:
+    def __init__(self, doc: Mapping[str, Any], validate: bool, root_url: str | None, relative: bool = False) -> None:
+        """``relative``: a root URL may be empty (a Resource or Method made directly
+        without one, as aiogoogle 5.x allows; its URLs are then relative)."""
         self.doc = doc
         self.validate = validate
         api_id = doc.get("id")
         self.api_id = _label(api_id) if api_id else f"{_label(doc.get('name', '?'))}:{_label(doc.get('version', '?'))}"
         root = root_url if root_url is not None else doc.get("rootUrl")
         service_path = doc.get("servicePath", "")
-        if not isinstance(root, str) or not root:
+        if relative and (root is None or root == ""):
+            root = ""
+        elif not isinstance(root, str) or not root:
             base = doc.get("baseUrl")
             if isinstance(base, str) and base and isinstance(service_path, str) and base.endswith(service_path):
                 root = base[: len(base) - len(service_path)] if service_path else base
@@ -232,7 +266,7 @@ class _Api:
                 raise DiscoveryError(f"discovery document {self.api_id}: missing 'rootUrl' (a string such as 'https://www.googleapis.com/')")
         if not isinstance(service_path, str):
             raise DiscoveryError(f"servicePath: must be a string, got {type(service_path).__name__} (discovery document {self.api_id})")
-        if not root.endswith("/"):
+        if root and not root.endswith("/"):
             root += "/"
         self.root_url = root
         self.service_path = service_path
@@ -263,21 +297,21 @@ class _Api:
         cls,
         global_parameters: Mapping[str, Any] | None,
         schemas: Mapping[str, Any] | None,
-        root_url: str,
-        service_path: str,
-        batch_path: str,
+        root_url: str | None,
+        service_path: str | None,
+        batch_path: str | None,
         validate: bool,
     ) -> _Api:
         """The context of a :class:`Resource` or :class:`Method` made directly with the
         seed's constructor arguments instead of through a :class:`GoogleAPI`."""
         doc = {
-            "rootUrl": root_url,
-            "servicePath": service_path,
-            "batchPath": batch_path,
+            "rootUrl": root_url or "",
+            "servicePath": service_path or "",
+            "batchPath": batch_path if batch_path is not None else "batch",
             "parameters": global_parameters or {},
             "schemas": schemas or {},
         }
-        return cls(doc, validate, None)
+        return cls(doc, bool(validate), None, relative=True)
 
 
 class _Node:
@@ -332,6 +366,10 @@ class _Node:
         if not isinstance(found, Method):
             raise AttributeError(self._missing(name, "method"))
         return found
+
+    # aiogoogle 5.x's private spellings, which 5.x code bases and their tests call.
+    _get_resource = get_resource
+    _get_method = get_method
 
     def _find(self, section: str, name: str) -> Resource | Method | None:
         # One table per section, keyed by the name as given: no key objects to allocate.
@@ -454,16 +492,23 @@ class GoogleAPI(_Node):
         return GoogleAPI(self.discovery_document, self._validate, root_url=root_url)
 
     def __getitem__(self, key: str) -> Any:
-        return self.discovery_document[key]
+        """A key of the discovery document, ``None`` when it has none (as in 5.x).
+        ``api["parameters"]`` includes the undeclared system parameters
+        (:data:`STACK_QUERY_PARAMETERS`)."""
+        if key == "parameters":
+            return _with_system_parameters(self.discovery_document.get("parameters"))
+        return self.discovery_document.get(key)
 
     def __repr__(self) -> str:
+        # aiogoogle 5.x's text: "drive-v3 API @ https://www.googleapis.com/drive/v3/".
         doc = self.discovery_document
-        title = doc.get("title") or doc.get("name") or "?"
         try:
             where = self._api().base_url
         except DiscoveryError:
             where = "?"
-        return f"<GoogleAPI {_label(doc.get('id', '?'))} {_label(title)!r} @ {_label(where)}>"
+        text = f"{_label(doc.get('name', '?'))}-{_label(doc.get('version', '?'))} API @ {_label(where)}"
+        labels = doc.get("labels")
+        return text + (f"\nLabels:\n{_label(labels)}" if labels is not None else "")
 
 
 class Resource(_Node):
@@ -519,13 +564,16 @@ class Resource(_Node):
         return self._path
 
     def __getitem__(self, key: str) -> Any:
-        return self._resource_specs[key]
+        """A key of the resource's discovery spec, ``None`` when it has none (as in 5.x)."""
+        return self._resource_specs.get(key)
+
+    def __len__(self) -> int:
+        """The number of methods here (as in 5.x; nested resources are not counted)."""
+        return len(self._section("methods"))
 
     def __repr__(self) -> str:
-        try:
-            return f"<Resource {self._qualname()}: methods {self.methods_available}, resources {self.resources_available}>"
-        except DiscoveryError as exc:
-            return f"<Resource {_label(self._qualname())} (invalid: {exc})>"
+        # aiogoogle 5.x's text: "files resource @ https://www.googleapis.com/drive/v3/".
+        return f"{_label(self.name)} resource @ {_label(self._ctx.base_url)}"
 
 
 class _Plan:
@@ -543,6 +591,7 @@ class _Plan:
         "request_check",
         "request_schema",
         "required",
+        "resumable_multipart",
         "resumable_path",
         "supports_upload",
         "upload_multipart",
@@ -592,12 +641,14 @@ class _Plan:
         protocols = _object(media.get("protocols") or {}, protocols_where)
         resumable = protocols.get("resumable")
         self.resumable_path = None
+        self.resumable_multipart = True
         if resumable is not None:
             resumable_where = json_path(protocols_where, "resumable")
             resumable_path = _object(resumable, resumable_where).get("path", "")
             if not isinstance(resumable_path, str):
                 raise DiscoveryError(f"{json_path(resumable_where, 'path')}: must be a string, got {brief(resumable_path)}")
             self.resumable_path = resumable_path
+            self.resumable_multipart = bool(_object(resumable, resumable_where).get("multipart", True))
         self.upload_multipart = bool(_object(protocols.get("simple") or {}, json_path(protocols_where, "simple")).get("multipart", True))
         self.media_download = bool(specs.get("supportsMediaDownload"))
         self.use_download_service = bool(specs.get("useMediaDownloadService"))
@@ -672,13 +723,16 @@ class Method:
     # ------------------------------------------------------------------ browsing
 
     def __getitem__(self, key: str) -> Any:
-        return self._method_specs[key]
+        """A key of the method's discovery spec (``m["scopes"]``, ``m["httpMethod"]``),
+        ``None`` when it has none (as in 5.x)."""
+        return self._method_specs.get(key)
 
     def __contains__(self, key: object) -> bool:
         return key in self.parameters
 
     def __len__(self) -> int:
-        return len(self.parameters)
+        """The number of required parameters (as in 5.x)."""
+        return len(self.required_parameters)
 
     @property
     def id(self) -> str:
@@ -690,19 +744,18 @@ class Method:
         self._compiled()  # checks the document
         own = self._method_specs.get("parameters")
         merged = dict(own) if own else {}
-        declared = self._ctx.doc.get("parameters") or {}
-        for name, spec in declared.items():
-            if name not in merged and name not in _EXTRA_SYSTEM_PARAMETERS:
+        for name, spec in _with_system_parameters(self._ctx.doc.get("parameters")).items():
+            if name not in merged:
                 merged[name] = spec
         return merged
 
     def _names(self, *, path: bool | None = None, required: bool | None = None) -> list[str]:
+        # As 5.x reads the specs: "location" exactly "path" or "query", "required" exactly true.
         out = []
         for name, spec in self.parameters.items():
-            in_path = spec.get("location") == "path"
-            if path is not None and in_path != path:
+            if path is not None and spec.get("location") != ("path" if path else "query"):
                 continue
-            if required is not None and bool(spec.get("required")) != required:
+            if required is not None and (spec.get("required") is True) != required:
                 continue
             out.append(name)
         return out
@@ -760,11 +813,9 @@ class Method:
         return out
 
     def __repr__(self) -> str:
-        try:
-            plan = self._compiled()
-            return f"<Method {plan.method_id} {plan.http_method} {self._ctx.base_url}{plan.path.template}>"
-        except DiscoveryError as exc:
-            return f"<Method {self.name} (invalid: {exc})>"
+        # aiogoogle 5.x's text: "drive.files.list method @ https://www.googleapis.com/drive/v3/".
+        method_id = self._method_specs.get("id")
+        return f"{_label(method_id if method_id is not None else self.name)} method @ {_label(self._ctx.base_url)}"
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) - {"_ctx", "_method_specs", "_parent", "_plan"})
@@ -814,6 +865,11 @@ class Method:
         plan = self._plan or self._compiled()
         ctx = self._ctx
         checking = ctx.validate if validate is None else validate
+        if timeout is not None and (type(timeout) is bool or not isinstance(timeout, (int, float, Timeout))):
+            # A TypeError as in 5.x (and a ValidationError, as every argument problem here).
+            raise ValidationTypeError([("timeout", "must be a number of seconds, an aiogoogle.Timeout or None", timeout)])
+        if json is not None and data is not None:
+            raise ValidationTypeError([("json", "pass either json= or data=, not both")])
         problems: list[tuple[str, str, Any]] = []
         path_values: dict[str, Any] = {}
         query: list[str] = []
@@ -884,18 +940,23 @@ class Method:
                 # A value text cannot carry (a lone surrogate; an int too long to print).
                 problems.append((key, f"cannot be put in the URL ({type(exc).__name__}: {str(exc)[:120]})", value))
         for p in plan.required:
-            if p.name not in seen and (checking or p.in_path):
+            if p.name not in seen:
                 where = "path" if p.in_path else "query"
                 problems.append((p.name, f"required {where} parameter is missing", _MISSING))
-        if json is not None and data is not None:
-            problems.append(("json", "pass either json= or data=, not both", _MISSING))
-        if json is not None and checking:
-            self._check_body(plan, json, problems)
+        if checking:
+            # The body is checked whichever argument carries it (5.x checks data= too).
+            if json is not None:
+                self._check_body(plan, json, problems)
+            elif data is not None:
+                self._check_body(plan, data, problems, "data")
         uploading = upload_file is not None or pipe_from is not None
         downloading = download_file is not None or pipe_to is not None
         if uploading or downloading or chunk_size is not None:  # media options: rarely given
             if uploading and not plan.supports_upload:
                 problems.append(("upload_file", f"{plan.method_id} does not accept media uploads", _MISSING))
+            if downloading and checking and not plan.media_download:
+                which = "download_file" if download_file is not None else "pipe_to"
+                problems.append((which, f"{plan.method_id} does not support media download (validate=False sends it anyway)", _MISSING))
             if upload_file is not None and pipe_from is not None:
                 problems.append(("pipe_from", "pass either upload_file= or pipe_from=, not both", _MISSING))
             if download_file is not None and pipe_to is not None:
@@ -919,7 +980,7 @@ class Method:
 
         media_upload = None
         if uploading:
-            media_upload = self._media_upload(plan, path, query, json, upload_file, pipe_from, upload_file_content_type, resumable, chunk_size, progress)
+            media_upload = self._media_upload(plan, path, query, json, upload_file, pipe_from, upload_file_content_type, resumable, chunk_size, progress, bool(checking))
         media_download = None
         if downloading:
             media_download = MediaDownload(download_file, chunk_size, pipe_to, progress=progress)
@@ -955,15 +1016,15 @@ class Method:
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         return f"unknown parameter for {plan.method_id}{hint}"
 
-    def _check_body(self, plan: _Plan, body: Any, problems: list[tuple[str, str, Any]]) -> None:
+    def _check_body(self, plan: _Plan, body: Any, problems: list[tuple[str, str, Any]], arg: str = "json") -> None:
         if plan.request_schema is None:
-            problems.append(("json", f"{plan.method_id} takes no request body (validate=False sends it anyway)", _MISSING))
+            problems.append((arg, f"{plan.method_id} takes no request body (validate=False sends it anyway)", _MISSING))
             return
         check = plan.request_check
         if check is None:
             check = plan.request_check = self._ctx.compiler.checker(plan.request_schema, json_path(self._where(), "request"))
         found: list[tuple[str, str, Any]] = []
-        check(body, "json", found, plan.method_id)
+        check(body, arg, found, plan.method_id)
         problems.extend(found)
 
     def _media_upload(
@@ -978,6 +1039,7 @@ class Method:
         resumable: bool | None,
         chunk_size: int | None,
         progress: Any,
+        validate_upload: bool = True,
     ) -> MediaUpload:
         ctx = self._ctx
         if resumable and plan.resumable_path is None:
@@ -986,24 +1048,26 @@ class Method:
             content_type = guess_type(upload_file)
         if content_type is not None and plan.accept and not _mime_accepted(content_type, plan.accept):
             raise ValidationError([("upload_file_content_type", f"{plan.method_id} accepts only {', '.join(plan.accept)}", content_type)])
-        upload_type = "resumable" if resumable else ("multipart" if json is not None else "media")
-        qs = "&".join([*query, f"uploadType={upload_type}"])
-        upload_url = f"{ctx.upload_base}{path}?{qs}"
+        # The URL as aiogoogle 5.x gives it: the method's query without uploadType, which
+        # the upload itself adds for the protocol it picks (core/media.py).
+        qs = "&".join(query)
+        suffix = f"{path}?{qs}" if qs else path
         resumable_info = None
         if plan.resumable_path is not None:
             resumable_info = ResumableUpload(
-                multipart=True,
+                multipart=plan.resumable_multipart,
                 chunk_size=chunk_size,
-                upload_path=ctx.root_url + "resumable/upload/" + ctx.service_path + path,
+                upload_path=ctx.root_url + "resumable/upload/" + ctx.service_path + suffix,
             )
         return MediaUpload(
             upload_file,
-            upload_path=upload_url,
+            upload_path=ctx.upload_base + suffix,
             mime_range=plan.accept,
             max_size=plan.max_size,
-            multipart=json is not None,
+            multipart=plan.upload_multipart,
             chunk_size=chunk_size,
             resumable=resumable_info,
+            validate=validate_upload,
             pipe_from=pipe_from,
             content_type=content_type,
             use_resumable=resumable,

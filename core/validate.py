@@ -21,8 +21,13 @@ cheap ``(parent, key)`` pairs and only rendered to text when a problem is found.
 
 Rules (PROTOCOL.md §1.4-1.5, proto3 JSON mapping):
 
-* ``int32``/``uint32``/``int64``/``uint64`` accept Python ints and decimal strings within
-  range (JSON numbers lose precision above 2**53, so 64-bit values are usually strings).
+* ``type: integer`` (``int32``, ``uint32``) accepts Python ints only, as aiogoogle 5.x
+  did (``"123"`` is refused: the schema says integer). ``type: string`` with format
+  ``int64``/``uint64`` accepts decimal strings within range and Python ints (JSON
+  numbers lose precision above 2**53, so 64-bit values travel as strings; the proto3
+  JSON mapping accepts both: https://protobuf.dev/programming-guides/proto3/#json).
+* ``type: string`` accepts ``str`` only, in bodies and parameters alike (5.x refused
+  ``calendarId=1``); booleans accept ``bool`` only.
 * ``float``/``double`` accept ints and floats (not bools) and the strings ``"NaN"``,
   ``"Infinity"``, ``"-Infinity"``; a non-finite Python float is refused in a JSON body
   because JSON cannot carry it.
@@ -68,7 +73,16 @@ import re2  # type: ignore[import-untyped]
 
 from .excs import DiscoveryError, ValidationError
 
+
+class ValidationTypeError(ValidationError, TypeError):
+    """An argument of the wrong kind where aiogoogle 5.x raised ``TypeError`` (both
+    ``json=`` and ``data=``; a ``timeout=`` that is not a number): ``except TypeError``
+    written for 5.x and ``except ValidationError`` both catch it."""
+
 __all__ = [
+    "IGNORABLE_FORMATS",
+    "JSON_PYTHON_TYPE_MAPPING",
+    "KNOWN_FORMATS",
     "MAX_DEPTH",
     "MAX_PATTERN_LENGTH",
     "MAX_SCHEMA_DEPTH",
@@ -81,6 +95,37 @@ __all__ = [
     "scalar_check",
     "scalar_constraints",
     "validate",
+    "ValidationTypeError",
+    "TYPE_FORMAT_MAPPING",
+    # aiogoogle 5.x's per-type validator functions, kept under their names (defined at the end)
+    "any_validator",
+    "array_validator",
+    "boolean_validator",
+    "byte_validator",
+    "date_validator",
+    "datetime_validator",
+    "double_validator",
+    "float_validator",
+    "handle_type_and_value_errors",
+    "int32_validator",
+    "int64_validator",
+    "integer_validator",
+    "make_validation_error_msg",
+    "maximum_validator",
+    "minimum_validator",
+    "null_validator",
+    "number_validator",
+    "object_validator",
+    "parse_rfc3339_datetime",
+    "string_validator",
+    "uint32_validator",
+    "uint64_validator",
+    "validate_all",
+    "validate_enum",
+    "validate_format",
+    "validate_pattern",
+    "validate_range",
+    "validate_type",
 ]
 
 #: Objects and arrays a value may nest (the root counts as one): the default limit of
@@ -426,7 +471,7 @@ def _string_format_check(fmt: str | None) -> ScalarCheck | None:
     return None
 
 
-def _integer_check(fmt: str | None) -> ScalarCheck:
+def _integer_check(fmt: str | None, *, lenient: bool = False) -> ScalarCheck:
     lo, hi = _INT_RANGES.get(fmt or "", (None, None))
     label = fmt or "integer"
 
@@ -435,16 +480,15 @@ def _integer_check(fmt: str | None) -> ScalarCheck:
             return f"expected an integer ({label}), got bool"
         if isinstance(value, int):
             n = value
-        elif isinstance(value, str) and _DECIMAL.match(value):
+        elif lenient and isinstance(value, str) and _DECIMAL.match(value):
             if lo is None:
                 return None  # any integer: no need to convert it
             if len(value.lstrip("-0")) > _MAX_INT_DIGITS:
                 return f"out of {label} range [{lo}, {hi}]"
             n = int(value)
-        elif isinstance(value, float) and value.is_integer():
-            n = int(value)
         else:
-            return f"expected an integer ({label}), got {_type_name(value)}"
+            hint = " (the schema says integer: pass an int)" if isinstance(value, str) and _DECIMAL.match(value) else ""
+            return f"expected an integer ({label}), got {_type_name(value)}{hint}"
         if lo is not None:
             if n < lo or n > hi:  # type: ignore[operator]
                 return f"out of {label} range [{lo}, {hi}]"
@@ -554,8 +598,9 @@ def scalar_check(
 ) -> ScalarCheck | None:
     """Return a (cached) check ``value -> problem message or None`` for one scalar schema.
 
-    ``lenient`` is for query and path parameters, whose values travel as text: numbers
-    are accepted for strings and ``"true"``/``"false"`` for booleans. Returns ``None`` when
+    ``lenient`` is for values that travel as text (a command line's arguments): numbers
+    are accepted for strings, decimal text for integers and ``"true"``/``"false"`` for
+    booleans. Discovery calls do not use it: like aiogoogle 5.x they check the JSON type. Returns ``None`` when
     the schema constrains nothing.
 
     Raises:
@@ -577,7 +622,7 @@ def scalar_check(
         if base is None:
             base = _string_check(lenient=lenient)
     elif type_ == "integer":
-        base = _integer_check(fmt)
+        base = _integer_check(fmt, lenient=lenient)
     elif type_ == "number":
         base = _number_check(fmt, in_body=in_body)
     elif type_ == "boolean":
@@ -1668,3 +1713,178 @@ class _FastPath:
         exec(compile(source, f"<aiogoogle schema {label}>", "exec"), self.ns)
         predicate: Predicate = self.ns.pop(name)
         return predicate
+
+
+# --------------------------------------------------------------------------- aiogoogle 5.x names
+#
+# aiogoogle 5.x exposed its validator building blocks from this module; 5.x code and test
+# suites call them directly. They keep their names, arguments and "raise ValidationError
+# or return None" contract, and check with the rules above (so ``double_validator(1)``
+# passes: 1 is a JSON number).
+
+#: JSON types and the Python types that carry them (as in aiogoogle 5.x).
+JSON_PYTHON_TYPE_MAPPING: dict[str, Any] = {
+    "number": (float, int),
+    "integer": (int),
+    "string": (str),
+    "object": (dict),
+    "array": (list, set, tuple),
+    "boolean": (bool),
+    "null": (),
+    "any": (float, int, str, dict, list, set, tuple, bool),
+}
+#: Formats 5.x knew (https://developers.google.com/discovery/v1/type-format).
+KNOWN_FORMATS = [
+    "int32", "uint32", "double", "float", "null", "byte", "date", "date-time", "int64", "uint64",
+    "google-fieldmask", "google-duration", "google-datetime", "google.protobuf.Any",
+]  # fmt: skip
+#: Formats 5.x did not check (this module checks all but ``google.protobuf.Any``).
+IGNORABLE_FORMATS = ["google-fieldmask", "google-duration", "google-datetime", "google.protobuf.Any"]
+#: 5.x's table of the formats each type may have, as 5.x wrote it.
+TYPE_FORMAT_MAPPING: dict[str, list[str]] = {
+    "any": [],
+    "array": [],
+    "boolean": [],
+    "integer": ["int32", "unint32"],
+    "number": ["double", "float"],
+    "object": [],
+    "string": ["null", "byte", "date", "date-time", "int64", "uint64"],
+}
+
+
+def make_validation_error_msg(checked_value: Any, correct_criteria: Any, schema_name: Any = None) -> str:
+    """5.x's message text for a value that does not meet ``correct_criteria``."""
+    return f'\n\n Invalid instance: "{schema_name}"\n\n{brief(checked_value)} isn\'t valid. Expected a value that meets the following criteria: {correct_criteria}'
+
+
+def handle_type_and_value_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator: a ``ValueError`` or ``TypeError`` raised by a validator becomes a
+    :class:`~aiogoogle.excs.ValidationError` (as in 5.x)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, schema_name: Any = None) -> Any:
+        try:
+            return fn(*args, schema_name=schema_name)
+        except ValidationError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise ValidationError([(str(schema_name or "instance"), f"{type(exc).__name__}: {exc}", args[0] if args else None)]) from None
+
+    return wrapper
+
+
+def _scalar_validator(type_: str, fmt: str | None = None) -> Callable[..., None]:
+    def validator(value: Any, schema_name: Any = None) -> None:
+        check = scalar_check(type_, fmt)
+        msg = check(value) if check is not None else None
+        if msg is not None:
+            raise ValidationError([(str(schema_name or "instance"), msg, value)])
+
+    validator.__name__ = f"{fmt or type_}_validator".replace("-", "")
+    validator.__doc__ = f"Raise ValidationError unless ``value`` is a valid {fmt or type_} (5.x API)."
+    return validator
+
+
+def _container_validator(name: str, types: tuple[type, ...]) -> Callable[..., None]:
+    def validator(value: Any, schema_name: Any = None) -> None:
+        if not isinstance(value, types):
+            raise ValidationError([(str(schema_name or "instance"), f"expected {name}, got {_type_name(value)}", value)])
+
+    validator.__name__ = f"{name}_validator"
+    validator.__doc__ = f"Raise ValidationError unless ``value`` is a JSON {name} (5.x API)."
+    return validator
+
+
+def any_validator(value: Any, schema_name: Any = None) -> None:
+    """Any value is valid (5.x API)."""
+
+
+array_validator = _container_validator("array", (list, set, tuple))
+object_validator = _container_validator("object", (dict, Mapping))
+boolean_validator = _scalar_validator("boolean")
+integer_validator = _scalar_validator("integer")
+number_validator = _scalar_validator("number")
+string_validator = _scalar_validator("string")
+int32_validator = _scalar_validator("integer", "int32")
+uint32_validator = _scalar_validator("integer", "uint32")
+int64_validator = _scalar_validator("string", "int64")
+uint64_validator = _scalar_validator("string", "uint64")
+double_validator = _scalar_validator("number", "double")
+float_validator = _scalar_validator("number", "float")
+byte_validator = _scalar_validator("string", "byte")
+date_validator = _scalar_validator("string", "date")
+datetime_validator = _scalar_validator("string", "date-time")
+
+
+def null_validator(value: Any, schema_name: Any = None) -> None:
+    """5.x's ``null`` format: the string ``"null"`` (not ``None``)."""
+    if value != "null":
+        raise ValidationError([(str(schema_name or "instance"), "expected the string 'null' (not None)", value)])
+
+
+def minimum_validator(value: Any, minimum: Any, schema_name: Any = None) -> None:
+    """Raise ValidationError if ``value`` is below ``minimum`` (5.x API)."""
+    validate_range(value, {"minimum": minimum}, schema_name)
+
+
+def maximum_validator(value: Any, maximum: Any, schema_name: Any = None) -> None:
+    """Raise ValidationError if ``value`` is above ``maximum`` (5.x API)."""
+    validate_range(value, {"maximum": maximum}, schema_name)
+
+
+def parse_rfc3339_datetime(value: str) -> _dt.datetime:
+    """An RFC 3339 timestamp as an aware ``datetime`` (5.x API; ``Z`` means UTC)."""
+    return _dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+
+
+def _check_part(instance: Any, schema: Mapping[str, Any], schema_name: Any, **part: Any) -> None:
+    check = scalar_check(**part)
+    msg = check(instance) if check is not None else None
+    if msg is not None:
+        raise ValidationError([(str(schema_name or "instance"), msg, instance)])
+
+
+def validate_type(instance: Any, schema: Mapping[str, Any], schema_name: Any = None) -> None:
+    """Check ``instance`` against the schema's ``type`` only (5.x API)."""
+    type_ = schema.get("type")
+    if type_ == "array":
+        array_validator(instance, schema_name=schema_name)
+    elif type_ == "object":
+        object_validator(instance, schema_name=schema_name)
+    elif type_ in ("string", "integer", "number", "boolean"):
+        _check_part(instance, schema, schema_name, type_=type_)
+
+
+def validate_format(instance: Any, schema: Mapping[str, Any], schema_name: Any = None) -> None:
+    """Check ``instance`` against the schema's ``format`` only (5.x API)."""
+    fmt = schema.get("format")
+    if fmt == "null":
+        null_validator(instance, schema_name=schema_name)
+    elif isinstance(fmt, str) and fmt in KNOWN_FORMATS and fmt != "google.protobuf.Any":
+        type_ = "integer" if fmt in ("int32", "uint32") else "number" if fmt in ("double", "float") else "string"
+        _check_part(instance, schema, schema_name, type_=type_, fmt=fmt)
+
+
+def validate_range(instance: Any, schema: Mapping[str, Any], schema_name: Any = None) -> None:
+    """Check ``instance`` against the schema's ``minimum`` and ``maximum`` (5.x API)."""
+    if schema.get("minimum") is not None or schema.get("maximum") is not None:
+        _check_part(instance, schema, schema_name, type_=None, minimum=schema.get("minimum"), maximum=schema.get("maximum"))
+
+
+def validate_pattern(instance: Any, schema: Mapping[str, Any], schema_name: Any = None) -> None:
+    """Check ``instance`` against the schema's ``pattern`` (the whole value, 5.x API)."""
+    if schema.get("pattern") is not None:
+        _check_part(instance, schema, schema_name, type_=None, pattern=schema.get("pattern"))
+
+
+def validate_enum(instance: Any, schema: Mapping[str, Any], schema_name: Any = None) -> None:
+    """Check ``instance`` against the schema's ``enum`` (5.x API)."""
+    enum = schema.get("enum")
+    if enum is not None:
+        _check_part(instance, schema, schema_name, type_=None, enum=enum)
+
+
+def validate_all(instance: Any, schema: Mapping[str, Any], schema_name: Any = None) -> None:
+    """Check a scalar against its schema: type, format, range, pattern, enum (5.x API)."""
+    validate(instance, schema, None, schema_name)

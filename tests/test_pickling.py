@@ -100,6 +100,7 @@ def raised_validation_error() -> BaseException:
 INSTANCES: dict[str, Callable[[type[BaseException]], BaseException]] = {
     "AiogoogleError": lambda cls: cls("something failed"),
     "ValidationError": lambda cls: raised_validation_error(),
+    "ValidationTypeError": lambda cls: cls([("timeout", "must be a number of seconds, an aiogoogle.Timeout or None", "ten")]),
     "DiscoveryError": lambda cls: cls("no discovery document for x v1"),
     "HTTPError": lambda cls: raised_by_the_client(404, b'{"error": {"code": 404, "message": "No such object", "status": "NOT_FOUND", "errors": [{"reason": "notFound"}]}}'),
     "AuthError": lambda cls: raised_by_the_client(401, b'{"error": {"code": 401, "message": "Invalid Credentials"}}'),

@@ -142,7 +142,13 @@ async def run_call(settings: Settings, args: argparse.Namespace) -> int:
             if request.json is not None:
                 plan["json"] = request.json
             if request.media_upload is not None:
-                plan["upload"] = {"file": args.upload, "url": _redacted(request.media_upload.upload_path or "")}
+                # The protocol the upload will use, chosen by the same function as when
+                # sending (the size decides between one request and a resumable session).
+                from aiogoogle.media import choose_protocol, upload_url
+
+                size = os.path.getsize(args.upload) if args.upload and os.path.isfile(args.upload) else None
+                protocol = choose_protocol(request.media_upload, size, request.json is not None)
+                plan["upload"] = {"file": args.upload, "protocol": protocol, "url": _redacted(upload_url(request.media_upload, protocol))}
             if request.media_download is not None:
                 plan["download"] = args.download
             show(plan, settings.fmt)

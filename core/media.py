@@ -94,6 +94,7 @@ __all__ = [
     "multipart_body",
     "parse_persisted",
     "upload_flow",
+    "upload_url",
 ]
 
 #: Every resumable chunk but the last must be a multiple of this (PROTOCOL.md §2.3).
@@ -184,6 +185,16 @@ def choose_protocol(media: MediaUpload, size: int | None, has_metadata: bool) ->
     return "multipart" if has_metadata else "simple"
 
 
+#: The ``uploadType`` query value of each protocol.
+_UPLOAD_TYPE: dict[str, str] = {"simple": "media", "multipart": "multipart", "resumable": "resumable"}
+
+
+def upload_url(media: MediaUpload, protocol: Protocol) -> str:
+    """The URL an upload with ``protocol`` (from :func:`choose_protocol`) is sent to (a
+    resumable upload: where its session starts). What ``aiogoogle call --dry-run`` shows."""
+    return _with_query_param(media.upload_path or "", "uploadType", _UPLOAD_TYPE[protocol])
+
+
 def _content_type(media: MediaUpload, request: Request) -> str:
     return media.content_type or request.upload_file_content_type or "application/octet-stream"
 
@@ -234,7 +245,7 @@ def upload_flow(request: Request, options: CallOptions) -> Flow[Response]:
         response = yield from _resumable(request, options, media, source, ctype, metadata, policy)
         return build_response(response, request)
 
-    url = _with_query_param(media.upload_path, "uploadType", "multipart" if protocol == "multipart" else "media")
+    url = upload_url(media, protocol)
     headers = base_headers(request, options)
     headers.setdefault("accept", "application/json")
     segment: Segment
@@ -331,7 +342,7 @@ def _resumable(
     resuming = media.session_uri is not None
     up = _Resumable(media, source.size, None if resuming else 0)
     if not resuming:
-        url = _with_query_param(media.upload_path, "uploadType", "resumable")
+        url = upload_url(media, "resumable")
         headers = dict(common)
         headers["x-upload-content-type"] = ctype
         if source.size is not None:

@@ -273,6 +273,26 @@ def test_call_dry_run_sends_nothing(capsys: pytest.CaptureFixture[str], env: dic
     assert [r.path for r in server.log] == ["/discovery/v1/apis/storage/v1/rest"]
 
 
+@pytest.mark.parametrize(("size", "protocol"), [(1024, "simple"), (9 * 1024 * 1024, "resumable")])
+def test_call_dry_run_shows_the_upload_protocol_that_is_sent(capsys: pytest.CaptureFixture[str], env: dict[str, str],
+                                                             server: LocalGoogleServer, tmp_path: Path, size: int,
+                                                             protocol: str) -> None:
+    # A 9 MiB upload goes resumable (above 8 MiB); --dry-run must show that protocol, and
+    # sending the same call must use it.
+    src = tmp_path / "in.bin"
+    src.write_bytes(os.urandom(size))
+    argv = ("call", "storage", "v1", "objects.insert", "bucket=pb", "name=p.bin", "--upload", str(src))
+    dry = cli(capsys, *argv, "--dry-run")
+    assert dry.code == 0, dry
+    upload = dry.json()["upload"]
+    upload_type = {"simple": "media", "resumable": "resumable"}[protocol]
+    assert upload["protocol"] == protocol and upload["url"].endswith(f"uploadType={upload_type}"), upload
+    server.log.clear()
+    assert cli(capsys, *argv).code == 0
+    first = next(r for r in server.log if "/upload/" in r.path)
+    assert first.param("uploadType") == upload_type
+
+
 def test_call_json_body(capsys: pytest.CaptureFixture[str], env: dict[str, str], server: LocalGoogleServer, tmp_path: Path) -> None:
     server.add_collection("/storage/v1/b", [], id_field="name")
     body = tmp_path / "bucket.json"

@@ -24,7 +24,8 @@ what it receives as strictly as the real service documents.
   :attr:`KeylessState.imdsv2_required`), with the zone, role name and role credentials;
 * ``GET /keyless/subject-token``: a URL-sourced subject token endpoint (Azure-like: the
   ``Metadata: True`` header is required; JSON ``{"access_token": ...}``, or text with
-  ``?format=text``);
+  ``?format=text``): the last :func:`subject_token` made, else one for :data:`DEMO_POOL`
+  (a pool every server accepts);
 * ``POST /v1/projects/-/serviceAccounts/{sa}:generateIdToken``: IAM Credentials
   (https://cloud.google.com/iam/docs/reference/credentials/rest/v1/projects.serviceAccounts/generateIdToken),
   the same checks as ``generateAccessToken``;
@@ -67,13 +68,16 @@ from aiogoogle.testing._server_auth import (
     auth_state,
 )
 
-__all__ = ["KeylessState", "install", "keyless_state", "run_audience"]
+__all__ = ["DEMO_POOL", "KeylessState", "install", "keyless_state", "run_audience", "subject_token"]
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 JWT_TYPES = ("urn:ietf:params:oauth:token-type:jwt", "urn:ietf:params:oauth:token-type:id_token")
 AWS_TYPE = "urn:ietf:params:aws:token-type:aws4_request"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+#: A workload identity pool provider every server accepts, so ``aiogoogle serve`` can
+#: demonstrate federation: ``/keyless/subject-token`` serves tokens for it.
+DEMO_POOL = "//iam.googleapis.com/projects/0/locations/global/workloadIdentityPools/local/providers/local"
 #: AWS refuses signed requests more than 15 minutes away from its clock.
 AWS_SKEW = 15 * 60
 
@@ -98,7 +102,7 @@ class KeylessState:
     """Pools, AWS keys, device codes and counters (see the module docstring)."""
 
     #: audience (provider resource name, ``//iam.googleapis.com/...``) -> allowed ``aud`` of OIDC subject tokens.
-    pools: dict[str, str] = field(default_factory=dict)
+    pools: dict[str, str] = field(default_factory=lambda: {DEMO_POOL: "https:" + DEMO_POOL})
     #: OAuth clients allowed to authenticate to STS (id -> secret).
     sts_clients: dict[str, str] = field(default_factory=dict)
     aws_keys: dict[str, str] = field(default_factory=dict)  # access key id -> secret
@@ -415,7 +419,8 @@ def install(server: Any, app: web.Application) -> None:
         if request.headers.get("Metadata") != "True":
             return web.json_response({"error": "bad_request", "error_description": "Required metadata header not specified"}, status=400)
         if state.url_token is None:
-            return web.json_response({"error": "invalid_request", "error_description": "no identity"}, status=404)
+            subject_token(server, DEMO_POOL)
+        assert state.url_token is not None
         if request.query.get("format") == "text":
             return web.Response(text=state.url_token)
         return web.json_response({"access_token": state.url_token, "token_type": "Bearer"})

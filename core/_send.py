@@ -363,6 +363,21 @@ def _redirected(
     return replace(http, method=method, url=target, body=body, headers=headers)
 
 
+#: Methods that carry a body by definition (RFC 9110 §8.6: a user agent SHOULD send
+#: Content-Length when the method defines a meaning for an enclosed body). Google's front
+#: end answers an empty one without the header with 411 Length Required, so it is sent as
+#: ``Content-Length: 0`` here, for every adapter.
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _with_empty_length(http: HttpRequest) -> HttpRequest:
+    for name, _ in http.headers:
+        lowered = name.lower()
+        if lowered in ("content-length", "transfer-encoding"):
+            return http
+    return replace(http, headers=(*http.headers, ("content-length", "0")))
+
+
 # Effects are immutable: the two every request yields are made once.
 _NOW_MONOTONIC = Now(monotonic=True)
 _AUTHORIZE = Authorize(None)
@@ -396,6 +411,8 @@ def send_flow(
     auth_retried = False
     chain: list[str] | None = None
     seen: set[tuple[str, str]] = set()
+    if http.method in _BODY_METHODS and not _has_body(http.body):
+        http = _with_empty_length(http)
     current = http
     started: float = yield _NOW_MONOTONIC
     while True:

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import time
+import threading
 import warnings
 from typing import Any
 
 import pytest
 from aiohttp import web
 
-from aiogoogle import HTTPError, Request
+from aiogoogle import Aiogoogle, HTTPError, Request
 from aiogoogle.auth.creds import UserCreds
 from aiogoogle.discovery import DiscoveryEndpoints
 from aiogoogle.excs import RequestTimeout, TransportError
 from aiogoogle.models import Response
+from aiogoogle.sessions.backends import session_class
 from aiogoogle.testing import LocalGoogleServer, Reply
 from aiogoogle.testing.server import google_error
 
@@ -115,41 +116,81 @@ def test_as_api_key_sends_the_key_and_masks_it_in_errors(backend: Backend, clean
     assert "keyed/bad" in str(exc)
 
 
+def _held(server: LocalGoogleServer, path: str) -> list[str]:
+    """Route ``path`` to a handler that answers only when the test releases it (or after
+    10 s, a fail-safe that makes a test expecting an earlier outcome fail): the test's
+    clock is the server's progress, never the wall clock. Returns the list of answers
+    given so far."""
+    answered: list[str] = []
+    release = threading.Event()
+
+    async def handler(request: web.Request) -> Reply:
+        for _ in range(1000):
+            if release.is_set():
+                break
+            await asyncio.sleep(0.01)
+        answered.append(request.path)
+        return Reply(json={"held": True})
+
+    server.add_handler("GET", path, handler)
+    _RELEASES.append(release)
+    return answered
+
+
+_RELEASES: list[threading.Event] = []
+
+
+@pytest.fixture(autouse=True)
+def _release_held() -> Any:
+    yield
+    while _RELEASES:
+        _RELEASES.pop().set()
+
+
 def test_many_requests_come_back_in_request_order(backend: Backend, clean_server: LocalGoogleServer) -> None:
     n = 30
+    arrived: list[int] = []
 
     async def handler(request: web.Request) -> Reply:
         i = int(request.query["i"])
-        await asyncio.sleep(0.005 * (n - i))  # later requests answer first
+        arrived.append(i)
+        # Every request waits until all n are in flight (so they must be concurrent: sent
+        # one after the other, the first would wait forever and fail), then later
+        # requests answer first.
+        for _ in range(1000):
+            if len(arrived) == n:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            return Reply.error(500, f"only {len(arrived)} of {n} requests arrived together")
+        await asyncio.sleep(0.002 * (n - i))
         return Reply(json={"i": i})
 
     clean_server.add_handler("GET", "/order", handler)
 
-    async def scenario() -> tuple[list[Any], float]:
+    async def scenario() -> list[Any]:
         async with client(backend, clean_server) as ag:
-            started = time.monotonic()
-            results = await ag.as_anon(*[get(clean_server, f"order?i={i}") for i in range(n)])
-            return results, time.monotonic() - started
+            return await ag.as_anon(*[get(clean_server, f"order?i={i}") for i in range(n)])  # type: ignore[no-any-return]
 
-    results, elapsed = backend.run(scenario)
+    results = backend.run(scenario)
     assert [r["i"] for r in results] == list(range(n))
-    assert elapsed < 0.005 * n * n / 4  # concurrent, not one after the other
+    assert sorted(arrived) == list(range(n))
 
 
 def test_total_timeout_raises_and_cancels(backend: Backend, clean_server: LocalGoogleServer) -> None:
-    async def scenario() -> tuple[float, float]:
-        async with client(backend, clean_server) as ag:
-            started = time.monotonic()
-            with pytest.raises(RequestTimeout):
-                await ag.as_anon(get(clean_server, "slow?delay=3"), get(clean_server, "echo/fast"), timeout=0.3)
-            whole = time.monotonic() - started
-            started = time.monotonic()
-            with pytest.raises(RequestTimeout):
-                await ag.as_anon(get(clean_server, "slow?delay=3", timeout=0.3))  # per request
-            return whole, time.monotonic() - started
+    answered = _held(clean_server, "/hold")
 
-    whole, single = backend.run(scenario)
-    assert 0.25 <= whole < 2.5 and 0.25 <= single < 2.5
+    async def scenario() -> tuple[list[str], list[str]]:
+        async with client(backend, clean_server) as ag:
+            with pytest.raises(RequestTimeout):
+                await ag.as_anon(get(clean_server, "hold"), get(clean_server, "echo/fast"), timeout=0.3)
+            whole = list(answered)
+            with pytest.raises(RequestTimeout):
+                await ag.as_anon(get(clean_server, "hold", timeout=0.3))  # per request
+            return whole, list(answered)
+
+    # The timeout fired while the server still held the request: it did not wait for it.
+    assert backend.run(scenario) == ([], [])
 
 
 def test_full_res(backend: Backend, clean_server: LocalGoogleServer) -> None:
@@ -204,15 +245,16 @@ def test_return_exceptions_and_raise_for_status_false(backend: Backend, clean_se
 
 def test_first_failure_is_raised_and_the_rest_cancelled(backend: Backend, clean_server: LocalGoogleServer) -> None:
     clean_server.expect("GET", "/missing", Reply.error(404, "gone", delay=0.05))
+    answered = _held(clean_server, "/hold")
 
-    async def scenario() -> float:
+    async def scenario() -> list[str]:
         async with client(backend, clean_server) as ag:
-            started = time.monotonic()
             with pytest.raises(HTTPError):
-                await ag.as_anon(get(clean_server, "slow?delay=3"), get(clean_server, "missing"))
-            return time.monotonic() - started
+                await ag.as_anon(get(clean_server, "hold"), get(clean_server, "missing"))
+            return list(answered)
 
-    assert backend.run(scenario) < 2
+    # Raised as soon as the 404 came, while the other request was still held.
+    assert backend.run(scenario) == []
 
 
 def test_gzip_is_decoded(backend: Backend, clean_server: LocalGoogleServer) -> None:
@@ -252,17 +294,23 @@ def test_429_with_retry_after_is_retried(backend: Backend, clean_server: LocalGo
         Reply(status=429, headers={"Retry-After": "1"}, json=google_error(429, "slow down")),
         Reply(json={"ok": True}),
     )
+    slept: list[float] = []
+    base = session_class(backend.name)
 
-    async def scenario() -> tuple[Any, float]:
-        async with client(backend, clean_server) as ag:
-            started = time.monotonic()
-            result = await ag.as_anon(get(clean_server, "busy"))
-            return result, time.monotonic() - started
+    class ControlledClock(base):  # type: ignore[misc,valid-type]
+        """The adapter with a controlled clock: waits are recorded, not slept."""
 
-    result, elapsed = backend.run(scenario)
-    assert result == {"ok": True}
+        async def sleep(self, seconds: float) -> None:
+            slept.append(seconds)
+
+    async def scenario() -> Any:
+        async with Aiogoogle(session_factory=ControlledClock, discovery_cache=False) as ag:
+            return await ag.as_anon(get(clean_server, "busy"))
+
+    assert backend.run(scenario) == {"ok": True}
     assert clean_server.count("GET", "/busy") == 2
-    assert 0.9 <= elapsed < 5
+    # Retry-After: 1 is a floor on the jittered backoff (at most 1 s for the first retry).
+    assert slept == [1.0]
 
 
 def test_close_without_context_manager_leaves_no_warnings(backend: Backend, clean_server: LocalGoogleServer) -> None:

@@ -36,14 +36,31 @@ from ._call import CallOptions, call_flow
 from ._driver import Authorizer, Driver
 from ._http import DEFAULT_MAX_RESPONSE_SIZE, Timeout
 from ._transport import Session
+from .auth.managers import ApiKeyManager, Oauth2Manager, OpenIdConnectManager, ServiceAccountManager
+from .data import DISCOVERY_SERVICE_V1_DISCOVERY_DOC
 from .discovery import DiscoveryCache, DiscoveryEndpoints, discovery_flow, list_api_flow
-from .excs import AiogoogleError, ValidationError
+from .excs import AiogoogleError, HTTPError, ValidationError
 from .models import Request, Response
 from .pagination import items_of, pages_flow
 from .resource import GoogleAPI
 from .retry import DEFAULT_RETRY, RetryPolicy
 
 __all__ = ["Aiogoogle"]
+
+# aiogoogle 5.x's names in this module: the Discovery v2 URL form it used for
+# ``disco_doc_ver=2`` (https://developers.google.com/discovery/v2/reference), and, imported
+# above, the Discovery Service's own document and the manager classes.
+GOOGLE_DISCOVERY_SERVICE_URL_FMT_V2 = "https://{api}.googleapis.com/$discovery/rest?version={api_version}"
+_V5_REEXPORTS = (DISCOVERY_SERVICE_V1_DISCOVERY_DOC, HTTPError, ApiKeyManager, Oauth2Manager, OpenIdConnectManager, ServiceAccountManager)
+
+
+def __getattr__(name: str) -> Any:
+    # 5.x's default session class, imported when asked for (aiohttp is optional).
+    if name == "AiohttpSession":
+        from aiogoogle.sessions.aiohttp_session import AiohttpSession
+
+        return AiohttpSession
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _size_limit(value: Any, name: str = "max_response_size") -> int | None:
@@ -218,16 +235,19 @@ class Aiogoogle:
         api_version: str | None = None,
         validate: bool = True,
         *,
+        disco_doc_ver: int | None = None,
         root_url: str | None = None,
     ) -> GoogleAPI:
         """Fetch a discovery document and return the :class:`~aiogoogle.resource.GoogleAPI`.
 
         Without ``api_version`` the preferred version is looked up first (two requests).
+        ``disco_doc_ver=2`` asks Discovery v2 only (APIs Discovery v1 does not list, as
+        in 5.x); by default v1 is asked and v2 on a 404.
         ``root_url`` re-roots every URL of the API (an emulator, a private endpoint).
         """
         session = await self._ensure_session()
         document = await self.driver(session).run(
-            discovery_flow(api_name, api_version, self.discovery_endpoints, self._options, self._cache)
+            discovery_flow(api_name, api_version, self.discovery_endpoints, self._options, self._cache, disco_doc_ver)
         )
         return GoogleAPI(document, validate, root_url=root_url)
 

@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 from ._call import build_response, send_flow, to_http
 from ._effects import FileOp, Flow, Now
 from ._parse import loads
-from .excs import DiscoveryError, HTTPError, TransportError
+from .excs import DiscoveryError, HTTPError, TransportError, ValidationError
 from .models import Request
 
 __all__ = ["DiscoveryCache", "DiscoveryEndpoints", "discovery_flow", "list_api_flow"]
@@ -95,14 +95,24 @@ def discovery_flow(
     endpoints: DiscoveryEndpoints,
     options: Any,
     cache: DiscoveryCache | None = None,
+    disco_doc_ver: int | None = None,
 ) -> Flow[dict[str, Any]]:
-    """Fetch (or read from the cache) the discovery document of ``api`` ``version``."""
+    """Fetch (or read from the cache) the discovery document of ``api`` ``version``.
+
+    ``disco_doc_ver`` (aiogoogle 5.x's argument): ``2`` asks the per-service Discovery v2
+    URL (``https://{api}.googleapis.com/$discovery/rest``) only, for APIs that Discovery
+    v1 does not list; ``1`` or ``None`` asks v1 and falls back to v2 on a 404
+    (https://developers.google.com/discovery/v1/reference/apis/getRest).
+    """
     if not api or "/" in api:
         raise DiscoveryError(f"invalid API name {api!r}")
+    if disco_doc_ver not in (None, 1, 2) or isinstance(disco_doc_ver, bool):
+        raise ValidationError([("disco_doc_ver", "must be 1, 2 or None", disco_doc_ver)])
     if version is None:
         directory = yield from list_api_flow(api, True, None, endpoints, options)
         version = _pick_version(directory, api)
-    url_v1 = endpoints.v1.format(api=quote(api, safe=""), version=quote(version, safe=""))
+    url_v2 = endpoints.v2.format(api=quote(api, safe=""), version=quote(version, safe=""))
+    url_v1 = url_v2 if disco_doc_ver == 2 else endpoints.v1.format(api=quote(api, safe=""), version=quote(version, safe=""))
     cached: dict[str, Any] | None = None
     cache_path = cache.path_for(api, version, url_v1) if cache is not None else None
     if cache is not None and cache_path is not None:
@@ -111,8 +121,7 @@ def discovery_flow(
             return cached
     try:
         response = yield from _get(url_v1, options)
-        if response.status_code == 404:
-            url_v2 = endpoints.v2.format(api=quote(api, safe=""), version=quote(version, safe=""))
+        if response.status_code == 404 and url_v2 != url_v1:
             response = yield from _get(url_v2, options)
         if response.status_code == 404:
             raise DiscoveryError(

@@ -49,7 +49,7 @@ class ResumableUpload:
 
     def __init__(self, multipart: bool | None = None, chunk_size: int | None = None, upload_path: str | None = None) -> None:
         self.multipart = multipart
-        self.chunk_size = chunk_size
+        self.chunk_size = chunk_size or DEFAULT_UPLOAD_CHUNK_SIZE
         self.upload_path = upload_path
 
     def __repr__(self) -> str:
@@ -114,7 +114,13 @@ class MediaUpload:
 
     @property
     def file_path(self) -> str | None:
+        """The local file to upload, or ``None``."""
         return self.file_path_or_bytes if isinstance(self.file_path_or_bytes, str) else None
+
+    @property
+    def file_body(self) -> bytes | None:
+        """The bytes to upload, or ``None`` (5.x's attribute)."""
+        return self.file_path_or_bytes if isinstance(self.file_path_or_bytes, bytes) else None
 
     async def run_validation(self, size_func: Callable[[str], Awaitable[int]]) -> None:
         """Check ``max_size`` (seed API; the client does this itself before sending)."""
@@ -138,19 +144,33 @@ class MediaUpload:
         return await read_func(self.file_path_or_bytes)
 
     def aiter_file(self, aiter_func: Callable[[str, int], AsyncIterator[bytes]]) -> AsyncIterator[bytes]:
-        """Iterate over the upload in chunks (seed API)."""
+        """Iterate over the upload in pieces of at most ``chunk_size`` bytes (seed API): a
+        file through ``aiter_func(path, chunk_size)``, bytes sliced here, ``pipe_from`` as
+        it yields (or, an object with a ``read()`` method, its whole content, as in 5.x)."""
+        if isinstance(self.file_path_or_bytes, bytes) and self.pipe_from is None:
+            data, size = self.file_path_or_bytes, max(1, self.chunk_size)
+
+            async def slices() -> AsyncIterator[bytes]:
+                for start in range(0, len(data), size):
+                    yield data[start : start + size]
+
+            return slices()
         if self.pipe_from is not None:
-            return self.pipe_from.__aiter__()
-        if isinstance(self.file_path_or_bytes, bytes):
-            data = self.file_path_or_bytes
+            pipe: Any = self.pipe_from
+            if not hasattr(pipe, "__aiter__") and callable(getattr(pipe, "read", None)):
 
-            async def once() -> AsyncIterator[bytes]:
-                yield data
+                async def read_all() -> AsyncIterator[bytes]:
+                    yield pipe.read()
 
-            return once()
+                return read_all()
+            return pipe.__aiter__()  # type: ignore[no-any-return]
         if self.file_path_or_bytes is None:
             raise MediaError("this upload has no source")
         return aiter_func(self.file_path_or_bytes, self.chunk_size)
+
+    def __str__(self) -> str:
+        # 5.x's text: the file path, or "File object" for bytes and pipes.
+        return self.file_path or "File object"
 
     def __repr__(self) -> str:
         src = (

@@ -23,9 +23,11 @@ from .._effects import Flow
 from .._transport import Session
 from ..excs import AuthError
 from ..models import Request
+from ..resource import GoogleAPI
 from . import _flows as flows
 from ._impersonate import impersonated_source
 from .creds import ApiKey, IdToken, UserCreds
+from .data import OAUTH2_V2_DISCVOCERY_DOC, WELLKNOWN_OPENID_CONFIGS
 from .endpoints import Endpoints
 from .utils import create_secret, pkce_challenge
 
@@ -33,23 +35,43 @@ __all__ = ["ApiKeyManager", "Oauth2Manager", "OpenIdConnectManager", "ServiceAcc
 
 T = TypeVar("T")
 
-# Parts of Google's openid-configuration that do not change (PROTOCOL.md §6.1), for
-# ``manager["scopes_supported"]`` without a network round trip.
-_GOOGLE_OPENID_CONFIG: dict[str, Any] = {
-    "response_types_supported": ["code", "token", "id_token", "code token", "code id_token", "token id_token", "code token id_token", "none"],
-    "subject_types_supported": ["public"],
-    "id_token_signing_alg_values_supported": ["RS256"],
-    "scopes_supported": ["openid", "email", "profile"],
-    "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-    "claims_supported": ["aud", "email", "email_verified", "exp", "family_name", "given_name", "iat", "iss", "name", "picture", "sub"],
-    "code_challenge_methods_supported": ["plain", "S256"],
-    "grant_types_supported": [
-        "authorization_code",
-        "refresh_token",
-        "urn:ietf:params:oauth:grant-type:device_code",
-        "urn:ietf:params:oauth:grant-type:jwt-bearer",
-    ],
-}
+# aiogoogle 5.x's constants, with 5.x's values (the endpoints themselves are in
+# aiogoogle.auth.endpoints, which every flow reads and tests can redirect).
+#: https://accounts.google.com/.well-known/openid-configuration (OpenID Connect Discovery 1.0 §4)
+OPENID_CONFIGS_DISCOVERY_DOC_URL = "https://accounts.google.com/.well-known/openid-configuration"
+OAUTH2_DISCOVERY_DOCUMENT_URL = "https://www.googleapis.com/discovery/v1/apis/oauth2/v2/rest"
+AUTH_CODE_RESPONSE_TYPE = "code"  # RFC 6749 §4.1.1
+HYBRID_RESPONSE_TYPE = "code id_token"  # OpenID Connect Core 1.0 §3.3
+AUTH_CODE_GRANT_TYPE = "authorization_code"  # RFC 6749 §4.1.3
+REFRESH_GRANT_TYPE = "refresh_token"  # RFC 6749 §6
+JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"  # RFC 7523 §2.1
+URLENCODED_CONTENT_TYPE = "application/x-www-form-urlencoded"
+OOB_REDIRECT_URI = "urn:ietf:wg:oauth:2.0:oob"
+DEFAULT_ISS = ("https://accounts.google.com", "accounts.google.com")
+GOOGLE_OAUTH2_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
+TOKEN_INFO_URI = "https://www.googleapis.com/oauth2/v4/tokeninfo"
+GCE_METADATA_SERVER_URI = "http://metadata.google.internal/computeMetadata/v1/instance/"
+GCE_DEFAULT_SERVICE_ACCOUNT_URL = "service-accounts/default/token"
+GCE_METADATA_FLAVOR_HEADER = "metadata-flavor"
+GCE_METADATA_FLAVOR_VALUE = "Google"
+GCE_METADATA_HEADERS = {GCE_METADATA_FLAVOR_HEADER: GCE_METADATA_FLAVOR_VALUE}
+#: The name of the environment variable that overrides the metadata server's address
+#: (google-auth's ``google.auth.environment_vars.GCE_METADATA_IP``).
+GCE_METADATA_IP = "GCE_METADATA_IP"
+#: The metadata server's default root. 5.x read the variable above when imported; here
+#: the credential sources read the environment when they run (this module reads none).
+GCE_METADATA_IP_ROOT = "http://169.254.169.254"
+GCE_METADATA_DEFAULT_TIMEOUT = 3
+
+
+def __getattr__(name: str) -> Any:
+    # 5.x exposed its default session class here; it is imported when asked for, as the
+    # pure core imports no I/O framework (aiohttp is optional).
+    if name == "AiohttpSession":
+        from aiogoogle.sessions.aiohttp_session import AiohttpSession
+
+        return AiohttpSession
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def wall_clock() -> float:
@@ -201,8 +223,21 @@ class Oauth2Manager(_Manager):
     def __getitem__(self, key: str) -> Any:
         """An openid-configuration value (``scopes_supported``, ``claims_supported``, ...):
         the provider's when :meth:`discover_endpoints` has run, otherwise Google's."""
-        config = self._openid_config if self._openid_config is not None else _GOOGLE_OPENID_CONFIG
+        config = self._openid_config if self._openid_config is not None else WELLKNOWN_OPENID_CONFIGS
         return config[key]
+
+    @property
+    def oauth2_api(self) -> GoogleAPI:
+        """Google's OAuth2 v2 API (``tokeninfo``, ``userinfo``), as in 5.x."""
+        api = self.__dict__.get("_oauth2_api")
+        if api is None:
+            api = self.__dict__["_oauth2_api"] = GoogleAPI(OAUTH2_V2_DISCVOCERY_DOC)
+        return api
+
+    @property
+    def openid_configs(self) -> Mapping[str, Any]:
+        """The OpenID configuration in use (5.x's attribute; see :meth:`__getitem__`)."""
+        return self._openid_config if self._openid_config is not None else WELLKNOWN_OPENID_CONFIGS
 
     # ------------------------------------------------------------------ step 1
 
@@ -329,14 +364,18 @@ class Oauth2Manager(_Manager):
         return flows.is_expired(creds, wall_clock() if now is None else now, margin)
 
     def is_ready(self, client_creds: Mapping[str, Any] | None = None) -> bool:
-        """Whether the client credentials can start the authorization-code flow."""
+        """Whether the client credentials hold what the authorization-code flow needs:
+        ``client_id``, ``client_secret``, ``scopes`` (a list or tuple) and ``redirect_uri``,
+        each non-empty, as in 5.x. (A public client using PKCE without a secret can run
+        the flow all the same; this answers 5.x's question.)"""
         creds = client_creds if client_creds is not None else self.client_creds
         return bool(
             creds
-            and isinstance(creds.get("client_id"), str)
-            and isinstance(creds.get("client_secret"), (str, type(None)))
-            and isinstance(creds.get("redirect_uri"), str)
+            and creds.get("client_id")
+            and creds.get("client_secret")
+            and creds.get("scopes")
             and isinstance(creds.get("scopes"), (list, tuple))
+            and creds.get("redirect_uri")
         )
 
     @staticmethod

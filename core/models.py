@@ -133,7 +133,9 @@ class MediaUpload:
         else:
             return
         if size > self.max_size:
-            raise MediaError(f"upload of {size} bytes exceeds this method's maxSize of {self.max_size} bytes")
+            # A ValidationError, as 5.x raised here (the client's own check before sending,
+            # in aiogoogle.media, raises MediaError).
+            raise ValidationError([("upload_file", f"an upload of {size} bytes exceeds this method's maxSize of {self.max_size} bytes")])
 
     async def read_file(self, read_func: Callable[[str], Awaitable[bytes]]) -> bytes:
         """Return the whole upload (seed API; the client streams instead)."""
@@ -164,9 +166,10 @@ class MediaUpload:
 
                 return read_all()
             return pipe.__aiter__()  # type: ignore[no-any-return]
-        if self.file_path_or_bytes is None:
+        path = self.file_path
+        if path is None:
             raise MediaError("this upload has no source")
-        return aiter_func(self.file_path_or_bytes, self.chunk_size)
+        return aiter_func(path, self.chunk_size)
 
     def __str__(self) -> str:
         # 5.x's text: the file path, or "File object" for bytes and pipes.

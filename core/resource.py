@@ -57,6 +57,7 @@ from .validate import (
     scalar_check,
     scalar_constraints,
 )
+from .validate import validate as validate_  # 5.x's name for it in this module
 
 __all__ = [
     "CALL_OPTIONS",
@@ -68,6 +69,7 @@ __all__ = [
     "Method",
     "Resource",
     "python_name",
+    "validate_",
 ]
 
 #: aiogoogle 5.x's name for the call options that are not API parameters (5.x's list;

@@ -11,7 +11,6 @@ the exception classes 5.x code could catch it with (see :func:`outcome`).
 from __future__ import annotations
 
 import asyncio
-import copy
 import hashlib
 import json
 from typing import Any
@@ -80,7 +79,9 @@ def browse(path: str, detail: list[str] | None = None) -> dict[str, Any]:
     fp = digest if detail is None else (lambda v: v)
 
     def getitems(node: Any, spec: dict[str, Any]) -> dict[str, Any]:
-        keys = [k for k in spec if k not in ("resources", "methods")] + ["resources", "methods", "noSuchKey"]
+        # (5.19 adds "parameters": None to a method spec without parameters: every node asks
+        # for it, so the key lists are the same on both sides.)
+        keys = [k for k in spec if k not in ("parameters", "resources", "methods")] + ["parameters", "resources", "methods", "noSuchKey"]
         return {k: fp(_try(lambda k=k: node[k])) for k in keys}
 
     def visit_method(qual: str, m: Any) -> None:
@@ -185,7 +186,7 @@ def _unjson(value: Any) -> Any:
     return value
 
 
-_DOCS: dict[str, Any] = {}
+_DOCS: dict[Any, Any] = {}
 
 
 def call(path: str, method: list[str], kwargs: dict[str, Any], api_validate: bool = False) -> dict[str, Any]:
@@ -194,10 +195,11 @@ def call(path: str, method: list[str], kwargs: dict[str, Any], api_validate: boo
 
     from aiogoogle import GoogleAPI
 
-    doc = _DOCS.get(path)
-    if doc is None:
-        doc = _DOCS[path] = _load(path)
-    api = GoogleAPI(copy.deepcopy(doc), validate=api_validate)
+    # One API object per document (5.19 rewrites its document while building, but
+    # every rewrite is undone or idempotent, so calls do not see each other).
+    api = _DOCS.get((path, api_validate))
+    if api is None:
+        api = _DOCS[(path, api_validate)] = GoogleAPI(_load(path), validate=api_validate)
     node: Any = api
     for name in method:
         node = getattr(node, name)

@@ -160,6 +160,14 @@ def _label(value: Any) -> str:
     return brief(value)
 
 
+def _shown(value: Any) -> str:
+    """A document value as str() shows it: as written, unless it is not a string or is
+    longer than any real name (5,000 characters: a hostile document's)."""
+    if isinstance(value, str) and len(value) <= 5000:
+        return value
+    return brief(value)
+
+
 def _object(value: Any, where: str, what: str = "an object") -> Mapping[str, Any]:
     """``value`` if it is a JSON object, else a DiscoveryError naming ``where``."""
     if not isinstance(value, Mapping):
@@ -204,9 +212,9 @@ def _param(name: str, spec: Any, in_template: bool, shared: dict[Any, Any], wher
     key = (name, location == "path" or in_template, bool(spec.get("required")), bool(spec.get("repeated")), type_, fmt, pattern, enum_t, minimum, maximum)
     found: _Param | None = shared.get(key)
     if found is None:
-        # Values are checked against their JSON type as aiogoogle 5.x did (calendarId=1
-        # is refused: the schema says string); they become text only on the wire.
-        check = scalar_check(type_, fmt, pattern=pattern, enum=enum_t, minimum=minimum, maximum=maximum, where=where)
+        # Lenient: "10" for an integer and "true" for a boolean are the same text on the
+        # wire; a number for a string is refused (aiogoogle 5.x refused calendarId=1).
+        check = scalar_check(type_, fmt, pattern=pattern, enum=enum_t, minimum=minimum, maximum=maximum, lenient=True, where=where)
         found = shared[key] = _Param(name, spec, key[1], check)
     return found
 
@@ -502,15 +510,22 @@ class GoogleAPI(_Node):
         return self.discovery_document.get(key)
 
     def __repr__(self) -> str:
+        try:
+            self._api()
+        except DiscoveryError as exc:
+            return f"<GoogleAPI {_label(self.discovery_document.get('id', '?'))} (invalid: {exc})>"
+        return str(self)
+
+    def __str__(self) -> str:
         # aiogoogle 5.x's text: "drive-v3 API @ https://www.googleapis.com/drive/v3/".
         doc = self.discovery_document
         try:
             where = self._api().base_url
         except DiscoveryError:
             where = "?"
-        text = f"{_label(doc.get('name', '?'))}-{_label(doc.get('version', '?'))} API @ {_label(where)}"
+        text = f"{_shown(doc.get('name', '?'))}-{_shown(doc.get('version', '?'))} API @ {_shown(where)}"
         labels = doc.get("labels")
-        return text + (f"\nLabels:\n{_label(labels)}" if labels is not None else "")
+        return text + (f"\nLabels:\n{_shown(labels)}" if labels is not None else "")
 
 
 class Resource(_Node):
@@ -575,7 +590,7 @@ class Resource(_Node):
 
     def __repr__(self) -> str:
         # aiogoogle 5.x's text: "files resource @ https://www.googleapis.com/drive/v3/".
-        return f"{_label(self.name)} resource @ {_label(self._ctx.base_url)}"
+        return f"{_shown(self.name)} resource @ {_shown(self._ctx.base_url)}"
 
 
 class _Plan:
@@ -815,9 +830,14 @@ class Method:
         return out
 
     def __repr__(self) -> str:
-        # aiogoogle 5.x's text: "drive.files.list method @ https://www.googleapis.com/drive/v3/".
+        # aiogoogle 5.x's text, "drive.files.list method @ https://www.googleapis.com/drive/v3/",
+        # or what is wrong with the method's spec.
+        try:
+            self._compiled()
+        except DiscoveryError as exc:
+            return f"<Method {_label(self.name)} (invalid: {exc})>"
         method_id = self._method_specs.get("id")
-        return f"{_label(method_id if method_id is not None else self.name)} method @ {_label(self._ctx.base_url)}"
+        return f"{_shown(method_id if method_id is not None else self.name)} method @ {_shown(self._ctx.base_url)}"
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) - {"_ctx", "_method_specs", "_parent", "_plan"})
@@ -942,7 +962,9 @@ class Method:
                 # A value text cannot carry (a lone surrogate; an int too long to print).
                 problems.append((key, f"cannot be put in the URL ({type(exc).__name__}: {str(exc)[:120]})", value))
         for p in plan.required:
-            if p.name not in seen:
+            # validate=False sends a call without its required query parameters (5.19
+            # refused it; nothing that worked there changes); a path needs its values.
+            if p.name not in seen and (checking or p.in_path):
                 where = "path" if p.in_path else "query"
                 problems.append((p.name, f"required {where} parameter is missing", _MISSING))
         if checking:

@@ -21,13 +21,14 @@ cheap ``(parent, key)`` pairs and only rendered to text when a problem is found.
 
 Rules (PROTOCOL.md §1.4-1.5, proto3 JSON mapping):
 
-* ``type: integer`` (``int32``, ``uint32``) accepts Python ints only, as aiogoogle 5.x
-  did (``"123"`` is refused: the schema says integer). ``type: string`` with format
+* ``type: integer`` (``int32``, ``uint32``) accepts Python ints only in bodies, as
+  aiogoogle 5.x did (``"123"`` is refused: the schema says integer). ``type: string`` with format
   ``int64``/``uint64`` accepts decimal strings within range and Python ints (JSON
   numbers lose precision above 2**53, so 64-bit values travel as strings; the proto3
   JSON mapping accepts both: https://protobuf.dev/programming-guides/proto3/#json).
 * ``type: string`` accepts ``str`` only, in bodies and parameters alike (5.x refused
-  ``calendarId=1``); booleans accept ``bool`` only.
+  ``calendarId=1``). Query and path parameters also take decimal text for integers and
+  ``"true"``/``"false"`` for booleans (the same text on the wire).
 * ``float``/``double`` accept ints and floats (not bools) and the strings ``"NaN"``,
   ``"Infinity"``, ``"-Infinity"``; a non-finite Python float is refused in a JSON body
   because JSON cannot carry it.
@@ -533,8 +534,8 @@ def _string_check(*, lenient: bool) -> ScalarCheck:
     def check_string(value: Any) -> str | None:
         if isinstance(value, str):
             return None
-        if lenient and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return None
+        # Numbers are refused even for parameters (aiogoogle 5.x refused calendarId=1): a
+        # number where the schema says string is usually the wrong argument.
         return f"expected a string, got {_type_name(value)}"
 
     return check_string
@@ -598,9 +599,10 @@ def scalar_check(
 ) -> ScalarCheck | None:
     """Return a (cached) check ``value -> problem message or None`` for one scalar schema.
 
-    ``lenient`` is for values that travel as text (a command line's arguments): numbers
-    are accepted for strings, decimal text for integers and ``"true"``/``"false"`` for
-    booleans. Discovery calls do not use it: like aiogoogle 5.x they check the JSON type. Returns ``None`` when
+    ``lenient`` is for query and path parameters, whose values travel as text: decimal
+    text is accepted for integers and ``"true"``/``"false"`` for booleans (the same text
+    on the wire; aiogoogle 5.x refused them, so 5.x code never relies on the refusal).
+    Numbers are never accepted for strings, lenient or not (5.x refused ``calendarId=1``). Returns ``None`` when
     the schema constrains nothing.
 
     Raises:

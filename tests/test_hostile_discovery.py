@@ -223,7 +223,10 @@ def test_huge_integers_give_validation_errors_with_a_message() -> None:
     with pytest.raises(ValidationError) as err:
         api.r.m(id="a", n=digits, json={"c": digits, "i": "-" + digits})
     assert [p.path for p in err.value.problems] == ["n", "json.c", "json.i"]
-    api.r.m(id="a", json={"c": "0" * 100 + "12", "i": "0" * 100 + "12"})
+    api.r.m(id="a", json={"c": "0" * 100 + "12", "i": 12})
+    # (type integer takes ints only, as aiogoogle 5.x: a decimal string is refused by type)
+    with pytest.raises(ValidationError, match=r"json\.i: expected an integer"):
+        api.r.m(id="a", json={"i": "0" * 100 + "12"})
 
 
 # ------------------------------------------------------------------ keywords of the wrong type

@@ -319,6 +319,7 @@ _ = re  # (kept for rules that match messages)
 def compare_browse(peer: Peer, name: str, tally: Tally) -> None:
     """Every node of one discovery document: fingerprints first, details where they differ."""
     path = doc_path(name)
+    name = name.removesuffix(".json")  # keys name the document as the tests do: "drive.v3"
     theirs = peer("browse", path=path)
     mine = ours("browse", path=path)
     # Tallied per (node, field): "browse <doc> <node> [<field>]".

@@ -73,6 +73,18 @@ def test_every_public_name_of_519_is_here(module: str, name: str, entry: dict[st
     assert problem is None or allowed is not None, problem
 
 
+def _modules() -> list[str]:
+    with open(harness.NAMES_FILE, encoding="utf-8") as fh:
+        return sorted(json.load(fh)["modules"])
+
+
+@pytest.mark.parametrize("module", _modules())
+def test_every_module_of_519_imports(module: str) -> None:
+    import importlib
+
+    importlib.import_module(module)
+
+
 def test_the_name_list_is_5_19s_and_complete() -> None:
     with open(harness.NAMES_FILE, encoding="utf-8") as fh:
         data = json.load(fh)

@@ -92,7 +92,7 @@ class _Response:
             return
         # readany() raises as soon as the body failed, even with received bytes still
         # buffered; hand them over first, so a resumed download continues after them
-        # instead of starting over (PROTOCOL.md §2.4).
+        # instead of starting over (docs/protocol.md §2.4).
         rest = _buffered_rest(content)
         if rest:
             yield rest

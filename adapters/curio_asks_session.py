@@ -2,9 +2,9 @@
 
 asks 3.x dropped curio; 2.4.12 is the last release that runs on it, through anyio 2.2. It
 is used here strictly as a byte mover: ``follow_redirects=False`` (a resumable upload's 308
-is not a redirect, PROTOCOL.md §2.3), ``retries=0`` (retry policy lives in the core),
+is not a redirect, docs/protocol.md §2.3), ``retries=0`` (retry policy lives in the core),
 ``stream=True`` with asks' own decompression switched off (the core decodes, and keeps
-the raw bytes for checksums, PROTOCOL.md §2.5), no cookies.
+the raw bytes for checksums, docs/protocol.md §2.5), no cookies.
 
 What asks 2.4.12 cannot do, and what this adapter does about it:
 

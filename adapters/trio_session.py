@@ -1,7 +1,7 @@
 """The trio adapter: HTTP/1.1 with h11 over trio's TCP and TLS streams.
 
 trio has no maintained HTTP client that fits the seam (asks dropped trio's old API and
-aiogoogle's asks-based trio session never worked, ANCHORS-aiogoogle.md §2), so this
+aiogoogle 5.x's asks-based trio session fails on current asks, anyio and trio releases), so this
 adapter speaks HTTP/1.1 itself through :mod:`aiogoogle.sessions._h11`: keep-alive
 connections pooled per ``(scheme, host, port)``, request bodies streamed (chunked when
 their length is unknown), response bodies streamed as received (never decompressed, never

@@ -62,7 +62,7 @@ class Emit:
 @dataclass(frozen=True, slots=True)
 class Authorize:
     """Ask for credentials. ``stale`` is the token a 401 was just received with: if the
-    credentials still hold it, they are refreshed before answering (PROTOCOL.md §4.1)."""
+    credentials still hold it, they are refreshed before answering (docs/protocol.md §4.1)."""
 
     stale: str | None = None
 

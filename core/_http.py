@@ -208,7 +208,7 @@ class HttpRequest:
     ``url`` is absolute and already percent-encoded. ``headers`` are sent as given (the
     adapter adds only ``Host``, ``Content-Length``/``Transfer-Encoding`` and connection
     management). ``raw`` asks the driver not to undo ``Content-Encoding`` so checksums can be
-    computed over the stored bytes (PROTOCOL.md §2.5).
+    computed over the stored bytes (docs/protocol.md §2.5).
     """
 
     method: str

@@ -1,6 +1,6 @@
 """URL templates and query strings, by Google's rules.
 
-Path templates (PROTOCOL.md §1.7, ``google/api/http.proto``): in the 28,137 method paths of
+Path templates (docs/protocol.md §1.7, ``google/api/http.proto``): in the 28,137 method paths of
 the 610 real documents only two forms occur. ``{var}`` percent-encodes every byte but the
 unreserved set ``[-_.~0-9a-zA-Z]`` (so ``/`` becomes ``%2F`` and a value can never add a
 path segment); ``{+var}`` keeps ``/`` as well and nothing else (so ``?`` and ``#`` can never
@@ -141,7 +141,7 @@ class PathTemplate:
             reserved = expr.startswith("+")
             name = expr[1:] if reserved else expr
             if not name or any(c in name for c in "#./;?&,*:=") or expr[:1] in "#./;?&":
-                # Only {var} and {+var} occur in Google's documents (PROTOCOL.md §1.7).
+                # Only {var} and {+var} occur in Google's documents (docs/protocol.md §1.7).
                 raise DiscoveryError(f"unsupported URL template expression {{{expr}}} in path {template!r}")
             pair = (intern(name), reserved)
             variables.append(shared.setdefault(pair, pair))

@@ -1,4 +1,4 @@
-"""Batch requests: many API calls in one ``multipart/mixed`` exchange (PROTOCOL.md §3).
+"""Batch requests: many API calls in one ``multipart/mixed`` exchange (docs/protocol.md §3).
 
 Usage::
 
@@ -42,7 +42,7 @@ from .retry import RetryPolicy, RetryState, retry_after_flow, wait_flow
 __all__ = ["BatchPart", "batch_flow", "batch_limit", "decode_batch", "encode_batch", "match_parts", "split_parts"]
 
 #: Parts per batch when the API's own limit is not known (Cloud Storage, Drive and Gmail
-#: take 100; PROTOCOL.md §3).
+#: take 100; docs/protocol.md §3).
 DEFAULT_LIMIT = 100
 #: APIs documented to accept more (Calendar, Directory, Compute: 1000).
 _LIMITS = {"calendar": 1000, "admin": 1000, "compute": 1000}
@@ -141,7 +141,7 @@ def _parse_headers(lines: list[bytes], what: str) -> list[tuple[str, str]]:
 
 def _parse_part(block: bytes, index: int) -> BatchPart:
     # Part headers, then an embedded HTTP response. gcp-storage-emulator puts no blank line
-    # between the two (ANCHORS-google.md §4.2), so the status line also ends the headers.
+    # between the two (docs/testing.md, "gcp-storage-emulator"), so the status line also ends the headers.
     lines: list[bytes] = []
     rest = block.lstrip(b"\r\n")
     while True:
@@ -234,7 +234,7 @@ def match_parts(parts: list[BatchPart], prefix: str, count: int) -> list[HttpRes
     if unmatched:
         if len(parts) != count:
             raise BatchError(f"the batch reply has {len(parts)} parts for {count} requests and not all carry their Content-ID")
-        # No usable ids: parts come back in request order (PROTOCOL.md §3).
+        # No usable ids: parts come back in request order (docs/protocol.md §3).
         free = [i for i, r in enumerate(out) if r is None]
         for i, part in zip(free, unmatched, strict=False):
             out[i] = part.response
@@ -261,7 +261,7 @@ def batch_flow(request: Request, options: CallOptions) -> Flow[list[Response | A
 
 def split_parts(wires: Sequence[HttpRequest], limit: int, max_bytes: int = MAX_BATCH_BYTES) -> list[list[int]]:
     """Indices of the parts per batch: at most ``limit`` parts and about ``max_bytes`` of
-    body each (Cloud Storage refuses batches of 10 MB or more, PROTOCOL.md §3)."""
+    body each (Cloud Storage refuses batches of 10 MB or more, docs/protocol.md §3)."""
     groups: list[list[int]] = []
     current: list[int] = []
     size = 0
@@ -306,7 +306,7 @@ def _send_chunk(
         # part below, so the envelope is retried for failures that prove nothing ran.
         reply = yield from send_flow(http, policy, idempotent=False, max_redirects=options.max_redirects)
         if reply.status >= 300:
-            # An outer error fails every part at once (PROTOCOL.md §3).
+            # An outer error fails every part at once (docs/protocol.md §3).
             build_response(reply, request, url=batch_url).raise_for_status()
             raise BatchError(f"the batch endpoint answered {reply.status} {reply.reason}".rstrip())
         answers = match_parts(decode_batch(reply.headers.get("content-type"), reply.body), prefix, len(pending))
@@ -330,7 +330,7 @@ def _send_chunk(
         if not again:
             return
         if unauthorized:
-            # PROTOCOL.md §3: re-send the parts that got 401, once, after a refresh.
+            # docs/protocol.md §3: re-send the parts that got 401, once, after a refresh.
             refreshed = True
             yield Authorize(auth.token)
         retried = any(isinstance(results[i], Response) and results[i].status_code != 401 for i in again)  # type: ignore[union-attr]

@@ -1,4 +1,4 @@
-"""Fetching discovery documents (PROTOCOL.md §1.1), with an optional on-disk cache.
+"""Fetching discovery documents (docs/protocol.md §1.1), with an optional on-disk cache.
 
 ``discover("drive", "v3")`` tries the Discovery v1 URL first and falls back to the newer
 per-service ``$discovery`` form on a 404 (as googleapiclient does). Without a version, the

@@ -63,7 +63,7 @@ __all__ = [
     "redact_url",
 ]
 
-# Query parameters whose values are credentials (PROTOCOL.md §1.4 global parameters, §6.8)
+# Query parameters whose values are credentials (docs/protocol.md §1.4 global parameters, §6.8)
 # or capabilities (a resumable session's upload_id lets anyone write the object).
 _SECRET_QUERY = re.compile(
     r"(?i)([?&](?:key|access_token|oauth_token|token|upload_id|client_secret|refresh_token|code|assertion|id_token)=)([^&#\s'\"<>]*)"
@@ -223,7 +223,7 @@ class HTTPError(AiogoogleError):
 
     ``req`` and ``res`` are the :class:`~aiogoogle.models.Request` and
     :class:`~aiogoogle.models.Response` (either may be ``None``). Google's error body
-    (PROTOCOL.md §4.1) is parsed into ``status_code``, ``message`` (Google's text),
+    (docs/protocol.md §4.1) is parsed into ``status_code``, ``message`` (Google's text),
     ``status`` (the google.rpc code name, e.g. ``PERMISSION_DENIED``), ``reason`` (the first
     ``errors[].reason`` or ``ErrorInfo.reason``, e.g. ``rateLimitExceeded``), ``errors``
     and ``details``.
@@ -317,7 +317,7 @@ class MediaError(AiogoogleError):
 
 class ResumableUploadError(MediaError):
     """A resumable upload failed. ``session_uri`` and ``offset`` say where it stopped so
-    that it can be resumed (PROTOCOL.md §2.3); a 404/410 means the session expired."""
+    that it can be resumed (docs/protocol.md §2.3); a 404/410 means the session expired."""
 
     def __init__(self, msg: str, *, session_uri: str | None = None, offset: int | None = None) -> None:
         super().__init__(msg)

@@ -1,4 +1,4 @@
-"""Media uploads and downloads as core flows (PROTOCOL.md §2).
+"""Media uploads and downloads as core flows (docs/protocol.md §2).
 
 Uploads
 -------
@@ -97,7 +97,7 @@ __all__ = [
     "upload_url",
 ]
 
-#: Every resumable chunk but the last must be a multiple of this (PROTOCOL.md §2.3).
+#: Every resumable chunk but the last must be a multiple of this (docs/protocol.md §2.3).
 UPLOAD_GRANULE = 256 * 1024
 #: Uploads larger than this (or of unknown size) go resumable when the method allows it and
 #: the caller did not choose; smaller ones are sent in one request (GCS's own threshold).
@@ -402,7 +402,7 @@ def _resumable(
             confirmed = parse_persisted(reply.headers.get("range"))
             if confirmed == 1:
                 # "bytes=0-0": gcp-storage-emulator's answer when it holds nothing, where
-                # Cloud Storage sends no Range (ANCHORS-google.md §4.2). Servers keep bytes
+                # Cloud Storage sends no Range (docs/testing.md, "gcp-storage-emulator"). Servers keep bytes
                 # in 256 KiB units and ignore bytes they already hold, so sending from 0 is
                 # right in both readings.
                 confirmed = 0

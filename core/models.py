@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MediaDownload", "MediaUpload", "Request", "Response", "ResumableUpload"]
 
-DEFAULT_UPLOAD_CHUNK_SIZE = 8 * 1024 * 1024  # multiple of 256 KiB (PROTOCOL.md §2.3)
+DEFAULT_UPLOAD_CHUNK_SIZE = 8 * 1024 * 1024  # multiple of 256 KiB (docs/protocol.md §2.3)
 DEFAULT_DOWNLOAD_CHUNK_SIZE = 1024 * 1024
 
 ProgressCallback = Callable[[int, "int | None"], Any]
@@ -44,7 +44,7 @@ class ResumableUpload:
     Present on :attr:`MediaUpload.resumable` when the method supports resumable uploads.
     ``upload_path`` is the document's ``protocols.resumable.path`` expanded to a URL; the
     client sends resumable sessions to the ``/upload/`` URL with ``uploadType=resumable``
-    instead, as Google's own clients do (PROTOCOL.md §1.6.4).
+    instead, as Google's own clients do (docs/protocol.md §1.6, item 4).
     """
 
     def __init__(self, multipart: bool | None = None, chunk_size: int | None = None, upload_path: str | None = None) -> None:
@@ -311,7 +311,7 @@ class Request:
 
     @classmethod
     def batch_requests(cls, *requests: Request) -> Request:
-        """Combine requests to one API into a single batch request (PROTOCOL.md §3).
+        """Combine requests to one API into a single batch request (docs/protocol.md §3).
 
         The result is sent like any request (``await aiogoogle.as_user(batch)``) and gives
         back one result per part, in the order given. Parts are sent to the API's
@@ -504,7 +504,7 @@ class Response:
 
         The token is read from the response field ``res_token_name`` (default
         ``nextPageToken``) and sent as ``req_token_name`` (default ``pageToken``), in the
-        query, or in the JSON body when ``json_req`` is true (PROTOCOL.md §5). The original
+        query, or in the JSON body when ``json_req`` is true (docs/protocol.md §5). The original
         request is not modified.
         """
         from ._page_tokens import next_page_request

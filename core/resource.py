@@ -280,7 +280,7 @@ class _Api:
             root += "/"
         self.root_url = root
         self.service_path = service_path
-        # Every URL derives from rootUrl, so overriding it moves them all (PROTOCOL.md §1.6).
+        # Every URL derives from rootUrl, so overriding it moves them all (docs/protocol.md §1.6).
         self.base_url = root + service_path
         self.upload_base = root + "upload/" + service_path
         self.download_base = root + "download/" + service_path

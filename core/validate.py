@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-Discovery schemas are a small JSON-Schema draft 3 dialect (PROTOCOL.md §1.5): ``type``,
+Discovery schemas are a small JSON-Schema draft 3 dialect (docs/protocol.md §1.5): ``type``,
 ``format``, ``properties``, ``additionalProperties``, ``items``, ``$ref``, ``enum``,
 ``pattern``, ``minimum``/``maximum`` and ``annotations.required``. Instead of interpreting a
 schema on every call, each schema node is *compiled once* into a small closure, and the
@@ -19,7 +19,7 @@ into the arguments (``json.disks[0].initializeParams.diskSizeGb``), and the call
 one :class:`~aiogoogle.excs.ValidationError` listing them all. Paths are passed down as
 cheap ``(parent, key)`` pairs and only rendered to text when a problem is found.
 
-Rules (PROTOCOL.md §1.4-1.5, proto3 JSON mapping):
+Rules (docs/protocol.md §1.4-1.5, proto3 JSON mapping):
 
 * ``type: integer`` (``int32``, ``uint32``) accepts Python ints only in bodies, as
   aiogoogle 5.x did (``"123"`` is refused: the schema says integer). ``type: string`` with format

@@ -10,7 +10,7 @@
         user_creds = await login(ag, scopes=["openid", "email", "https://www.googleapis.com/auth/drive"],
                                  open_browser=True)
 
-What :func:`login` does (PROTOCOL.md §6.3):
+What :func:`login` does (docs/protocol.md §6.3):
 
 1. listens on ``127.0.0.1`` on an ephemeral port (never another interface) and uses
    ``http://127.0.0.1:<port>/`` as the ``redirect_uri`` (Google accepts any port for

@@ -1,6 +1,6 @@
 """The auth protocols as pure flows, driven by hand (no event loop, no network):
 request building, reply parsing, id_token checks (attack cases), service-account JWTs and
-the Application Default Credentials order (PROTOCOL.md §6)."""
+the Application Default Credentials order (docs/protocol.md §6)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Application Default Credentials of type ``impersonated_service_account`` as pure flows,
 driven by hand (no event loop, no network): parsing and validating the file, the source
 token, the IAM Credentials ``generateAccessToken`` request and its reply, error mapping
-(PROTOCOL.md §6.7)."""
+(docs/protocol.md §6.7)."""
 
 from __future__ import annotations
 

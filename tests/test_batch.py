@@ -1,4 +1,4 @@
-"""Batch requests (PROTOCOL.md §3) driven by hand: encoding, parsing (including hostile
+"""Batch requests (docs/protocol.md §3) driven by hand: encoding, parsing (including hostile
 input), Content-ID matching, splitting, and per-part re-sends."""
 
 from __future__ import annotations

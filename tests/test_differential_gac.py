@@ -3,7 +3,7 @@
 For a deterministic sample of methods across the 610 documents, the same generated
 arguments go through both libraries; HTTP method, URL path, query and JSON body must
 agree, except where google-api-python-client is wrong or differs by documented choice
-(PROTOCOL.md §7):
+(docs/protocol.md §7):
 
 * ``{+x}`` values holding reserved characters or ``%``: googleapiclient follows RFC 6570
   reserved expansion (``?`` and ``#`` pass through and break the URL; its uritemplate skips

@@ -1,5 +1,5 @@
 """Media flows driven by hand (no event loop): uploads of every protocol, resumable recovery
-under failure schedules, downloads with resumption and checksums (PROTOCOL.md §2)."""
+under failure schedules, downloads with resumption and checksums (docs/protocol.md §2)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def data_of(n: int) -> bytes:
 
 
 def test_parse_persisted() -> None:
-    assert parse_persisted(None) == 0  # no Range: nothing persisted (PROTOCOL.md §2.3)
+    assert parse_persisted(None) == 0  # no Range: nothing persisted (docs/protocol.md §2.3)
     assert parse_persisted("") == 0
     assert parse_persisted("bytes=0-0") == 1
     assert parse_persisted("bytes=0-262143") == G
@@ -327,7 +327,7 @@ def test_status_query_completes_an_upload_that_already_finished() -> None:
 
 def test_emulator_zero_byte_quirk_before_any_byte() -> None:
     # gcp-storage-emulator answers bytes=0-0 to a status query before any byte arrived
-    # (ANCHORS-google.md §4.2); nothing was sent, so the upload starts at 0 regardless.
+    # (docs/testing.md, "gcp-storage-emulator"); nothing was sent, so the upload starts at 0 regardless.
     data = data_of(10)
     calls = {"n": 0}
 
@@ -620,7 +620,7 @@ def test_download_to_file_verifies_and_renames() -> None:
     assert bytes(runner.files["/out"]) == data
     assert "/out.part" not in runner.files
     assert progress[-1] == len(data)
-    assert runner.sent[0].raw  # hashes are over the raw bytes (PROTOCOL.md §2.5)
+    assert runner.sent[0].raw  # hashes are over the raw bytes (docs/protocol.md §2.5)
 
 
 def test_download_to_pipe() -> None:

@@ -1,6 +1,6 @@
 """The seed's public names and module paths all import, with the documented signatures.
 
-This pins the API that aiogoogle 5.x documents (../shared/seed/aiogoogle-docs.txt): a
+This pins the API that aiogoogle 5.x documents (https://aiogoogle.readthedocs.io): a
 rename or a dropped parameter fails here before it reaches a user.
 """
 

@@ -80,7 +80,7 @@ def test_unknown_names_are_attribute_errors_with_suggestions(drive: GoogleAPI) -
 
 
 def test_methods_shadowed_by_sibling_resources_are_reachable() -> None:
-    """25 real methods share their name with a sibling resource (PROTOCOL/ANCHORS §5.1)."""
+    """25 real methods share their name with a sibling resource."""
     clashes: list[tuple[str, tuple[str, ...]]] = []
     from ._docs import document_names
 

@@ -1,4 +1,4 @@
-"""Retry policy properties and pagination flows, driven by hand (PROTOCOL.md §4.2-4.3, §5)."""
+"""Retry policy properties and pagination flows, driven by hand (docs/protocol.md §4.2-4.3, §5)."""
 
 from __future__ import annotations
 

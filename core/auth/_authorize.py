@@ -8,7 +8,7 @@ The client asks :class:`ClientAuth` for an *authorizer* per call (``user``,
 * refreshes **proactively**: credentials within ``refresh_margin`` seconds of their expiry
   (default 225 s, google-auth's threshold) are refreshed before use;
 * refreshes **once per credential** however many calls need it at the same time (single
-  flight, PROTOCOL.md §4.1): a per-credential lock from the session (``session.lock()``),
+  flight, docs/protocol.md §4.1): a per-credential lock from the session (``session.lock()``),
   and a re-check after acquiring it, so 100 concurrent calls with an expired token make one
   token request and then all use the new token;
 * after a 401 (``stale`` is still the credential's token) refreshes once and lets
@@ -20,7 +20,7 @@ The client asks :class:`ClientAuth` for an *authorizer* per call (``user``,
   :class:`~aiogoogle.auth.creds.UserCreds`; for service accounts with a ``UserCreds`` holding
   the new ``access_token``/``expires_at``);
 * adds ``x-goog-user-project`` from the credentials' ``quota_project_id`` or
-  ``GOOGLE_CLOUD_QUOTA_PROJECT`` (PROTOCOL.md §6.8).
+  ``GOOGLE_CLOUD_QUOTA_PROJECT`` (docs/protocol.md §6.8).
 
 The environment (for ADC and the quota project) is never read here: it comes from the
 service account manager's ``environ`` (by default a snapshot the adapter layer takes).

@@ -5,7 +5,7 @@ package ``__init__`` also loads ``PyJWKClient`` and with it ``urllib.request``, 
 ``socket``, which the core must not pull in just by being imported (tests/test_core_is_pure.py).
 We never use pyjwt's own HTTP client; keys come in as JWKS documents fetched by our flows.
 
-Every id_token check (PROTOCOL.md §6.4) runs against a clock passed in, and every failure
+Every id_token check (docs/protocol.md §6.4) runs against a clock passed in, and every failure
 is an :class:`~aiogoogle.excs.AuthError` whose message names the failed check in
 parentheses, e.g. ``id_token rejected (aud): ...``; the token itself is never shown, and
 values taken from it are shown shortened. JSON nested too deeply for the parser is a
@@ -75,7 +75,7 @@ def _private_key(pem: str) -> Any:
 
 
 def sign_rs256(claims: Mapping[str, Any], private_key_pem: str, key_id: str | None = None) -> str:
-    """``claims`` signed as a compact RS256 JWS (RSASSA-PKCS1-v1_5 SHA-256, PROTOCOL.md §6.5)."""
+    """``claims`` signed as a compact RS256 JWS (RSASSA-PKCS1-v1_5 SHA-256, docs/protocol.md §6.5)."""
     import jwt
 
     headers = {"typ": "JWT", "alg": "RS256"}
@@ -160,7 +160,7 @@ def validate_id_token(
     hd: str | None = None,
     skew: float = 0.0,
 ) -> dict[str, Any]:
-    """Verify an OpenID Connect id_token and return its claims (PROTOCOL.md §6.4).
+    """Verify an OpenID Connect id_token and return its claims (docs/protocol.md §6.4).
 
     Checks, in order: the format; ``alg`` is RS256 (``none`` and HMAC are refused, so a
     token "signed" with the public key as an HS256 secret never passes); ``kid``, when

@@ -6,7 +6,7 @@ Every credential is a :class:`~aiogoogle.utils._dict`, so it can be stored with
 
 Their ``repr`` (and ``str``, which ``print``, logging and f-strings use) never shows a
 secret: access, refresh and id tokens, client secrets, private keys and API keys are masked
-(DESIGN.md §4). Use ``dict(creds)`` or ``json.dumps(creds)`` to get the real values.
+(docs/architecture.md, "Secrets and bad input"). Use ``dict(creds)`` or ``json.dumps(creds)`` to get the real values.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def _collect(values: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, A
 
 
 class ApiKey(str):
-    """An API key (a ``str``; PROTOCOL.md §6.8). Its ``repr`` hides the value; ``str(key)``
+    """An API key (a ``str``; docs/protocol.md §6.8). Its ``repr`` hides the value; ``str(key)``
     and formatting give the key itself, so it can be used wherever a string is expected."""
 
     __slots__ = ()

@@ -1,4 +1,4 @@
-"""Where the auth flows send their requests (PROTOCOL.md §6.1, §6.6).
+"""Where the auth flows send their requests (docs/protocol.md §6.1, §6.6).
 
 Every URL is injectable, so the same code talks to Google, to any OpenID Connect provider
 (:meth:`Endpoints.from_openid_configuration`) and to local test servers
@@ -26,7 +26,7 @@ class Endpoints:
 
     ``issuers`` are the accepted ``iss`` values of id_tokens (Google uses two spellings).
     ``metadata_host`` is ``host[:port]`` of the GCE metadata server; the environment
-    variable ``GCE_METADATA_HOST`` overrides it (PROTOCOL.md §6.6). ``metadata_scheme`` is
+    variable ``GCE_METADATA_HOST`` overrides it (docs/protocol.md §6.6). ``metadata_scheme`` is
     ``http`` (the real server has no TLS).
     """
 

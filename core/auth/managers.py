@@ -183,7 +183,7 @@ def _client_creds(given: Mapping[str, Any] | None, default: Mapping[str, Any] | 
 
 
 class Oauth2Manager(_Manager):
-    """OAuth2 authorization-code flow for users (PROTOCOL.md §6.2), with PKCE (RFC 7636).
+    """OAuth2 authorization-code flow for users (docs/protocol.md §6.2), with PKCE (RFC 7636).
 
     Args:
         session_factory: the session class used when the manager is standalone.
@@ -403,7 +403,7 @@ class Oauth2Manager(_Manager):
 
 class OpenIdConnectManager(Oauth2Manager):
     """OpenID Connect on top of OAuth2: the ``nonce``, verified id_tokens and userinfo
-    (PROTOCOL.md §6.4).
+    (docs/protocol.md §6.4).
 
     ``clock_skew`` (seconds, default 10) is the tolerance of the ``exp``/``iat``/``nbf``
     checks. The provider's JWKS is cached per its ``Cache-Control`` and re-fetched once when
@@ -515,7 +515,7 @@ class OpenIdConnectManager(Oauth2Manager):
 
 
 class ServiceAccountManager(_Manager):
-    """Service accounts (PROTOCOL.md §6.5-6.7): a key (JWT-bearer grant at the key's
+    """Service accounts (docs/protocol.md §6.5-6.7): a key (JWT-bearer grant at the key's
     ``token_uri``, or a self-signed JWT when ``self_signed_jwt`` is true), gcloud's
     ``authorized_user`` credentials, an ``impersonated_service_account`` ADC file (the IAM
     Credentials API's ``generateAccessToken`` with the source credentials' token), or the
@@ -576,7 +576,7 @@ class ServiceAccountManager(_Manager):
         return env() if callable(env) else env
 
     async def detect_default_creds_source(self) -> None:
-        """Find Application Default Credentials (PROTOCOL.md §6.7):
+        """Find Application Default Credentials (docs/protocol.md §6.7):
         ``GOOGLE_APPLICATION_CREDENTIALS`` (service account key, ``authorized_user`` or
         ``impersonated_service_account`` file), then gcloud's ``application_default_credentials.json``, then the metadata
         server. A service account key found this way is merged into the current
@@ -637,7 +637,7 @@ def _sa_token_flow(manager: ServiceAccountManager, creds: Mapping[str, Any] | No
 
 
 class ApiKeyManager:
-    """API keys (PROTOCOL.md §6.8): as the ``key`` query parameter (default, properly
+    """API keys (docs/protocol.md §6.8): as the ``key`` query parameter (default, properly
     encoded) or, with ``header=True``, as the ``X-Goog-Api-Key`` header (keeps the key out
     of URLs and server logs)."""
 

@@ -1,5 +1,5 @@
 """The client's token lifecycle on every adapter, against the local server's Google-like
-token endpoint (PROTOCOL.md §4.1, §6): single flight, 401 recovery, on_refresh, per-call
+token endpoint (docs/protocol.md §4.1, §6): single flight, 401 recovery, on_refresh, per-call
 credentials, service accounts (key, ADC file, metadata server), API keys, quota project."""
 
 from __future__ import annotations
@@ -289,7 +289,7 @@ def test_standalone_managers_open_their_own_sessions(backend: Backend, server: L
     assert state.count("refresh_token") == 1 and state.count("urn:ietf:params:oauth:grant-type:jwt-bearer") == 1
 
 
-# ------------------------------------------------------------------------ impersonated service accounts (PROTOCOL.md §6.7)
+# ------------------------------------------------------------------------ impersonated service accounts (docs/protocol.md §6.7)
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 TARGET = "target@test-project.iam.gserviceaccount.com"

@@ -1,5 +1,5 @@
 """No token, secret, private key or API key in any repr, log record or exception text
-produced while the auth flows run (DESIGN.md §4), on every adapter."""
+produced while the auth flows run (docs/architecture.md, "Secrets and bad input"), on every adapter."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The installed-app loopback sign-in (RFC 8252, PROTOCOL.md §6.3), driven headlessly: a
+"""The installed-app loopback sign-in (RFC 8252, docs/protocol.md §6.3), driven headlessly: a
 thread plays the user's browser, following the local server's consent redirect back to
 the loopback listener."""
 

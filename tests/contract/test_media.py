@@ -1,5 +1,5 @@
 """Media, batch, retries and pagination on every adapter, against LocalGoogleServer with the
-real ``storage.v1`` discovery document (PROTOCOL.md §2-§5)."""
+real ``storage.v1`` discovery document (docs/protocol.md §2-§5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The auth managers against real OAuth2/OpenID Connect servers from npm (PEERS.md part B):
+"""The auth managers against real OAuth2/OpenID Connect servers from npm (docs/testing.md, "OAuth peers"):
 oauth2-mock-server made Google-like (``tests/oauth_peers/mock_google.mjs``) and
 oidc-provider (``tests/oauth_peers/oidc_op.mjs``), installed with ``npm ci`` from the
 committed lockfile and started on 127.0.0.1 by the session fixtures below.
@@ -43,7 +43,7 @@ REDIRECT = "http://127.0.0.1:53682/callback"  # registered at oidc-provider; not
 def _npm_ci() -> None:
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
-        pytest.skip("node and npm are needed for the npm OAuth peers (PEERS.md B); not found on PATH")
+        pytest.skip("node and npm are needed for the npm OAuth peers (see docs/testing.md); not found on PATH")
     import fcntl
 
     with open(os.path.join(PEERS, ".install.lock"), "w") as lock:

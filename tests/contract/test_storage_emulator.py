@@ -1,5 +1,5 @@
 """Uploads and downloads against gcp-storage-emulator (PyPI), through the real ``storage.v1``
-discovery document, on every adapter (PROTOCOL.md §2; emulator quirks: ANCHORS-google.md §4.2).
+discovery document, on every adapter (docs/protocol.md §2; emulator quirks: docs/testing.md, "gcp-storage-emulator").
 
 The emulator runs as a subprocess on 127.0.0.1 (a free port, in memory) and is stopped by
 its pid. A fault-injecting TCP proxy (tests/faultproxy.py) sits in front of it to break a
@@ -241,7 +241,7 @@ def test_checksum_is_checked_on_full_downloads(backend: Backend, emulator: str, 
 
 def test_batch_against_the_emulator(backend: Backend, emulator: str, storage_doc: dict[str, Any]) -> None:
     # Its replies carry no Content-ID and no blank line before each embedded status line
-    # (ANCHORS-google.md §4.2): parts are matched by order and still parsed.
+    # (docs/testing.md, "gcp-storage-emulator"): parts are matched by order and still parsed.
     from aiogoogle import Request
 
     storage = api(storage_doc, emulator)

@@ -3,7 +3,7 @@
 //   node mock_google.mjs SA_PUBLIC_KEY.pem
 //
 // Listens on 127.0.0.1 on an ephemeral port and prints one line `READY <port>` when it
-// accepts connections. Differences from the stock mock (PEERS.md B1'):
+// accepts connections. Differences from the stock mock (docs/testing.md, "OAuth peers"):
 // * the issuer is http://127.0.0.1:<port> (the stock CLI says localhost, which may be ::1);
 // * id_tokens carry email, email_verified and hd, as Google's do;
 // * revoked refresh tokens are remembered: refreshing one answers 400 invalid_grant;

@@ -1,5 +1,5 @@
 // oidc-provider (a real, stateful OpenID Provider) configured like Google enough for
-// aiogoogle's auth tests (PEERS.md B2).
+// aiogoogle's auth tests (docs/testing.md, "OAuth peers").
 //
 //   node oidc_op.mjs SA_PUBLIC_KEY.pem REDIRECT_URI
 //

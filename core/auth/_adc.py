@@ -13,14 +13,13 @@ read through ``FileOp("read")``: nothing here reads ``os.environ`` or the disk.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from .._effects import FileOp, Flow, Now
-from .._http import HttpRequest, Timeout
+from .._http import Timeout
 from .._parse import loads
 from .._send import CallOptions, send_flow
 from ..excs import AuthError, RedirectError, TransportError
@@ -28,14 +27,11 @@ from ..retry import RetryPolicy
 from ._external import ExternalAccountSource, ExternalAuthorizedUserSource
 from ._oauth2 import AuthorizedUser
 from ._service_account import ServiceAccountKey
+from ._sts import generate_access_token_flow, service_account_from_url
 from ._tokens import (
-    LOOPBACK_HOSTS,
     access_token_reply,
     exchange_flow,
     get_request,
-    json_object,
-    rfc3339_ts,
-    token_headers,
 )
 from .endpoints import Endpoints
 from .sources import AccessToken, TokenRequest, TokenSource
@@ -50,7 +46,6 @@ CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 #: unless an organisation policy allows longer
 #: (https://cloud.google.com/iam/docs/service-account-creds#short-lived-credentials).
 IMPERSONATION_LIFETIME = 3600
-_GENERATE = ":generateAccessToken"
 #: The name of gcloud's ADC file in its configuration directory.
 GCLOUD_ADC_FILE = "application_default_credentials.json"
 
@@ -124,35 +119,6 @@ class Impersonation:
         return f"Impersonation(target={self.target!r}, source_kind={self.source_kind!r}, delegates={list(self.delegates)!r})"
 
 
-def _impersonation_target(url: str, where: str) -> str:
-    """The service account named by ``url`` (``.../serviceAccounts/<sa>:generateAccessToken``).
-
-    The URL must be ``https`` (or plain ``http`` to a loopback host, for local test
-    servers): the source credentials' access token is sent there. Messages name the field,
-    scheme and host only, never the rest of the URL."""
-    field = "service_account_impersonation_url"
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:
-        raise AuthError(f"{where}: {field} is not a valid URL") from None
-    scheme = parts.scheme.lower()
-    if not host or scheme not in ("https", "http"):
-        raise AuthError(f"{where}: {field} is not an absolute https URL")
-    if scheme != "https" and host not in LOOPBACK_HOSTS:
-        raise AuthError(f"{where}: {field} must use https (got http to host {host!r}); the source credentials' token is sent there")
-    if parts.username is not None or parts.password is not None:
-        raise AuthError(f"{where}: {field} must not carry a user name or password")
-    path = parts.path
-    marker = path.rfind("/serviceAccounts/")
-    if marker < 0 or not path.endswith(_GENERATE):
-        raise AuthError(f"{where}: {field} does not end in /serviceAccounts/<email>{_GENERATE}")
-    target = unquote(path[marker + len("/serviceAccounts/") : -len(_GENERATE)])
-    if not target or "/" in target:
-        raise AuthError(f"{where}: {field} names no service account before {_GENERATE}")
-    return target
-
-
 def _string_list(value: Any, name: str, where: str, *, split: bool = False) -> tuple[str, ...]:
     if split and isinstance(value, str):
         value = value.split()
@@ -177,7 +143,7 @@ def _impersonation(info: Mapping[str, Any], where: str, endpoints: Endpoints) ->
         raise AuthError(f"{where} lacks service_account_impersonation_url")
     if not isinstance(url, str):
         raise AuthError(f"{where}: service_account_impersonation_url must be a string")
-    target = _impersonation_target(url, where)
+    target = service_account_from_url(url, "service_account_impersonation_url", where)
     delegates = info.get("delegates")
     scopes = info.get("scopes")
     return Impersonation(
@@ -212,25 +178,20 @@ def impersonated_token_flow(imp: Impersonation, endpoints: Endpoints, options: C
     :class:`AuthError` carrying Google's message; no token ever appears in a message.
     """
     source_token = yield from _source_token(imp, endpoints, options)
-    wanted = list(scopes or imp.scopes or (CLOUD_PLATFORM_SCOPE,))
-    body = {"delegates": list(imp.delegates), "scope": wanted, "lifetime": f"{IMPERSONATION_LIFETIME}s"}
-    extra = [("content-type", "application/json"), ("authorization", f"Bearer {source_token}")]
     quota = imp.source.get("quota_project_id")
-    if isinstance(quota, str) and quota:
-        # google-auth applies the source credentials' headers, quota project included.
-        extra.append(("x-goog-user-project", quota))
-    http = HttpRequest(method="POST", url=imp.url, headers=token_headers(extra), body=json.dumps(body).encode(), timeout=options.timeout)
-    what = f"impersonation of service account {imp.target}"
-    # Asking for another token is harmless, so 5xx and dropped connections are retried.
-    _res, reply = yield from exchange_flow(http, options, what, idempotent=True)
-    data = json_object(reply, what)
-    token = data.get("accessToken")
-    if not isinstance(token, str) or not token:
-        raise AuthError(f"{what}: the reply has no accessToken")
-    expires = rfc3339_ts(data.get("expireTime"))
-    if expires is None:
-        raise AuthError(f"{what}: the reply's expireTime is missing or not an RFC 3339 time")
-    return AccessToken(token, expires)
+    # google-auth applies the source credentials' headers, quota project included.
+    return (
+        yield from generate_access_token_flow(
+            imp.url,
+            source_token,
+            options,
+            target=imp.target,
+            scopes=list(scopes or imp.scopes or (CLOUD_PLATFORM_SCOPE,)),
+            delegates=imp.delegates,
+            lifetime=IMPERSONATION_LIFETIME,
+            quota_project=quota if isinstance(quota, str) and quota else None,
+        )
+    )
 
 
 class Impersonated(TokenSource):

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from aiogoogle import GoogleAPI
@@ -216,6 +216,10 @@ def test_generated_calls_build_the_same_request(peer: harness.Peer, data: st.Dat
     doc, path = data.draw(st.sampled_from(CALL_METHODS))
     method = method_of(doc, path)
     kwargs = accepted_by_519(method, data.draw(arguments_for(method)))
+    # 5.19's int64 and uint64 ranges are one short at the ends (it refuses -2**63 and
+    # 2**64 - 1); the VALIDATION cases pin that divergence by name, so the generated calls
+    # leave those two values out rather than allow every difference a call could have.
+    assume(not re.search(r'"(-9223372036854775808|18446744073709551615)"', json.dumps(kwargs)))
     tally = harness.Tally()
     compare_call(peer, tally, doc, path, {**kwargs, "validate": True}, f"call {doc} {'.'.join(path)}")
     settle(tally)
@@ -258,6 +262,7 @@ VALIDATION = [
     ("youtube.v3", ["videos", "list"], {"part": ["snippet", "statistics"], "id": "abc", "maxResults": 51}),
     ("youtube.v3", ["videos", "list"], {"part": "snippet", "maxResults": 0}),
     ("compute.v1", ["instances", "get"], {"project": "p", "zone": "bad zone!", "instance": "i"}),
+    ("storage.v1", ["objects", "get"], {"bucket": "b", "object": "o", "generation": "-9223372036854775808"}),
 ]
 
 

@@ -9,6 +9,7 @@ raw bytes for checksums), no cookies. TLS is verified with the system trust stor
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl as _ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -21,10 +22,18 @@ from yarl import URL
 
 from aiogoogle._http import HttpRequest, Timeout
 from aiogoogle.excs import ConnectError, ConnectTimeout, ReadTimeout, RequestTimeout, TransportError
+from aiogoogle.models import Response
 
+from .abc import AbstractSession
 from .base import BaseSession
 
-__all__ = ["AiohttpSession"]
+__all__ = ["HTTP_PROXY", "AbstractSession", "AiohttpSession", "Response"]
+
+#: aiogoogle 5.x's proxy setting, kept under its name: the ``AIOGOOGLE_HTTP_PROXY``
+#: environment variable as read when this module is imported ("" for none). A session
+#: created without ``proxy=`` uses it; assigning the module attribute before creating a
+#: session works too.
+HTTP_PROXY = os.environ.get("AIOGOOGLE_HTTP_PROXY", "")
 
 T = TypeVar("T")
 
@@ -139,7 +148,7 @@ class AiohttpSession(BaseSession):
         ca_file: a PEM file of CA certificates to trust instead of the system store.
         limit: the maximum number of connections (all hosts).
         limit_per_host: the maximum number of connections per host (0: no limit).
-        proxy: an HTTP proxy URL for every request.
+        proxy: an HTTP proxy URL for every request (default: :data:`HTTP_PROXY`, if set).
         trust_env: honour ``HTTP(S)_PROXY``/``NO_PROXY`` and ``.netrc`` (aiohttp's option).
         **client_session_kwargs: passed to :class:`aiohttp.ClientSession` as is.
     """
@@ -163,7 +172,7 @@ class AiohttpSession(BaseSession):
         self._ssl = ssl
         self._limit = limit
         self._limit_per_host = limit_per_host
-        self._proxy = proxy
+        self._proxy = proxy if proxy is not None else (HTTP_PROXY or None)
         self._trust_env = trust_env
         self._kwargs = client_session_kwargs
         self._client: aiohttp.ClientSession | None = None

@@ -62,11 +62,14 @@ with warnings.catch_warnings():
 
 from aiogoogle._http import Headers, HttpRequest
 from aiogoogle.excs import ConnectError, ConnectTimeout, ReadTimeout, TransportError
+from aiogoogle.models import Response
 
 from ._curio import CurioSessionBase
 from ._h11 import idle_connection_dropped
+from .abc import AbstractSession
 
-__all__ = ["CurioAsksSession"]
+# AbstractSession and Response are importable from here as in aiogoogle 5.x.
+__all__ = ["AbstractSession", "CurioAsksSession", "Response"]
 
 # Errors a socket or the HTTP parser raises once a connection is established.
 _IO_ERRORS = (

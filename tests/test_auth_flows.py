@@ -283,6 +283,18 @@ def test_token_reply_without_access_token_is_an_auth_error() -> None:
         Runner(lambda req: reply(200, {"token_type": "Bearer"})).run(flows.refresh_flow(UserCreds(refresh_token="r"), ClientCreds(client_id="c"), EP, OPTIONS))
 
 
+def test_refresh_token_lifetime_of_a_time_based_grant_is_kept() -> None:
+    # Time-based access: the reply says how long the refresh token lives.
+    body = {"access_token": "ya29.n", "expires_in": 3599, "refresh_token": "1//n", "refresh_token_expires_in": 604799}
+    creds = Runner(lambda req: reply(200, body)).run(flows.refresh_flow(UserCreds(refresh_token="r"), ClientCreds(client_id="c"), EP, OPTIONS))
+    assert creds["refresh_token_expires_in"] == 604799 and creds["refresh_token"] == "1//n"
+    assert UserCreds()["refresh_token_expires_in"] is None
+    with pytest.raises(AuthError, match="refresh_token_expires_in is not a number of seconds"):
+        Runner(lambda req: reply(200, {**body, "refresh_token_expires_in": -1})).run(
+            flows.refresh_flow(UserCreds(refresh_token="r"), ClientCreds(client_id="c"), EP, OPTIONS)
+        )
+
+
 def test_revoke_userinfo_tokeninfo_requests() -> None:
     runner = Runner(lambda req: reply(200, {"sub": "1"}))
     runner.run(flows.revoke_flow("1//tok", EP, OPTIONS))

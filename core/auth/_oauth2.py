@@ -97,6 +97,14 @@ def user_creds_from_reply(
     creds["expires_at"] = to_iso(now + seconds) if seconds is not None else None
     if isinstance(reply.get("refresh_token"), str) and reply["refresh_token"]:
         creds["refresh_token"] = reply["refresh_token"]
+    # Google adds refresh_token_expires_in when the user granted time-based access
+    # (https://developers.google.com/identity/protocols/oauth2/web-server#exchange-authorization-code).
+    refresh_lifetime = reply.get("refresh_token_expires_in")
+    if refresh_lifetime is not None:
+        refresh_seconds = json_count(refresh_lifetime, MAX_EXPIRES_IN)
+        if refresh_seconds is None:
+            raise AuthError(f"the token reply's refresh_token_expires_in is not a number of seconds from 0 to {MAX_EXPIRES_IN}")
+        creds["refresh_token_expires_in"] = refresh_seconds
     scope = reply.get("scope")
     if isinstance(scope, str):
         creds["scopes"] = scope.split()

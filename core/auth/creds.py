@@ -107,7 +107,9 @@ class UserCreds(_Creds):
     ``expires_at`` (ISO 8601 UTC, e.g. ``"2026-01-02T03:04:05Z"``; what refresh decisions
     use), ``scopes`` (list), ``id_token`` (the decoded :class:`IdToken`), ``id_token_jwt``
     (the encoded one), ``token_type``, ``token_uri`` (where to refresh it),
-    ``token_info_uri``, ``revoke_uri``. Credentials loaded from an ``authorized_user`` file
+    ``token_info_uri``, ``revoke_uri``, ``refresh_token_expires_in`` (seconds the refresh
+    token lives, when the token endpoint says so; RFC 6749 leaves it out, Google sends it for
+    time-limited grants). Credentials loaded from an ``authorized_user`` file
     (gcloud's Application Default Credentials) also carry ``client_id``, ``client_secret``
     and possibly ``quota_project_id``.
     """
@@ -127,6 +129,7 @@ class UserCreds(_Creds):
         token_uri: str | None = None,
         token_info_uri: str | None = None,
         revoke_uri: str | None = None,
+        refresh_token_expires_in: int | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(
@@ -143,6 +146,7 @@ class UserCreds(_Creds):
                     "token_uri": token_uri,
                     "token_info_uri": token_info_uri,
                     "revoke_uri": revoke_uri,
+                    "refresh_token_expires_in": refresh_token_expires_in,
                 },
                 extra,
             )
@@ -153,7 +157,8 @@ class ServiceAccountCreds(_Creds):
     """A service account key as downloaded from the Cloud console (``type``,
     ``project_id``, ``private_key_id``, ``private_key``, ``client_email``, ``client_id``,
     ``auth_uri``, ``token_uri``, ...), plus ``subject`` (domain-wide delegation: the user
-    to act as), ``scopes`` and ``additional_claims`` for the JWT assertion (seed
+    to act as), ``scopes`` and ``additional_claims`` for the JWT assertion (default ``{}``)
+    and ``universe_domain`` (default ``"googleapis.com"``, as in key files) (seed
     ``aiogoogle.auth.creds.ServiceAccountCreds``)."""
 
     __slots__ = ()
@@ -173,6 +178,7 @@ class ServiceAccountCreds(_Creds):
         subject: str | None = None,
         scopes: Sequence[str] | None = None,
         additional_claims: Mapping[str, Any] | None = None,
+        universe_domain: str = "googleapis.com",
         **extra: Any,
     ) -> None:
         super().__init__(
@@ -190,7 +196,8 @@ class ServiceAccountCreds(_Creds):
                     "client_x509_cert_url": client_x509_cert_url,
                     "subject": subject,
                     "scopes": _scope_list(scopes),
-                    "additional_claims": dict(additional_claims) if additional_claims is not None else None,
+                    "additional_claims": dict(additional_claims) if additional_claims is not None else {},
+                    "universe_domain": universe_domain,
                 },
                 extra,
             )

@@ -354,3 +354,13 @@ def test_disco_doc_ver_2_asks_discovery_v2_only() -> None:
     assert asked == ["https://www.googleapis.com/discovery/v1/apis/drive/v3/rest"]
     with pytest.raises(ValidationError, match="disco_doc_ver"):
         FlowRunner(reply).run(discovery_flow("drive", "v3", DiscoveryEndpoints(), CallOptions(), None, 3))
+
+
+def test_http_proxy_of_5x_is_the_default_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiogoogle.sessions import aiohttp_session
+
+    monkeypatch.setattr(aiohttp_session, "HTTP_PROXY", "http://127.0.0.1:3128")
+    assert aiohttp_session.AiohttpSession()._proxy == "http://127.0.0.1:3128"
+    assert aiohttp_session.AiohttpSession(proxy="http://127.0.0.1:8080")._proxy == "http://127.0.0.1:8080"
+    monkeypatch.setattr(aiohttp_session, "HTTP_PROXY", "")
+    assert aiohttp_session.AiohttpSession()._proxy is None

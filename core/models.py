@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ._parse import decode as _json_decode
 from .excs import (
@@ -23,7 +22,6 @@ from .excs import (
     RedirectError,
     ValidationError,
     google_error_info,
-    redact_headers,
     redact_url,
 )
 
@@ -367,14 +365,6 @@ class Request:
             max_response_size=self.max_response_size,
         )
 
-    def _rebuild_url(self, **query: Any) -> str:
-        """``url`` with the given query parameters set (``None`` removes one)."""
-        assert self.url is not None
-        parts = urlsplit(self.url)
-        pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in query]
-        pairs.extend((k, str(v)) for k, v in query.items() if v is not None)
-        return urlunsplit(parts._replace(query=urlencode(pairs)))
-
     def __getstate__(self) -> dict[str, Any]:
         # An HTTPError carries its Request to other processes (multiprocessing, task
         # queues): the request's data is pickled, its ``callback`` (user code, often a
@@ -546,9 +536,6 @@ class Response:
         state["_pager"] = None
         state["session_factory"] = None
         return state
-
-    def _debug_headers(self) -> dict[str, str]:
-        return redact_headers(self.headers)
 
 
 # json.loads with a fast path for the usual body (the name the tests and benchmarks use).

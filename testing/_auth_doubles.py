@@ -82,10 +82,6 @@ DEMO_POOL = "//iam.googleapis.com/projects/0/locations/global/workloadIdentityPo
 AWS_SKEW = 15 * 60
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 @dataclass
 class _Device:
     client_id: str

@@ -525,10 +525,6 @@ class ExternalAccount:
             scopes=_scopes(info.get("scopes"), where),
         )
 
-    @property
-    def is_workforce_pool(self) -> bool:
-        return bool(_WORKFORCE.match(self.audience))
-
     def federated_token_flow(
         self, scopes: Sequence[str], env: Mapping[str, str], options: CallOptions, runner: Callable[[ExecutableRequest], ExecutableResult] = run_executable
     ) -> Flow[AccessToken]:

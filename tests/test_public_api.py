@@ -102,7 +102,24 @@ def test_seed_signature(dotted: str) -> None:
 
 def test_client_has_the_documented_managers() -> None:
     from aiogoogle import Aiogoogle
+    from aiogoogle.auth.managers import (
+        ApiKeyManager,
+        Oauth2Manager,
+        OpenIdConnectManager,
+        ServiceAccountManager,
+    )
 
-    client = Aiogoogle(discovery_cache=False)
-    for name in ("oauth2", "openid_connect", "service_account_manager", "api_key_manager"):
-        assert getattr(client, name) is not None, f"Aiogoogle().{name} is None"
+    key_creds = {"type": "service_account", "client_email": "robot@example.iam.gserviceaccount.com"}
+    client = Aiogoogle(api_key="k-123", service_account_creds=key_creds, discovery_cache=False)
+    # Each manager is the documented class, and works for this client: it reads the
+    # client's credentials and endpoints, not copies taken when it was made.
+    assert type(client.oauth2) is Oauth2Manager
+    assert type(client.openid_connect) is OpenIdConnectManager
+    assert type(client.service_account_manager) is ServiceAccountManager
+    assert type(client.api_key_manager) is ApiKeyManager
+    assert client.oauth2.endpoints is client.openid_connect.endpoints is client.service_account_manager.endpoints
+    assert client.service_account_manager.creds is key_creds
+    other = {"type": "service_account", "client_email": "other@example.iam.gserviceaccount.com"}
+    client.service_account_creds = other
+    assert client.service_account_manager.creds is other
+    assert client.api_key_manager.key == "k-123" and "k-123" not in repr(client.api_key_manager.key)

@@ -97,3 +97,14 @@ def test_malformed_impersonated_credentials_name_the_field(creds: ImpersonatedCr
 def test_an_audience_is_not_an_access_token_request() -> None:
     with pytest.raises(AuthError, match="audience"):
         FlowRunner(responder).run(ImpersonatedSource(ImpersonatedCreds(USER, TARGET)).token_flow(TokenRequest(audience="x"), Endpoints(), OPTIONS))
+
+
+def test_public_names_of_keyless_and_device_auth() -> None:
+    from aiogoogle import auth
+    from aiogoogle.auth import _device, _impersonate
+    from aiogoogle.testing import _server_auth, service_account_key
+
+    assert auth.ImpersonatedCreds is _impersonate.ImpersonatedCreds
+    assert auth.device_login is _device.device_login and auth.DeviceCode is _device.DeviceCode
+    assert service_account_key is _server_auth.service_account_key
+    assert {"ImpersonatedCreds", "device_login", "DeviceCode"} <= set(auth.__all__)

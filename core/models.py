@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from ._parse import decode as _json_decode
 from .excs import (
@@ -26,7 +26,18 @@ from .excs import (
 )
 
 if TYPE_CHECKING:
+    # The type of what sending a request gives back (its response body, e.g. a generated
+    # stub's FileList), ``Any`` when not written (PEP 696 defaults, typing_extensions
+    # being a type checker's own). Typing only: at run time a plain TypeVar.
+    from typing_extensions import TypeVar
+
     from .retry import RetryPolicy
+
+    _R = TypeVar("_R", covariant=True, default=Any)
+else:
+    from typing import TypeVar
+
+    _R = TypeVar("_R", covariant=True)
 
 __all__ = ["MediaDownload", "MediaUpload", "Request", "Response", "ResumableUpload"]
 
@@ -234,8 +245,12 @@ class MediaDownload:
         return state
 
 
-class Request:
+class Request(Generic[_R]):
     """An unsent API call.
+
+    ``Request[T]``: sending it gives a ``T`` (``Response[T]`` with ``full_res=True``), the
+    response type generated stubs declare (``aiogoogle stubs``); a bare ``Request`` is
+    ``Request[Any]``. A ``callback`` changes what is given back; the type does not follow it.
 
     Attributes mirror aiogoogle's: ``method``, ``url`` (absolute, query included),
     ``batch_url``, ``headers`` (a dict), ``json`` (a JSON body), ``data`` (a raw body: bytes,
@@ -308,7 +323,7 @@ class Request:
         self.max_response_size = max_response_size
 
     @classmethod
-    def batch_requests(cls, *requests: Request) -> Request:
+    def batch_requests(cls, *requests: Request[Any]) -> Request[Any]:
         """Combine requests to one API into a single batch request (docs/protocol.md §3).
 
         The result is sent like any request (``await aiogoogle.as_user(batch)``) and gives
@@ -338,14 +353,14 @@ class Request:
         return cls(method="POST", url=urls.pop(), batch=tuple(requests), method_id="batch")
 
     @classmethod
-    def from_response(cls, response: Response) -> Request:
+    def from_response(cls, response: Response[Any]) -> Request[Any]:
         """A copy of the request that produced ``response`` (seed API)."""
         req = response.req
         if req is None:
             raise ValidationError("this response carries no request")
         return req.copy()
 
-    def copy(self) -> Request:
+    def copy(self) -> Request[_R]:
         return Request(
             method=self.method,
             url=self.url,
@@ -407,8 +422,10 @@ def asks_not_modified(url: str, header_names: Iterable[str]) -> bool:
     return bool(_NOT_MATCH_QUERY.search(url))
 
 
-class Response:
+class Response(Generic[_R]):
     """An HTTP response as returned with ``full_res=True``.
+
+    ``Response[T]`` (from a ``Request[T]``): its pages are ``T``s.
 
     ``json`` holds the decoded body when the server sent JSON, ``data`` the body otherwise
     (text for text types, bytes for the rest); ``content`` is whichever is set.
@@ -489,7 +506,7 @@ class Response:
             raise AuthError(msg, req=self.req, res=self)
         raise HTTPError(msg, req=self.req, res=self)
 
-    def next_page(self, req_token_name: str | None = None, res_token_name: str | None = None, json_req: bool = False) -> Request | None:
+    def next_page(self, req_token_name: str | None = None, res_token_name: str | None = None, json_req: bool = False) -> Request[_R] | None:
         """The request for the next page, or ``None`` on the last page.
 
         The token is read from the response field ``res_token_name`` (default
@@ -507,7 +524,7 @@ class Response:
         req_token_name: str | None = None,
         res_token_name: str | None = None,
         json_req: bool = False,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[_R]:
         """Iterate over this page and the following ones, with custom token names.
 
         ``async for page in response(res_token_name="pageToken")`` (BigQuery). Pages are
@@ -521,7 +538,7 @@ class Response:
             )
         return self._pager(self, req_token_name, res_token_name, json_req)
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def __aiter__(self) -> AsyncIterator[_R]:
         return self()
 
     def __repr__(self) -> str:

@@ -30,7 +30,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
 from ._call import CallOptions, call_flow
 from ._driver import Authorizer, Driver
@@ -39,13 +39,18 @@ from ._transport import Session
 from .auth.managers import ApiKeyManager, Oauth2Manager, OpenIdConnectManager, ServiceAccountManager
 from .data import DISCOVERY_SERVICE_V1_DISCOVERY_DOC
 from .discovery import DiscoveryCache, DiscoveryEndpoints, discovery_flow, list_api_flow
-from .excs import AiogoogleError, HTTPError, ValidationError
+from .excs import AiogoogleError, DiscoveryError, HTTPError, ValidationError
 from .models import Request, Response
 from .pagination import items_of, pages_flow
 from .resource import GoogleAPI
 from .retry import DEFAULT_RETRY, RetryPolicy
 
 __all__ = ["Aiogoogle"]
+
+# Typed calls (generated stubs, ``aiogoogle stubs``): what one request gives back, and the
+# typed API class ``discover(..., typed=...)`` returns.
+_T = TypeVar("_T")
+_A = TypeVar("_A")
 
 # aiogoogle 5.x's names in this module: the Discovery v2 URL form it used for
 # ``disco_doc_ver=2`` (https://developers.google.com/discovery/v2/reference), and, imported
@@ -85,6 +90,26 @@ def default_cache_dir() -> str:
         return explicit
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "aiogoogle", "discovery")
+
+
+def _typed_api_class(typed: Any) -> type[GoogleAPI]:
+    """``discover(typed=...)``: the class to build the API with (GoogleAPI by default)."""
+    if typed is None:
+        return GoogleAPI
+    if not (isinstance(typed, type) and issubclass(typed, GoogleAPI)):
+        raise ValidationError([("typed", "must be the API class of generated stubs (a GoogleAPI subclass such as DriveV3)", typed)])
+    return typed
+
+
+def _check_typed(cls: type[GoogleAPI], document: Any) -> None:
+    """A typed API class describes one API version: refuse it for another document (its
+    types would be another API's)."""
+    wanted = getattr(cls, "__discovery_id__", None)
+    if not isinstance(wanted, str):
+        return
+    got = f"{document.get('name')}:{document.get('version')}" if isinstance(document, dict) else "?"
+    if got != wanted:
+        raise DiscoveryError(f"typed={cls.__name__} describes {wanted}, but the discovery document fetched is {got}")
 
 
 class Aiogoogle:
@@ -229,6 +254,7 @@ class Aiogoogle:
         session = await self._ensure_session()
         return await self.driver(session).run(list_api_flow(name, preferred, fields, self.discovery_endpoints, self._options))
 
+    @overload
     async def discover(
         self,
         api_name: str,
@@ -237,25 +263,95 @@ class Aiogoogle:
         *,
         disco_doc_ver: int | None = None,
         root_url: str | None = None,
-    ) -> GoogleAPI:
+        typed: None = None,
+    ) -> GoogleAPI: ...
+
+    @overload
+    async def discover(
+        self,
+        api_name: str,
+        api_version: str | None = None,
+        validate: bool = True,
+        *,
+        disco_doc_ver: int | None = None,
+        root_url: str | None = None,
+        typed: type[_A],
+    ) -> _A: ...
+
+    async def discover(
+        self,
+        api_name: str,
+        api_version: str | None = None,
+        validate: bool = True,
+        *,
+        disco_doc_ver: int | None = None,
+        root_url: str | None = None,
+        typed: type[Any] | None = None,
+    ) -> Any:
         """Fetch a discovery document and return the :class:`~aiogoogle.resource.GoogleAPI`.
 
         Without ``api_version`` the preferred version is looked up first (two requests).
         ``disco_doc_ver=2`` asks Discovery v2 only (APIs Discovery v1 does not list, as
         in 5.x); by default v1 is asked and v2 on a 404.
         ``root_url`` re-roots every URL of the API (an emulator, a private endpoint).
+
+        ``typed``: the API class of generated stubs (``aiogoogle stubs``, or the
+        ``aiogoogle_apis`` package), e.g. ``typed=DriveV3``: the API is returned as that
+        class (a :class:`GoogleAPI` subclass), so type checkers know its resources,
+        methods, parameters and response types. It must describe the document fetched
+        (its ``__discovery_id__``, e.g. ``drive:v3``), else :class:`DiscoveryError`.
         """
+        cls = _typed_api_class(typed)
         session = await self._ensure_session()
         document = await self.driver(session).run(
             discovery_flow(api_name, api_version, self.discovery_endpoints, self._options, self._cache, disco_doc_ver)
         )
-        return GoogleAPI(document, validate, root_url=root_url)
+        if cls is not GoogleAPI:
+            _check_typed(cls, document)
+        return cls(document, validate, root_url=root_url)
 
     # ------------------------------------------------------------------ sending
 
+    @overload
     async def as_user(
         self,
-        *requests: Request,
+        request: Request[_T],
+        /,
+        *,
+        timeout: float | None = None,
+        full_res: Literal[False] = False,
+        user_creds: Any = None,
+        raise_for_status: Literal[True] = True,
+        return_exceptions: Literal[False] = False,
+    ) -> _T: ...
+
+    @overload
+    async def as_user(
+        self,
+        request: Request[_T],
+        /,
+        *,
+        timeout: float | None = None,
+        full_res: Literal[True],
+        user_creds: Any = None,
+        raise_for_status: bool = True,
+        return_exceptions: Literal[False] = False,
+    ) -> Response[_T]: ...
+
+    @overload
+    async def as_user(
+        self,
+        *requests: Request[Any],
+        timeout: float | None = None,
+        full_res: bool = False,
+        user_creds: Any = None,
+        raise_for_status: bool = True,
+        return_exceptions: bool = False,
+    ) -> Any: ...
+
+    async def as_user(
+        self,
+        *requests: Request[Any],
         timeout: float | None = None,
         full_res: bool = False,
         user_creds: Any = None,
@@ -264,12 +360,54 @@ class Aiogoogle:
     ) -> Any:
         """Send requests on behalf of a user (OAuth2 ``user_creds``), refreshing the access
         token when it is about to expire (once for all concurrent requests) and once more
-        after a 401."""
+        after a 401.
+
+        Typed (every ``as_*`` method): one ``Request[T]`` gives a ``T`` (a generated stub's
+        response type, e.g. ``FileList``), ``Response[T]`` with ``full_res=True`` (its pages
+        are ``T``s); several requests, ``raise_for_status=False`` or
+        ``return_exceptions=True`` give ``Any``."""
         return await self._send(requests, self._auth.user(user_creds), timeout, full_res, raise_for_status, return_exceptions)
+
+    @overload
+    async def as_service_account(
+        self,
+        request: Request[_T],
+        /,
+        *,
+        timeout: float | None = None,
+        full_res: Literal[False] = False,
+        service_account_creds: Any = None,
+        raise_for_status: Literal[True] = True,
+        return_exceptions: Literal[False] = False,
+    ) -> _T: ...
+
+    @overload
+    async def as_service_account(
+        self,
+        request: Request[_T],
+        /,
+        *,
+        timeout: float | None = None,
+        full_res: Literal[True],
+        service_account_creds: Any = None,
+        raise_for_status: bool = True,
+        return_exceptions: Literal[False] = False,
+    ) -> Response[_T]: ...
+
+    @overload
+    async def as_service_account(
+        self,
+        *requests: Request[Any],
+        timeout: float | None = None,
+        full_res: bool = False,
+        service_account_creds: Any = None,
+        raise_for_status: bool = True,
+        return_exceptions: bool = False,
+    ) -> Any: ...
 
     async def as_service_account(
         self,
-        *requests: Request,
+        *requests: Request[Any],
         timeout: float | None = None,
         full_res: bool = False,
         service_account_creds: Any = None,
@@ -292,10 +430,50 @@ class Aiogoogle:
         assert info.token is not None
         return info.token
 
+    @overload
     async def as_id_token(
         self,
         audience: str,
-        *requests: Request,
+        request: Request[_T],
+        /,
+        *,
+        timeout: float | None = None,
+        full_res: Literal[False] = False,
+        service_account_creds: Any = None,
+        raise_for_status: Literal[True] = True,
+        return_exceptions: Literal[False] = False,
+    ) -> _T: ...
+
+    @overload
+    async def as_id_token(
+        self,
+        audience: str,
+        request: Request[_T],
+        /,
+        *,
+        timeout: float | None = None,
+        full_res: Literal[True],
+        service_account_creds: Any = None,
+        raise_for_status: bool = True,
+        return_exceptions: Literal[False] = False,
+    ) -> Response[_T]: ...
+
+    @overload
+    async def as_id_token(
+        self,
+        audience: str,
+        *requests: Request[Any],
+        timeout: float | None = None,
+        full_res: bool = False,
+        service_account_creds: Any = None,
+        raise_for_status: bool = True,
+        return_exceptions: bool = False,
+    ) -> Any: ...
+
+    async def as_id_token(
+        self,
+        audience: str,
+        *requests: Request[Any],
         timeout: float | None = None,
         full_res: bool = False,
         service_account_creds: Any = None,
@@ -308,9 +486,46 @@ class Aiogoogle:
         authorize = self._auth.id_token(audience, service_account_creds)
         return await self._send(requests, authorize, timeout, full_res, raise_for_status, return_exceptions)
 
+    @overload
     async def as_api_key(
         self,
-        *requests: Request,
+        request: Request[_T],
+        /,
+        *,
+        timeout: float | None = None,
+        full_res: Literal[False] = False,
+        api_key: str | None = None,
+        raise_for_status: Literal[True] = True,
+        return_exceptions: Literal[False] = False,
+    ) -> _T: ...
+
+    @overload
+    async def as_api_key(
+        self,
+        request: Request[_T],
+        /,
+        *,
+        timeout: float | None = None,
+        full_res: Literal[True],
+        api_key: str | None = None,
+        raise_for_status: bool = True,
+        return_exceptions: Literal[False] = False,
+    ) -> Response[_T]: ...
+
+    @overload
+    async def as_api_key(
+        self,
+        *requests: Request[Any],
+        timeout: float | None = None,
+        full_res: bool = False,
+        api_key: str | None = None,
+        raise_for_status: bool = True,
+        return_exceptions: bool = False,
+    ) -> Any: ...
+
+    async def as_api_key(
+        self,
+        *requests: Request[Any],
         timeout: float | None = None,
         full_res: bool = False,
         api_key: str | None = None,
@@ -320,9 +535,43 @@ class Aiogoogle:
         """Send requests with an API key."""
         return await self._send(requests, self._auth.api_key(api_key), timeout, full_res, raise_for_status, return_exceptions)
 
+    @overload
     async def as_anon(
         self,
-        *requests: Request,
+        request: Request[_T],
+        /,
+        *,
+        timeout: float | None = None,
+        full_res: Literal[False] = False,
+        raise_for_status: Literal[True] = True,
+        return_exceptions: Literal[False] = False,
+    ) -> _T: ...
+
+    @overload
+    async def as_anon(
+        self,
+        request: Request[_T],
+        /,
+        *,
+        timeout: float | None = None,
+        full_res: Literal[True],
+        raise_for_status: bool = True,
+        return_exceptions: Literal[False] = False,
+    ) -> Response[_T]: ...
+
+    @overload
+    async def as_anon(
+        self,
+        *requests: Request[Any],
+        timeout: float | None = None,
+        full_res: bool = False,
+        raise_for_status: bool = True,
+        return_exceptions: bool = False,
+    ) -> Any: ...
+
+    async def as_anon(
+        self,
+        *requests: Request[Any],
         timeout: float | None = None,
         full_res: bool = False,
         raise_for_status: bool = True,
@@ -331,7 +580,13 @@ class Aiogoogle:
         """Send requests without credentials."""
         return await self._send(requests, None, timeout, full_res, raise_for_status, return_exceptions)
 
-    async def send(self, *requests: Request, **kwargs: Any) -> Any:
+    @overload
+    async def send(self, request: Request[_T], /) -> _T: ...
+
+    @overload
+    async def send(self, *requests: Request[Any], **kwargs: Any) -> Any: ...
+
+    async def send(self, *requests: Request[Any], **kwargs: Any) -> Any:
         """Same as :meth:`as_anon` (seed API)."""
         return await self.as_anon(*requests, **kwargs)
 

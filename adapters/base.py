@@ -1,13 +1,25 @@
-"""What every adapter shares: local file access on top of the adapter's ``run_sync``.
+"""The adapter interface as abstract classes, and what every adapter shares.
+
+An adapter (a *session*, aiogoogle's word for it since 5.x) has two halves:
+
+* :class:`Transport` moves bytes: ``send`` one HTTP request, ``close`` the connections;
+* :class:`Runtime` is the framework: ``sleep``, ``gather`` (concurrency under a total
+  timeout), ``lock`` and ``run_sync`` (a blocking call off the event loop); local file
+  access (``open_file``, ``file_op``) is implemented here, once, on top of ``run_sync``.
+
+:class:`BaseSession` is both; a new adapter derives from it and implements the six
+abstract methods, then gets a name in :mod:`aiogoogle.sessions.backends`.
 
 Local files are read and written in worker threads (``run_sync``), so large uploads and
 downloads never block the event loop, whatever the framework. Writes of small files
 (credentials, the discovery cache) are atomic: a temporary file in the same directory,
-then a rename.
+then a rename. :class:`LocalFiles` is the same file access with the calls made inline,
+for loops without an event loop (:func:`aiogoogle.sansio.run_sync`).
 """
 
 from __future__ import annotations
 
+import abc
 import errno
 import os
 import stat
@@ -22,7 +34,7 @@ from aiogoogle._effects import FileOp
 from aiogoogle._http import HttpRequest
 from aiogoogle._transport import RawResponse
 
-__all__ = ["BaseSession", "ThreadFile", "process_environ"]
+__all__ = ["BaseSession", "FileAccess", "LocalFiles", "Runtime", "ThreadFile", "Transport", "process_environ"]
 
 T = TypeVar("T")
 
@@ -43,7 +55,7 @@ class ThreadFile:
 
     __slots__ = ("_file", "_pending", "_session", "_writer")
 
-    def __init__(self, session: BaseSession, file: IO[bytes]) -> None:
+    def __init__(self, session: FileAccess, file: IO[bytes]) -> None:
         self._session = session
         self._file = file
         self._writer: ThreadPoolExecutor | None = None
@@ -159,26 +171,11 @@ def process_environ() -> dict[str, str]:
     return dict(os.environ)
 
 
-class BaseSession:
-    """Base class of the adapters. Subclasses implement ``send``, ``sleep``, ``gather``,
-    ``lock``, ``run_sync`` and ``close``; file access comes from here."""
-
-    async def send(self, request: HttpRequest) -> RawResponse:
-        raise NotImplementedError
-
-    async def sleep(self, seconds: float) -> None:
-        raise NotImplementedError
-
-    async def gather(self, thunks: Sequence[Callable[[], Awaitable[T]]], timeout: float | None = None) -> list[T]:
-        raise NotImplementedError
-
-    def lock(self) -> AbstractAsyncContextManager[Any]:
-        raise NotImplementedError
+class FileAccess:
+    """Local file access (:class:`~aiogoogle._transport.Session`'s ``open_file`` and
+    ``file_op``) on top of ``run_sync``, which a subclass provides."""
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
-        raise NotImplementedError
-
-    async def close(self) -> None:
         raise NotImplementedError
 
     async def open_file(self, path: str, mode: str) -> ThreadFile:
@@ -214,6 +211,56 @@ class BaseSession:
         if op.op == "probe_write":
             return await self.run_sync(_probe_write, op.path)
         raise ValueError(f"unknown file operation {op.op!r}")
+
+
+
+class LocalFiles(FileAccess):
+    """Local file access with every blocking call made inline: for a driver that runs
+    without an event loop (:func:`aiogoogle.sansio.run_sync`, :mod:`aiogoogle.sync`)."""
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        return fn(*args)
+
+
+class Transport(abc.ABC):
+    """The half of an adapter that moves bytes (see :class:`~aiogoogle._transport.Session`
+    for the contract of ``send``)."""
+
+    @abc.abstractmethod
+    async def send(self, request: HttpRequest) -> RawResponse:
+        """Send ``request``; return once the response head arrived."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Close every connection."""
+
+
+class Runtime(FileAccess, abc.ABC):
+    """The half of an adapter that is its framework: waiting and concurrency (file access
+    comes with it, built on ``run_sync``)."""
+
+    @abc.abstractmethod
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``."""
+
+    @abc.abstractmethod
+    async def gather(self, thunks: Sequence[Callable[[], Awaitable[T]]], timeout: float | None = None) -> list[T]:
+        """Run the thunks concurrently; results in order; the first failure cancels the
+        rest and is raised itself; ``timeout`` (a total) cancels everything and raises
+        :class:`~aiogoogle.excs.RequestTimeout`."""
+
+    @abc.abstractmethod
+    def lock(self) -> AbstractAsyncContextManager[Any]:
+        """A new lock of this framework (single-flight token refresh)."""
+
+    @abc.abstractmethod
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``, which blocks, run off the event loop."""
+
+
+class BaseSession(Transport, Runtime):
+    """Base class of the adapters: a :class:`Transport` and a :class:`Runtime`. Subclasses
+    implement ``send``, ``close``, ``sleep``, ``gather``, ``lock`` and ``run_sync``."""
 
     async def __aenter__(self) -> BaseSession:
         return self

@@ -1,24 +1,24 @@
 """Shared test fixtures.
 
-``backend`` parametrizes a test over every backend (aiogoogle.sessions.backends). A contract test is written once
-as an ``async def`` scenario and run with ``backend.run(scenario)``; inside, it builds its
-client with ``backend.client(...)`` (or ``backend.session()``), so every feature is proven
-on asyncio (aiohttp), curio (asks, and h11 as 'curio-h11') and trio (h11) by the same
-code.
+``backend`` parametrizes a test over every backend (aiogoogle.sessions.backends.TABLE; the
+plugin aiogoogle.testing.contract provides it, ``--aiogoogle-backend`` narrows it). A
+contract test is written once as an ``async def`` scenario and run with
+``backend.run(scenario)``; inside, it builds its client with ``backend.client(...)`` (or
+``backend.session()``), so every feature is proven on asyncio (aiohttp), curio (asks, and
+h11 as 'curio-h11'), trio (h11) and without an event loop ('sync': the synchronous client
+on blocking sockets) by the same code.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from aiogoogle.sessions.backends import BACKENDS as ALL_BACKENDS
-from aiogoogle.sessions.backends import run as run_on
-from aiogoogle.sessions.backends import session_class
 
 settings.register_profile(
     "ci",
@@ -33,36 +33,21 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 BACKENDS = list(ALL_BACKENDS)
 
-
-class Backend:
-    """One I/O framework: how to run a coroutine function and which session to use."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"Backend({self.name})"
-
-    def session_factory(self, **kwargs: Any) -> Callable[[], Any]:
-        cls = session_class(self.name)
-        return lambda: cls(**kwargs)
-
-    def session(self, **kwargs: Any) -> Any:
-        return self.session_factory(**kwargs)()
-
-    def client(self, *args: Any, session_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        from aiogoogle import Aiogoogle
-
-        kwargs.setdefault("discovery_cache", False)
-        return Aiogoogle(*args, session_factory=self.session_factory(**(session_kwargs or {})), **kwargs)
-
-    def run(self, fn: Callable[[], Awaitable[Any]], *args: Any) -> Any:
-        return run_on(self.name, fn, *args)
+# The contract suite's fixtures (``backend``, the local servers) come from the plugin that
+# ships them to adapter authors: these tests use it exactly as they would.
+pytest_plugins = ["aiogoogle.testing.contract"]
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return Backend(request.param)
+
+def __getattr__(name: str) -> Any:
+    # ``Backend``: one backend as the tests see it (``backend.run``, ``backend.client``,
+    # ``backend.session``), the plugin's class. Imported on first use, once pytest has
+    # loaded the plugin (importing it here first would keep pytest from registering it).
+    if name == "Backend":
+        from aiogoogle.testing.contract import ContractBackend
+
+        return ContractBackend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @pytest.fixture(scope="session")

@@ -17,12 +17,12 @@ def test_each_backend_runs_its_own_session(name: str) -> None:
         finally:
             await session.close()
 
-    expected = {"asyncio": "AiohttpSession", "curio": "CurioAsksSession", "curio-h11": "CurioSession", "trio": "TrioSession"}[name]
+    expected = {"asyncio": "AiohttpSession", "curio": "CurioAsksSession", "curio-h11": "CurioSession", "trio": "TrioSession", "sync": "SyncSession"}[name]
     assert run(name, scenario, 7) == f"{expected}:7"
 
 
 def test_an_unknown_backend_is_named() -> None:
-    with pytest.raises(ValueError, match=r"'twisted'.*asyncio, curio, curio-h11, trio"):
+    with pytest.raises(ValueError, match=r"'twisted'.*asyncio, curio, curio-h11, trio, sync"):
         session_class("twisted")
 
     async def nothing() -> None:

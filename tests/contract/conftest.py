@@ -1,4 +1,5 @@
-"""Servers shared by the contract tests.
+"""Servers shared by the contract tests (the fixtures come from the contract plugin,
+aiogoogle.testing.contract, loaded by tests/conftest.py).
 
 ``server`` is one plain-HTTP :class:`~aiogoogle.testing.LocalGoogleServer` for the whole
 session (reset before each test that asks for ``clean_server``, or for ``state``: the auth
@@ -12,43 +13,7 @@ served document uses a server of its own.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
-
-from aiogoogle.testing import LocalGoogleServer
-from aiogoogle.testing._server_auth import AuthState, auth_state
-
-
-@pytest.fixture(scope="session")
-def server() -> Iterator[LocalGoogleServer]:
-    with LocalGoogleServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def clean_server(server: LocalGoogleServer) -> LocalGoogleServer:
-    server.reset()
-    return server
-
-
-@pytest.fixture
-def state(server: LocalGoogleServer) -> AuthState:
-    server.reset()
-    return auth_state(server)
-
-
-@pytest.fixture(scope="session")
-def tls_server() -> Iterator[LocalGoogleServer]:
-    with LocalGoogleServer(tls=True) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="session")
-def other_server() -> Iterator[LocalGoogleServer]:
-    with LocalGoogleServer() as srv:
-        yield srv
 
 
 def stop_process(proc: subprocess.Popen[Any], grace: float) -> None:

@@ -54,6 +54,7 @@ examples:
   aiogoogle serve --creds-dir ./fake-google
   aiogoogle apis --name drive
   aiogoogle describe storage v1 objects.insert
+  aiogoogle stubs drive v3 -o typings/
   aiogoogle call storage v1 objects.list bucket=my-bucket maxResults=10 --all-pages
 """
 
@@ -113,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="RESOURCE[.METHOD]", nargs="?", help="e.g. objects or objects.insert")
     add_common(p, fmt_default="table")
     p.set_defaults(handler=cmd_describe)
+
+    from ._stubs import add_parser as add_stubs_parser
+
+    add_stubs_parser(sub, _add_api_version)
 
     p = sub.add_parser("call", help="call an API method and print the result",
                        description="Build, validate and send one call. Parameters are key=value (discovery names or "

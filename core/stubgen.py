@@ -61,35 +61,54 @@ _TAKEN_ON_RESOURCE = frozenset(dir(Resource)) | frozenset(Resource.__slots__)
 _TAKEN_ON_API = frozenset(dir(GoogleAPI)) | frozenset(GoogleAPI.__slots__)
 
 # Names the stub module itself defines or imports (all private, so no schema can be one).
-_PRELUDE = '''\
-import typing as _t
-from builtins import bool as _bool
-from builtins import bytes as _bytes
-from builtins import dict as _dict
-from builtins import float as _float
-from builtins import frozenset as _frozenset
-from builtins import int as _int
-from builtins import list as _list
-from builtins import set as _set
-from builtins import str as _str
-from builtins import tuple as _tuple
-from collections.abc import AsyncIterable as _AsyncIterable
-from collections.abc import Callable as _Callable
-from collections.abc import Mapping as _Mapping
-
-import typing_extensions as _te
-
-from aiogoogle import RetryPolicy as _RetryPolicy
-from aiogoogle import Timeout as _Timeout
-from aiogoogle.models import Request as _Request
-from aiogoogle.resource import GoogleAPI as _GoogleAPI
-from aiogoogle.resource import Resource as _Resource
-
-_V = _t.TypeVar("_V")
+# What the stub may import or define for itself, each kept only when the stub uses it
+# (pyright's strict mode reports unused imports). All private, so no schema can be one.
+_IMPORTS = (
+    ("_t", "import typing as _t"),
+    ("_bool", "from builtins import bool as _bool"),
+    ("_bytes", "from builtins import bytes as _bytes"),
+    ("_dict", "from builtins import dict as _dict"),
+    ("_float", "from builtins import float as _float"),
+    ("_frozenset", "from builtins import frozenset as _frozenset"),
+    ("_int", "from builtins import int as _int"),
+    ("_list", "from builtins import list as _list"),
+    ("_set", "from builtins import set as _set"),
+    ("_str", "from builtins import str as _str"),
+    ("_tuple", "from builtins import tuple as _tuple"),
+    ("_AsyncIterable", "from collections.abc import AsyncIterable as _AsyncIterable"),
+    ("_Callable", "from collections.abc import Callable as _Callable"),
+    ("_Mapping", "from collections.abc import Mapping as _Mapping"),
+    ("", ""),
+    ("_te", "import typing_extensions as _te"),
+    ("", ""),
+    ("_RetryPolicy", "from aiogoogle import RetryPolicy as _RetryPolicy"),
+    ("_Timeout", "from aiogoogle import Timeout as _Timeout"),
+    ("_Request", "from aiogoogle.models import Request as _Request"),
+    ("_GoogleAPI", "from aiogoogle.resource import GoogleAPI as _GoogleAPI"),
+    ("_Resource", "from aiogoogle.resource import Resource as _Resource"),
+)
+_HELPERS = (
+    ("_Many", '''_V = _t.TypeVar("_V")
 # A repeated parameter: one value, or several in a list, tuple or set (what calls accept).
 _Many: _te.TypeAlias = _V | _list[_V] | _tuple[_V, ...] | _set[_V] | _frozenset[_V]
-_Progress: _te.TypeAlias = _Callable[[_int, _int | None], object]
-'''
+'''),
+    ("_Progress", "_Progress: _te.TypeAlias = _Callable[[_int, _int | None], object]\n"),
+)
+
+
+def _prelude(body: str) -> str:
+    """The imports and helper aliases ``body`` uses."""
+    used = set(re.findall(r"\b_\w+", body))
+    helpers = "".join(text for name, text in _HELPERS if name in used)
+    used |= set(re.findall(r"\b_\w+", helpers))
+    lines: list[str] = []
+    for name, line in _IMPORTS:
+        if not name:
+            if lines and lines[-1]:
+                lines.append("")
+        elif name in used:
+            lines.append(line)
+    return "\n".join(lines).rstrip("\n") + "\n\n" + (helpers + "\n" if helpers else "")
 
 _OUTPUT_ONLY = re.compile(r"\s*(\[Output Only\]|Output only\b)", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -388,7 +407,7 @@ class _Generator:
                 optional.append(f"{kw}: {typ} | None = None")
             desc = p.get("description")
             if isinstance(desc, str) and desc.strip():
-                docs.append(f"{kw}: {' '.join(desc.split())}")
+                docs.append(f"{kw}: {_first_sentence(desc)}")
         extra: list[str] = []
         request = spec.get("request")
         if isinstance(request, Mapping):
@@ -458,9 +477,7 @@ class _Generator:
         for key, (typ, desc) in self.option_fields.items():
             option_doc += [f"    {key}: {typ}\n", _doc(desc, "    ")]
         public = [self.api_class, *sorted(n for n in self.runtime if n != self.api_class)]
-        pyi = "".join([
-            header,
-            _PRELUDE,
+        body = "".join([
             _BASES,
             "\n__all__ = [\n", *(f"    {n!r},\n" for n in public), "]\n\n",
             "".join(option_doc), "\n",
@@ -470,6 +487,7 @@ class _Generator:
             "\n" if self.aliases else "",
             *(c + "\n" for c in self.classes),
         ])
+        pyi = header + _prelude(body) + body
         py = "".join([
             header,
             "from aiogoogle.resource import GoogleAPI as _GoogleAPI\n",
@@ -526,6 +544,19 @@ class _ResourceBase(_NodeBase):
     name: _str
     def __getitem__(self, key: _str) -> _t.Any: ...
 '''
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def _first_sentence(text: str, limit: int = 240) -> str:
+    """A parameter's description in a method's docstring: its first sentence, on one
+    line (the same long text recurs on hundreds of methods: compute's ``requestId``)."""
+    flat = " ".join(text.split())
+    m = _SENTENCE_END.search(flat)
+    if m is not None:
+        flat = flat[: m.start()]
+    return flat if len(flat) <= limit else flat[: limit - 3].rstrip() + "..."
 
 
 def _section(specs: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:

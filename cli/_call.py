@@ -20,7 +20,9 @@ import os
 import sys
 from typing import Any
 
-from ._common import ProgressBar, Settings, UsageError, message, show
+from aiogoogle.resource import CALL_OPTIONS
+
+from ._common import ProgressBar, Settings, UsageError, discover_api, message, show
 from ._creds import pick_credentials
 from ._describe import _spec, resolve
 
@@ -90,7 +92,7 @@ async def run_call(settings: Settings, args: argparse.Namespace) -> int:
         raise UsageError("--all-pages and --download cannot be combined")
     client = settings.client()
     async with client:
-        api = await client.discover(args.api, args.version, root_url=settings.root_url)
+        api = await discover_api(client, settings, args.api, args.version, offline=args.offline)
         node = resolve(api, args.method)
         if not isinstance(node, Method):
             raise UsageError(f"{args.method} is a resource, not a method; its methods: "
@@ -135,7 +137,11 @@ async def run_call(settings: Settings, args: argparse.Namespace) -> int:
             kwargs["chunk_size"] = args.chunk_size
         if args.no_validate:
             kwargs["validate"] = False
-        request = node(json=body, **kwargs, **params)
+        # KEY=VALUE arguments are API parameters only: a key that is also a call option of
+        # the library (json, timeout, validate, ...) takes its documented trailing
+        # underscore, so it can never stand in for --json, --upload or --no-validate.
+        api_params = {f"{key}_" if key in CALL_OPTIONS else key: value for key, value in params.items()}
+        request = node(json=body, **kwargs, **api_params)
         if args.dry_run:
             # Credentials are added only when sending, so nothing secret is shown here.
             plan = {"method": request.method, "url": _redacted(request.url), "headers": dict(request.headers or {})}

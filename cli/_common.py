@@ -482,3 +482,32 @@ def human_bytes(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} GiB"
+
+
+async def discover_api(client: Any, settings: Settings, api: str, version: str, *, offline: bool = False) -> Any:
+    """The :class:`~aiogoogle.resource.GoogleAPI` of ``api`` ``version``.
+
+    From the Discovery service (or ``--root-url``'s server) through the client and its disk
+    cache; with ``offline``, from the copy available without the network (the documents
+    shipped with the package, and google-api-python-client's when it is installed). When
+    Google's own Discovery service cannot be reached, that copy is used too, with a note on
+    stderr: browsing and ``--dry-run`` need only the document.
+    """
+    from aiogoogle import GoogleAPI
+    from aiogoogle.excs import DiscoveryError, TransportError
+    from aiogoogle.testing import discovery_document
+
+    if offline:
+        return GoogleAPI(discovery_document(api, version), root_url=settings.root_url)
+    try:
+        return await client.discover(api, version, root_url=settings.root_url)
+    except TransportError as exc:
+        if settings.root_url or settings.discovery_url:
+            raise  # a server the user named: its answer, not a stand-in, is wanted
+        try:
+            document = discovery_document(api, version)
+        except DiscoveryError:
+            raise exc from None
+        message(f"cannot reach Google's Discovery service ({exc}); using the offline copy of {api} {version} "
+                f"(revision {document.get('revision', 'unknown')})")
+        return GoogleAPI(document, root_url=settings.root_url)

@@ -15,6 +15,7 @@ import re
 import sys
 from typing import Any, NoReturn
 
+from aiogoogle.resource import CALL_OPTIONS
 from aiogoogle.sessions.backends import BACKENDS
 
 from ._common import (
@@ -27,6 +28,7 @@ from ._common import (
     Settings,
     UsageError,
     add_common,
+    discover_api,
     end_progress_lines,
     message,
     show,
@@ -82,6 +84,9 @@ class _Parser(argparse.ArgumentParser):
 def _add_api_version(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("api", metavar="API", help="API name, e.g. storage")
     parser.add_argument("version", metavar="VERSION", help="API version, e.g. v1")
+    parser.add_argument("--offline", action="store_true",
+                        help="take the discovery document from the copies available offline (shipped with the "
+                             "package, or google-api-python-client's) instead of the network")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -296,7 +301,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
     async def fetch() -> Any:
         client = settings.client()
         async with client:
-            return await client.discover(args.api, args.version, root_url=settings.root_url)
+            return await discover_api(client, settings, args.api, args.version, offline=args.offline)
 
     api = settings.run(fetch)
     describe(api, args.target, args.format, sys.stdout)
@@ -437,6 +442,8 @@ def _describe_error(exc: BaseException, args: argparse.Namespace) -> str:
     if isinstance(exc, OSError):
         where = f": {exc.filename}" if exc.filename else ""
         return f"aiogoogle: error: {exc.strerror or exc}{where}"
+    if isinstance(exc, DiscoveryError) and getattr(args, "offline", False):
+        return f"aiogoogle: error: {exc}"  # names the documents available offline
     if isinstance(exc, DiscoveryError) and "no discovery document" in str(exc):
         # The core's message suggests a library call; on the command line the way to see
         # what exists is the apis command.
@@ -453,10 +460,24 @@ def _problem_line(problem: Any) -> str:
     typed (``maxResults=ten: expected an integer (uint32)``); every such value is a string,
     so the core's "got str" would say nothing; and the library's ``validate=False`` is
     ``--no-validate`` here."""
-    path, value, text = str(problem.path or ""), problem.value, str(problem.message)
-    text = text.replace("validate=False", "--no-validate")
-    if path and not path.startswith("json") and isinstance(value, str):
+    path, value, text = str(problem.path or ""), problem.value, _cli_spelling(str(problem.message))
+    typed = bool(path) and not path.startswith("json")  # a KEY=VALUE argument, not the body
+    if path.endswith("_") and path[:-1] in CALL_OPTIONS:
+        # KEY=VALUE keys named like a library option reach the core with a trailing
+        # underscore (cli/_call.py); show them as typed.
+        path, typed = path[:-1], True
+        if path in ("json", "data"):
+            text += "; the request body goes in --json"
+    if typed and isinstance(value, str):
         return f"{path}={value}: {text.replace(', got str', '')}"
     if not path:
         return text
-    return str(problem.describe()).replace("validate=False", "--no-validate")
+    return _cli_spelling(str(problem.describe()))
+
+
+def _cli_spelling(text: str) -> str:
+    """The core's hints name library arguments; on the command line they are options."""
+    for library, option in (("validate=False", "--no-validate"), ("json=...", "--json"),
+                            ("upload_file=... or pipe_from=...", "--upload")):
+        text = text.replace(library, option)
+    return text

@@ -257,11 +257,12 @@ class _BlockingBody:
 class _ReplyResponse:
     """A :class:`Reply` as the driver's :class:`RawResponse`."""
 
-    __slots__ = ("_reply", "headers", "reason", "status")
+    __slots__ = ("_reply", "headers", "reason", "status", "url")
 
-    def __init__(self, reply: Reply) -> None:
+    def __init__(self, reply: Reply, url: str) -> None:
+        self.url = url
         if not isinstance(reply, Reply):
-            raise TransportError(f"the send function returned {type(reply).__name__}; it must return aiogoogle.sansio.Reply")
+            raise TransportError(f"the send function returned {type(reply).__name__}; it must return aiogoogle.sansio.Reply", url=url)
         self._reply = reply
         self.status = reply.status
         self.reason = reply.reason
@@ -273,12 +274,19 @@ class _ReplyResponse:
             if body:
                 yield bytes(body)
             return
-        if isinstance(body, AsyncIterable):
-            async for chunk in body:
-                yield bytes(chunk)
-            return
-        for chunk in body:
-            yield bytes(chunk)
+        # The embedder's library fails while the body streams too: its errors become
+        # TransportError here as in send, so the flow's retry and resume policy sees them.
+        try:
+            if isinstance(body, AsyncIterable):
+                async for chunk in body:
+                    yield bytes(chunk)
+            else:
+                for chunk in body:
+                    yield bytes(chunk)
+        except AiogoogleError:
+            raise
+        except Exception as exc:
+            raise _unknown_failure(exc, self.url) from None
 
     async def aclose(self) -> None:
         close, self._reply._close = self._reply._close, None
@@ -319,7 +327,7 @@ class _EmbeddedSession:
             raise
         except Exception as exc:
             raise _unknown_failure(exc, request.url) from None
-        return _ReplyResponse(reply)
+        return _ReplyResponse(reply, request.url)
 
     async def sleep(self, seconds: float) -> None:
         result = self._sleep(seconds)

@@ -157,6 +157,12 @@ def test_translate_with_an_api_key(served: Served) -> None:
     assert "'detectedSourceLanguage': 'en'" in result.stdout
 
 
+def test_sync_embedding_on_urllib3(served: Served) -> None:
+    # README "Embedding the core": the core driven by run_sync over urllib3, public names only.
+    result = served.example("sync_embedding.py", "fr", "Hello", "the world")
+    assert result.stdout.splitlines() == ["[fr] Hello", "[fr] the world"]
+
+
 def test_examples_point_at_google_without_the_variable() -> None:
     """Unset, the examples' only addition changes nothing: Google's own endpoints."""
     sys.path.insert(0, str(EXAMPLES))

@@ -123,3 +123,77 @@ def test_client_has_the_documented_managers() -> None:
     client.service_account_creds = other
     assert client.service_account_manager.creds is other
     assert client.api_key_manager.key == "k-123" and "k-123" not in repr(client.api_key_manager.key)
+
+
+# ------------------------------------------------------------------ embedding (issue 12)
+
+#: The public sans-IO API, pinned: adding a name is a decision, dropping one a break.
+SANSIO_NAMES = {
+    # effects and the flow type
+    "Effect", "Flow", "Send", "Sleep", "Now", "Emit", "Authorize", "AuthInfo", "NO_AUTH", "Pull", "FileOp", "Call", "Run",
+    # wire types, bodies, content decoding, options
+    "HttpRequest", "HttpResponse", "Headers", "Timeout", "StreamBody", "FileRange", "PipeSource", "FileTarget", "PipeTarget",
+    "BodyConsumer", "ContentDecoder", "DEFAULT_MAX_RESPONSE_SIZE", "CallOptions", "RetryPolicy", "Request", "Response",
+    "Session", "RawResponse", "AsyncFile", "Reply",
+    # flows
+    "call_flow", "plain_call_flow", "send_flow", "pages_flow", "items_of", "upload_flow", "download_flow", "batch_flow",
+    "discovery_flow", "list_api_flow", "DiscoveryEndpoints", "DiscoveryCache",
+    # token flows
+    "Endpoints", "TokenSource", "TokenRequest", "AccessToken", "source_for_creds", "token_flow", "refresh_flow",
+    "code_exchange_flow", "revoke_flow", "jwt_bearer_flow", "metadata_token_flow", "default_creds_flow", "id_token_flow",
+    "device_code_flow", "device_token_flow", "sts_exchange_flow",
+    # driver loops
+    "run_sync", "run_async", "iterate_sync", "iterate_async", "complete",
+}
+
+
+def test_sansio_exports_exactly_its_documented_names() -> None:
+    from aiogoogle import sansio
+
+    assert set(sansio.__all__) == SANSIO_NAMES
+    for name in SANSIO_NAMES:
+        value = getattr(sansio, name)
+        assert value is not None or name == "NO_AUTH", name
+        if inspect.isfunction(value):
+            assert value.__doc__, f"aiogoogle.sansio.{name} has no docstring"
+
+
+@pytest.mark.parametrize(
+    ("dotted", "expected"),
+    [
+        ("aiogoogle.sansio.run_sync", ["flow", "send", "sleep", "authorize", "files", "clock", "monotonic", "max_response_size"]),
+        ("aiogoogle.sansio.run_async", ["flow", "send", "sleep", "authorize", "files", "clock", "monotonic", "max_response_size"]),
+        ("aiogoogle.sansio.Reply.__init__", ["self", "status", "headers", "body", "reason", "close"]),
+        ("aiogoogle.sync.Aiogoogle.__init__", ["self", "session_factory", "api_key", "user_creds", "client_creds", "service_account_creds", "kwargs"]),
+        ("aiogoogle.sync.Aiogoogle.as_user", ["self", "requests", "kwargs"]),
+        ("aiogoogle.sync.Aiogoogle.pages", ["self", "response"]),
+        ("aiogoogle.sync.Aiogoogle.items", ["self", "response", "field"]),
+    ],
+)
+def test_embedding_signatures(dotted: str, expected: list[str]) -> None:
+    assert _params(_resolve(dotted)) == expected
+
+
+def test_sync_client_offers_the_async_clients_calls() -> None:
+    from aiogoogle import Aiogoogle
+    from aiogoogle.sync import Aiogoogle as SyncAiogoogle
+
+    calls = {"discover", "list_api", "as_user", "as_service_account", "as_api_key", "as_anon", "as_id_token", "id_token", "send", "items", "close"}
+    for name in calls:
+        assert callable(getattr(Aiogoogle, name)) and callable(getattr(SyncAiogoogle, name)), name
+        assert not inspect.iscoroutinefunction(getattr(SyncAiogoogle, name)), name
+    client = SyncAiogoogle(api_key="AIzaSy-k", discovery_cache=False)
+    assert client.api_key == "AIzaSy-k" and client.aio.api_key == "AIzaSy-k"
+    assert type(client.oauth2._target).__name__ == "Oauth2Manager"
+
+
+def test_one_backend_table() -> None:
+    from aiogoogle.sessions.backends import BACKENDS, TABLE, session_class
+    from aiogoogle.sessions.base import BaseSession
+
+    assert BACKENDS == ("asyncio", "curio", "curio-h11", "trio", "sync")
+    for name in BACKENDS:
+        cls = session_class(name)
+        assert issubclass(cls, BaseSession) and not inspect.isabstract(cls), name
+    assert TABLE["sync"].blocking and not TABLE["trio"].blocking
+    assert sorted(BaseSession.__abstractmethods__) == ["close", "gather", "lock", "run_sync", "send", "sleep"]

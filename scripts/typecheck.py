@@ -20,7 +20,7 @@ STAGE = os.path.join(ROOT, "build", "typecheck")
 # Folders installed as subpackages of aiogoogle (setup.cfg package_dir), checked as strictly
 # as the core: the adapters, the local server and strategies, the command line, the
 # installed-app sign-in.
-OUTSIDE_CORE = {"adapters": "sessions", "testing": "testing", "cli": "cli", "installed_app": "installed_app"}
+OUTSIDE_CORE = {"adapters": "sessions", "testing": "testing", "cli": "cli", "installed_app": "installed_app", "sync": "sync"}
 
 
 def _link(target: str, link: str) -> None:

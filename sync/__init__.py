@@ -125,7 +125,8 @@ class Aiogoogle:
 
     def discover(self, api_name: str, api_version: str | None = None, validate: bool = True, **kwargs: Any) -> GoogleAPI:
         """See :meth:`aiogoogle.Aiogoogle.discover`."""
-        return complete(self.aio.discover(api_name, api_version, validate, **kwargs))
+        api: GoogleAPI = complete(self.aio.discover(api_name, api_version, validate, **kwargs))
+        return api
 
     def list_api(self, name: str | None = None, preferred: bool | None = None, fields: str | None = None) -> Any:
         """See :meth:`aiogoogle.Aiogoogle.list_api`."""

@@ -50,6 +50,8 @@ class _Scope:
 
     __slots__ = ("_children", "cancelled", "deadline", "event", "socket")
 
+    deadline: float | None
+
     def __init__(self, deadline: float | None, parent: _Scope | None) -> None:
         if parent is not None and parent.deadline is not None and (deadline is None or parent.deadline < deadline):
             deadline = parent.deadline

@@ -52,7 +52,10 @@ def main(argv: list[str]) -> int:
     for name, version in APIS:
         for filename, text in generate_stubs(document(name, version)).items():
             path = os.path.join(PACKAGE, filename)
-            old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+            old = None
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as fh:
+                    old = fh.read()
             if old == text:
                 continue
             stale.append(filename)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aiogoogle import Aiogoogle, DiscoveryEndpoints, Response
-from aiogoogle.auth import Endpoints
 from aiogoogle_apis.calendar_v3 import CalendarV3, Event, Events
 from aiogoogle_apis.drive_v3 import DriveV3, File, FileList
 from aiogoogle_apis.storage_v1 import Bucket, Object, Objects, StorageV1
+
+from aiogoogle import Aiogoogle, DiscoveryEndpoints, Response
+from aiogoogle.auth import Endpoints
 
 
 async def run(root_url: str, user_creds: dict[str, Any], folder: str) -> dict[str, Any]:

@@ -4,13 +4,14 @@ marked ``# error: <what> [<name>]``, naming ``<name>``, and nowhere else
 
 from __future__ import annotations
 
-from aiogoogle import Aiogoogle
 from aiogoogle_apis.calendar_v3 import CalendarV3
 from aiogoogle_apis.drive_v3 import DriveV3
 from aiogoogle_apis.storage_v1 import StorageV1
 
+from aiogoogle import Aiogoogle
 
-async def mistakes(ag: Aiogoogle) -> str:
+
+async def mistakes(ag: Aiogoogle) -> None:
     drive = await ag.discover("drive", "v3", typed=DriveV3)
     storage = await ag.discover("storage", "v1", typed=StorageV1)
     calendar = await ag.discover("calendar", "v3", typed=CalendarV3)
@@ -19,5 +20,4 @@ async def mistakes(ag: Aiogoogle) -> str:
     storage.buckets.insert(project="p", json={"name": "b", "versioning": {"enabled": "yes"}})  # error: wrong body field type [json]
     storage.objects.list()  # error: missing required parameter [bucket]
     files = await ag.as_user(drive.files.list(pageSize=10))
-    token: str = files["nextPageTokn"]  # error: wrong result field [nextPageTokn]
-    return token
+    print(files["nextPageTokn"])  # error: wrong result field [nextPageTokn]

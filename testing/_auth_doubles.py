@@ -99,6 +99,8 @@ class KeylessState:
 
     #: audience (provider resource name, ``//iam.googleapis.com/...``) -> allowed ``aud`` of OIDC subject tokens.
     pools: dict[str, str] = field(default_factory=lambda: {DEMO_POOL: "https:" + DEMO_POOL})
+    #: audience -> an outside OpenID issuer whose tokens the pool accepts (see :meth:`add_pool`).
+    pool_issuers: dict[str, str] = field(default_factory=dict)
     #: OAuth clients allowed to authenticate to STS (id -> secret).
     sts_clients: dict[str, str] = field(default_factory=dict)
     aws_keys: dict[str, str] = field(default_factory=dict)  # access key id -> secret
@@ -119,10 +121,20 @@ class KeylessState:
     id_tokens: list[str] = field(default_factory=list)  # audiences of ID tokens issued
     run_calls: int = 0
 
-    def add_pool(self, audience: str, allowed_audience: str | None = None) -> str:
+    def add_pool(self, audience: str, allowed_audience: str | None = None, *, issuer: str | None = None) -> str:
         """Accept ``audience`` at STS; OIDC subject tokens must carry ``allowed_audience``
-        (default ``https://iam.googleapis.com/`` + the provider, as Google does)."""
+        (default ``https://iam.googleapis.com/`` + the provider, as Google does).
+
+        ``issuer`` trusts another OpenID provider for this pool (a real one on 127.0.0.1 in
+        the tests): its tokens are verified as Google's STS does, against the keys its
+        OpenID configuration's ``jwks_uri`` publishes
+        (https://cloud.google.com/iam/docs/workload-identity-federation-with-other-providers).
+        Without it, tokens must come from this server's own issuer (:func:`subject_token`)."""
         self.pools[audience] = allowed_audience or "https:" + audience
+        if issuer is not None:
+            if not issuer.startswith(("http://127.0.0.1:", "https://127.0.0.1:")):
+                raise ValueError(f"the test double only fetches keys from 127.0.0.1, not {issuer!r}")
+            self.pool_issuers[audience] = issuer.rstrip("/")
         return audience
 
     def add_aws_key(self, access_key_id: str = "AKIDKEYLESSEXAMPLE", secret: str | None = None, session_token: str | None = None) -> tuple[str, str, str | None]:
@@ -320,6 +332,32 @@ def install(server: Any, app: web.Application) -> None:
             return f"the subject token is not valid ({type(exc).__name__})"
         return None
 
+    async def outside_oidc_problem(token: str, allowed: str, issuer: str) -> str | None:
+        # The provider's OpenID configuration names its JWKS (OpenID Connect Discovery 1.0
+        # §3); the token must verify with one of those keys and name that issuer.
+        import aiohttp
+
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.get(issuer + "/.well-known/openid-configuration") as reply:
+                    config = await reply.json(content_type=None)
+                async with http.get(str(config["jwks_uri"])) as reply:
+                    keys = jwt.PyJWKSet.from_dict(await reply.json(content_type=None))
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = next(k for k in keys.keys if k.key_id == kid)
+        except (aiohttp.ClientError, ValueError, KeyError, TypeError, StopIteration, jwt.PyJWTError):
+            return "the subject token's issuer keys could not be found"
+        try:
+            jwt.decode(token, key.key, algorithms=["RS256", "ES256"], audience=allowed, issuer=issuer,
+                       options={"require": ["exp", "iat", "iss", "aud", "sub"]})
+        except jwt.ExpiredSignatureError:
+            return "the subject token has expired"
+        except jwt.InvalidAudienceError:
+            return "the subject token's audience is not allowed by the provider"
+        except jwt.PyJWTError as exc:
+            return f"the subject token is not valid ({type(exc).__name__})"
+        return None
+
     async def sts_token(request: web.Request) -> web.StreamResponse:
         state = keyless_state(server)
         form = await request.post()
@@ -349,7 +387,9 @@ def install(server: Any, app: web.Application) -> None:
             return _oauth_error(400, "invalid_request", "workforce pools need options.userProject or client authentication")
         kind = str(form.get("subject_token_type", ""))
         token = str(form.get("subject_token", ""))
-        if kind in JWT_TYPES:
+        if kind in JWT_TYPES and audience in state.pool_issuers:
+            problem = await outside_oidc_problem(token, state.pools[audience], state.pool_issuers[audience])
+        elif kind in JWT_TYPES:
             problem = oidc_problem(token, state.pools[audience])
         elif kind == AWS_TYPE:
             problem = _aws_problem(state, token, audience)

@@ -12,8 +12,9 @@ import pytest
 
 from aiogoogle._call import CallOptions
 from aiogoogle._http import HttpRequest, HttpResponse
+from aiogoogle.auth._adc import AuthorizedUser, source_for_creds
 from aiogoogle.auth._idtoken import id_token_flow
-from aiogoogle.auth._impersonate import ImpersonatedCreds, ImpersonatedSource, impersonated_source
+from aiogoogle.auth._impersonate import ImpersonatedCreds, ImpersonatedSource
 from aiogoogle.auth.endpoints import Endpoints
 from aiogoogle.auth.sources import TokenRequest
 from aiogoogle.excs import AuthError
@@ -44,7 +45,7 @@ def test_the_object_is_gclouds_dict_and_hides_secrets() -> None:
     assert creds["type"] == "impersonated_service_account"
     assert creds["service_account_impersonation_url"] == f"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/{TARGET}:generateAccessToken"
     assert "SECRET" not in repr(creds) and "csecret" not in repr(creds)
-    assert isinstance(impersonated_source(creds), ImpersonatedSource) and impersonated_source(USER) is None
+    assert isinstance(source_for_creds(creds), ImpersonatedSource) and isinstance(source_for_creds(USER), AuthorizedUser)
 
 
 def test_delegates_scopes_lifetime_and_quota_project_reach_iam() -> None:
@@ -108,3 +109,23 @@ def test_public_names_of_keyless_and_device_auth() -> None:
     assert auth.device_login is _device.device_login and auth.DeviceCode is _device.DeviceCode
     assert service_account_key is _server_auth.service_account_key
     assert {"ImpersonatedCreds", "device_login", "DeviceCode"} <= set(auth.__all__)
+
+
+def test_every_credentials_type_passed_as_service_account_creds_has_its_source() -> None:
+    # An external_account dict once fell through to the metadata server without a word.
+    from aiogoogle.auth._external import ExternalAccountSource, ExternalAuthorizedUserSource
+
+    external = {
+        "type": "external_account",
+        "audience": "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q",
+        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+        "token_url": "https://sts.googleapis.com/v1/token",
+        "credential_source": {"file": "/var/run/token"},
+    }
+    assert isinstance(source_for_creds(external), ExternalAccountSource)
+    workforce = {"type": "external_account_authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "r",
+                 "token_url": "https://sts.googleapis.com/v1/oauthtoken"}
+    assert isinstance(source_for_creds(workforce), ExternalAuthorizedUserSource)
+    with pytest.raises(AuthError, match="service_account_creds of type external_account.*audience"):
+        source_for_creds({**external, "audience": 7})
+    assert source_for_creds({"scopes": ["s"]}) is None

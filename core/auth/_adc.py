@@ -25,6 +25,7 @@ from .._send import CallOptions, send_flow
 from ..excs import AuthError, RedirectError, TransportError
 from ..retry import RetryPolicy
 from ._external import ExternalAccountSource, ExternalAuthorizedUserSource
+from ._impersonate import IMPERSONATED, ImpersonatedSource
 from ._oauth2 import AuthorizedUser
 from ._service_account import ServiceAccountKey
 from ._sts import generate_access_token_flow, service_account_from_url
@@ -38,7 +39,6 @@ from .sources import AccessToken, TokenRequest, TokenSource
 
 #: How long the metadata-server probe waits (google-auth: 3 s, ``GCE_METADATA_TIMEOUT``).
 METADATA_DETECT_TIMEOUT = 3.0
-IMPERSONATED = "impersonated_service_account"
 #: The scope a service-account source needs to call the IAM Credentials API, and the
 #: default scope of an impersonated token (google-auth's ``iam._IAM_SCOPE``).
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -246,14 +246,23 @@ def source_from_info(info: Any, origin: str, path: str, endpoints: Endpoints) ->
 def source_for_creds(creds: Mapping[str, Any] | None, *, self_signed: bool = False) -> TokenSource | None:
     """The token source of credentials given to the client (``service_account_creds``):
     a key when they hold a ``private_key`` (``self_signed``: tokens are self-signed JWTs),
-    refreshable user credentials when their ``type`` is ``authorized_user``, else ``None``
-    (only scopes: the client falls back to Application Default Credentials)."""
+    else the source of their ``type`` when it is a credentials file type other than a key
+    (``authorized_user``, ``impersonated_service_account``, ``external_account``,
+    ``external_account_authorized_user``: the same dict a file of that type holds, checked
+    the same way), else ``None`` (only scopes: the client falls back to Application
+    Default Credentials)."""
     if not creds:
         return None
     if creds.get("private_key"):
         return ServiceAccountKey(creds, self_signed=self_signed)
-    if creds.get("type") == AuthorizedUser.kind:
+    kind = creds.get("type")
+    if kind == AuthorizedUser.kind:
         return AuthorizedUser(creds)
+    if kind == IMPERSONATED:
+        return ImpersonatedSource(creds)
+    if kind in (ExternalAccountSource.kind, ExternalAuthorizedUserSource.kind):
+        factory = FILE_TYPES[kind]
+        return factory.from_info(creds, f"service_account_creds of type {kind}")  # type: ignore[no-any-return]
     return None
 
 

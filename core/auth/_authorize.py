@@ -37,7 +37,6 @@ from .._effects import AuthInfo, Flow
 from .._http import DEFAULT_MAX_RESPONSE_SIZE
 from ..excs import AuthError
 from . import _flows as flows
-from ._impersonate import impersonated_source
 from .creds import ApiKey, UserCreds
 from .endpoints import Endpoints
 from .managers import (
@@ -207,7 +206,7 @@ class ClientAuth:
 
         async def authorize(stale: str | None) -> AuthInfo:
             current = explicit if explicit is not None else self.client.service_account_creds
-            given = flows.source_for_creds(current) or impersonated_source(current)
+            given = flows.source_for_creds(current)
             if given is not None and given.user_creds is not None:
                 return await self._user_token(given.user_creds, stale)
             usable = given is not None
@@ -251,7 +250,7 @@ class ClientAuth:
 
         async def authorize(stale: str | None) -> AuthInfo:
             current = explicit if explicit is not None else self.client.service_account_creds
-            source = flows.source_for_creds(current) or impersonated_source(current)
+            source = flows.source_for_creds(current)
             given = source
             if source is None:
                 if manager.default_creds is None:

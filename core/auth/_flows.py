@@ -15,7 +15,6 @@ from __future__ import annotations
 from ._adc import (
     CLOUD_PLATFORM_SCOPE,
     FILE_TYPES,
-    IMPERSONATED,
     IMPERSONATION_LIFETIME,
     METADATA_DETECT_TIMEOUT,
     DefaultCreds,
@@ -30,6 +29,7 @@ from ._adc import (
     source_for_creds,
     source_from_info,
 )
+from ._impersonate import IMPERSONATED
 from ._oauth2 import (
     AuthorizedUser,
     authorization_url,

@@ -115,10 +115,3 @@ class ImpersonatedSource(TokenSource):
 
     def __repr__(self) -> str:
         return f"<ImpersonatedSource target={self.imp.target!r} delegates={list(self.imp.delegates)!r} lifetime={self.lifetime}>"
-
-
-def impersonated_source(creds: Any) -> ImpersonatedSource | None:
-    """The source of an impersonated-credentials dict given to the client, else ``None``."""
-    if isinstance(creds, Mapping) and creds.get("type") == IMPERSONATED:
-        return ImpersonatedSource(creds)
-    return None

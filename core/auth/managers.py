@@ -25,7 +25,6 @@ from ..excs import AuthError
 from ..models import Request
 from ..resource import GoogleAPI
 from . import _flows as flows
-from ._impersonate import impersonated_source
 from .creds import ApiKey, IdToken, UserCreds
 from .data import OAUTH2_V2_DISCVOCERY_DOC, WELLKNOWN_OPENID_CONFIGS
 from .endpoints import Endpoints
@@ -622,7 +621,7 @@ class ServiceAccountManager(_Manager):
 
 def _sa_token_flow(manager: ServiceAccountManager, creds: Mapping[str, Any] | None) -> Flow[flows.AccessToken]:
     scopes = tuple(creds.get("scopes") or ()) if creds else ()
-    source = flows.source_for_creds(creds, self_signed=manager.self_signed_jwt) or impersonated_source(creds)
+    source = flows.source_for_creds(creds, self_signed=manager.self_signed_jwt)
     if source is None:
         found = manager.default_creds
         if found is None or found.token_source is None:

@@ -238,3 +238,61 @@ def test_oidc_provider_id_token_for_another_client_is_rejected(backend: Backend,
 
     with pytest.raises(AuthError, match=r"id_token rejected \(aud\)"):
         backend.run(scenario)
+
+
+# ------------------------------------------------------------------------ workload identity federation
+
+
+def _workload_token(issuer: str, audience: str, client_id: str = "ci-runner") -> str:
+    """A workload identity token from oauth2-mock-server (client_credentials), as a CI
+    system issues one to a job."""
+    import json as _json
+    from urllib.parse import urlencode
+
+    body = urlencode({"grant_type": "client_credentials", "client_id": client_id, "aud": audience}).encode()
+    with urllib.request.urlopen(urllib.request.Request(issuer + "/token", data=body), timeout=10) as reply:
+        return str(_json.loads(reply.read())["access_token"])
+
+
+def test_a_subject_token_from_a_real_oidc_issuer(backend: Backend, mock_google: str, server: Any, tmp_path: Any) -> None:
+    """The subject token is issued by a real OpenID provider (oauth2-mock-server, its own
+    keys); the STS double verifies it against the keys the provider's OpenID configuration
+    publishes, as Google's STS does, and the token from the exchange then calls an API."""
+    import json as _json
+
+    from aiogoogle import Request
+    from aiogoogle.auth import Endpoints
+    from aiogoogle.testing._auth_doubles import keyless_state
+
+    pool = "//iam.googleapis.com/projects/7/locations/global/workloadIdentityPools/ci/providers/mock"
+    allowed = "https:" + pool
+    keyless = keyless_state(server)
+    keyless.add_pool(pool, issuer=mock_google)
+    config = {
+        "type": "external_account",
+        "audience": pool,
+        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+        "token_url": server.url + "v1/token",
+        "credential_source": {"file": str(tmp_path / "token")},
+    }
+
+    async def call(token: str) -> Any:
+        (tmp_path / "token").write_text(token)
+        async with backend.client(service_account_creds=dict(config), auth_endpoints=Endpoints.at(server.url)) as ag:
+            return await ag.as_service_account(Request("GET", f"{server.url}protected/federated"))
+
+    answer = backend.run(call, _workload_token(mock_google, allowed))
+    assert answer["ok"] and keyless.exchanges[-1] == "urn:ietf:params:oauth:token-type:jwt"
+    # A token the provider issued for another audience, and one signed with a key the
+    # provider never published, are refused by the exchange.
+    with pytest.raises(AuthError, match="audience is not allowed"):
+        backend.run(call, _workload_token(mock_google, "https://someone-else.example.com"))
+    import jwt
+
+    genuine = _workload_token(mock_google, allowed)
+    forged_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = jwt.encode(jwt.decode(genuine, options={"verify_signature": False}), forged_key, algorithm="RS256",
+                        headers={"kid": jwt.get_unverified_header(genuine)["kid"]})
+    with pytest.raises(AuthError, match="subject token is not valid"):
+        backend.run(call, forged)
+    assert _json.dumps(config)  # the file stayed plain JSON

@@ -6,6 +6,8 @@
 // accepts connections. Differences from the stock mock (docs/testing.md, "OAuth peers"):
 // * the issuer is http://127.0.0.1:<port> (the stock CLI says localhost, which may be ::1);
 // * id_tokens carry email, email_verified and hd, as Google's do;
+// * client_credentials tokens carry sub (workload:<client_id>), as a CI system's identity
+//   token does (the subject token of workload identity federation);
 // * revoked refresh tokens are remembered: refreshing one answers 400 invalid_grant;
 // * the jwt-bearer grant is answered Google-style here: the assertion must verify with the
 //   service account's public key (RS256, aud = this token URL, at most 1 h) and `sub` is
@@ -24,6 +26,11 @@ const service = new OAuth2Service(issuer);
 const revoked = new Set();
 
 service.on(Events.BeforeTokenSigning, (token, req) => {
+  if (req.body && req.body.grant_type === 'client_credentials') {
+    // A workload's identity token (as a CI system issues one): the subject names the
+    // workload, for the workload identity federation tests.
+    token.payload.sub = `workload:${req.body.client_id ?? 'ci'}`;
+  }
   if (req.body && req.body.grant_type !== JWT_BEARER) {
     token.payload.email = 'johndoe@example.com';
     token.payload.email_verified = true;

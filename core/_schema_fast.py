@@ -288,8 +288,8 @@ class _Generator:
             self.emit(body + 1, f"if type({k}) is not str: return False")
             self.extra(rule.extra, x, body + 1, depth + 1)
             self.emit(body + 1, "continue")
-        # Here c is a branch number, or the type of a plain field whose value has another
-        # type: comparing a type with a number raises TypeError, which the predicate answers
+        # Here c is a branch number, or the type of a plain field whose value is of another
+        # type. Comparing a type with a number raises TypeError, which the predicate answers
         # with False, and the chains of == end in "else: return False".
         if complex_:
             self.tree(complex_, 0, len(complex_), c, x, body, depth)

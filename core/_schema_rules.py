@@ -39,7 +39,6 @@ from .excs import DiscoveryError
 
 # The kinds of rule.
 REF, OBJECT, MAP, FREE, ARRAY, STRING, BOOLEAN, SCALAR, JSON = range(9)
-KIND_NAMES = ("REF", "OBJECT", "MAP", "FREE", "ARRAY", "STRING", "BOOLEAN", "SCALAR", "JSON")
 
 
 class _AnyJson:

@@ -225,14 +225,14 @@ def test_checksum_is_checked_on_full_downloads(backend: Backend, emulator: str, 
 
     # The same real response, with the expected digests swapped for wrong ones as they are
     # read: the computed crc32c no longer matches and the download must fail.
-    from aiogoogle import media as media_mod
+    from aiogoogle import _download as download_mod
 
-    original = media_mod._hashes
+    original = download_mod._hashes
 
     def wrong(headers: Any) -> dict[str, str]:
         return {k: b64(b"\x00" * (4 if k == "crc32c" else 16)) for k in original(headers)}
 
-    monkeypatch.setattr(media_mod, "_hashes", wrong)
+    monkeypatch.setattr(download_mod, "_hashes", wrong)
     with pytest.raises(ChecksumMismatch):
         backend.run(download, True)
     # verify=False accepts the bytes as they are.

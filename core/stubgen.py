@@ -266,7 +266,7 @@ class _Generator:
                     typ = f"_te.ReadOnly[{typ}]"
                 fields.append((key, typ, desc))
         self.runtime[name] = "dict"
-        referenced = {m for _, typ, _ in fields for m in re.findall(r"\b[A-Za-z]\w*", typ)}
+        referenced = {m for _, typ, _ in fields for m in _type_names(typ)}
         keys = {key for key, _, _ in fields}
         # The class syntax needs identifier keys, and a key must not shadow a type the
         # class body names (a field "Status" next to a schema Status); else the
@@ -351,14 +351,10 @@ class _Generator:
             members.append((attr, self.method(attr, spec, annotations, f"{where}.methods.{name}" if where else f"methods.{name}")))
         # A member named as a type the class body mentions would shadow it there: such
         # types are named through a private module-level alias.
-        shadowed = attrs & {m for a in annotations for m in re.findall(r"\b[A-Za-z]\w*", a)}
+        shadowed = attrs & {m for a in annotations for m in _type_names(a)}
         for s in sorted(shadowed):
             self.aliases.setdefault(s, f"_Shadowed_{s}")
-
-        def fix(a: str) -> str:
-            return re.sub(r"\b[A-Za-z]\w*", lambda m: self.aliases[m.group(0)] if m.group(0) in shadowed else m.group(0), a)
-
-        fixed = [fix(a) for a in annotations]
+        fixed = [_rename(a, {s: self.aliases[s] for s in shadowed}) if shadowed else a for a in annotations]
         lines = [f"class {cls}({base}):\n", _doc(doc, "    ")]
         if not where:
             lines.append("    __discovery_id__: _t.ClassVar[_str]\n")
@@ -544,6 +540,27 @@ class _ResourceBase(_NodeBase):
     name: _str
     def __getitem__(self, key: _str) -> _t.Any: ...
 '''
+
+
+# A string literal in a type expression (Literal values): its words are not names.
+_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_NAME = re.compile(r"(?<![\w.])[A-Za-z]\w*")  # not an attribute (_t.Literal)
+
+
+def _type_names(expr: str) -> set[str]:
+    """The names a type expression refers to (not the words of its string literals)."""
+    return set(_NAME.findall(_STRING.sub("''", expr)))
+
+
+def _rename(expr: str, names: Mapping[str, str]) -> str:
+    """``expr`` with the names in ``names`` replaced, string literals untouched."""
+    out, pos = [], 0
+    for m in _STRING.finditer(expr):
+        out.append(_NAME.sub(lambda n: names.get(n.group(0), n.group(0)), expr[pos : m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(_NAME.sub(lambda n: names.get(n.group(0), n.group(0)), expr[pos:]))
+    return "".join(out)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")

@@ -1401,31 +1401,43 @@ class LiveBroadcast(_t.TypedDict, total=False):
     status: LiveBroadcastStatus
     """The status object contains information about the event's status."""
 
-LiveBroadcastContentDetails = _t.TypedDict(
-    'LiveBroadcastContentDetails',
-    {
-    'availabilityConfig': AvailabilityConfig,
-    'boundStreamId': _str,
-    'boundStreamLastUpdateTimeMs': _str,
-    'closedCaptionsType': _t.Literal['closedCaptionsTypeUnspecified', 'closedCaptionsDisabled', 'closedCaptionsHttpPost', 'closedCaptionsEmbedded'],
-    'enableAutoStart': _bool,
-    'enableAutoStop': _bool,
-    'enableClosedCaptions': _bool,
-    'enableContentEncryption': _bool,
-    'enableDvr': _bool,
-    'enableEmbed': _bool,
-    'enableLowLatency': _bool,
-    'latencyPreference': _t.Literal['latencyPreferenceUnspecified', 'normal', 'low', 'ultraLow'],
-    'mesh': _str,
-    'monitorStream': MonitorStreamInfo,
-    'projection': _t.Literal['projectionUnspecified', 'rectangular', '360', 'mesh'],
-    'recordFromStart': _bool,
-    'startWithSlate': _bool,
-    'stereoLayout': _t.Literal['stereoLayoutUnspecified', 'mono', 'leftRight', 'topBottom'],
-    },
-    total=False,
-)
-"""Detailed settings of a broadcast."""
+class LiveBroadcastContentDetails(_t.TypedDict, total=False):
+    """Detailed settings of a broadcast."""
+    availabilityConfig: AvailabilityConfig
+    """Optional. The broadcast's availability config. Used to set specific region availability or block specific regions It is optional - if not set, it is not enforced."""
+    boundStreamId: _str
+    """This value uniquely identifies the [`live stream`](https://developers.google.com/youtube/data/live/reference/rest/v3/liveStreams) bound to the broadcast."""
+    boundStreamLastUpdateTimeMs: _str
+    """The date and time that the live stream referenced by boundStreamId was last updated."""
+    closedCaptionsType: _t.Literal['closedCaptionsTypeUnspecified', 'closedCaptionsDisabled', 'closedCaptionsHttpPost', 'closedCaptionsEmbedded']
+    enableAutoStart: _bool
+    """This setting indicates whether auto start is enabled for this broadcast. The default value for this property is false. This setting can only be used by Events."""
+    enableAutoStop: _bool
+    """This setting indicates whether auto stop is enabled for this broadcast. The default value for this property is false. This setting can only be used by Events."""
+    enableClosedCaptions: _bool
+    """This setting indicates whether HTTP POST closed captioning is enabled for this broadcast. The ingestion URL of the closed captions is returned through the liveStreams API. This is mutually exclusive with using the closed_captions_type property, and is equivalent to setting closed_captions_type to CLOSED_CAPTIONS_HTTP_POST."""
+    enableContentEncryption: _bool
+    """This setting indicates whether YouTube should enable content encryption for the broadcast."""
+    enableDvr: _bool
+    """This setting determines whether viewers can access DVR controls while watching the video. DVR controls enable the viewer to control the video playback experience by pausing, rewinding, or fast forwarding content. The default value for this property is true. *Important:* You must set the value to true and also set the enableArchive property's value to true if you want to make playback available immediately after the broadcast ends."""
+    enableEmbed: _bool
+    """This setting indicates whether the broadcast video can be played in an embedded player. If you choose to archive the video (using the enableArchive property), this setting will also apply to the archived video."""
+    enableLowLatency: _bool
+    """Indicates whether this broadcast has low latency enabled."""
+    latencyPreference: _t.Literal['latencyPreferenceUnspecified', 'normal', 'low', 'ultraLow']
+    """If both this and enable_low_latency are set, they must match. LATENCY_NORMAL should match enable_low_latency=false LATENCY_LOW should match enable_low_latency=true LATENCY_ULTRA_LOW should have enable_low_latency omitted."""
+    mesh: _str
+    """The mesh for projecting the video if projection is mesh. The mesh value must be a UTF-8 string containing the base-64 encoding of 3D mesh data that follows the [Spherical Video V2 RFC specification](https://github.com/google/spatial-media/blob/master/docs/spherical-video-v2-rfc.md) for an mshp box, excluding the box size and type but including the following four reserved zero bytes for the version and flags."""
+    monitorStream: MonitorStreamInfo
+    """The monitorStream object contains information about the monitor stream, which the broadcaster can use to review the event content before the broadcast stream is shown publicly."""
+    projection: _t.Literal['projectionUnspecified', 'rectangular', '360', 'mesh']
+    """The projection format of this broadcast. This defaults to rectangular."""
+    recordFromStart: _bool
+    """Automatically start recording after the event goes live. The default value for this property is true. *Important:* You must also set the enableDvr property's value to true if you want the playback to be available immediately after the broadcast ends. If you set this property's value to true but do not also set the enableDvr property to true, there may be a delay of around one day before the archived video will be available for playback."""
+    startWithSlate: _bool
+    """This setting indicates whether the broadcast should automatically begin with an [in-stream slate](https://developers.google.com/youtube/data/live/getting-started#Displaying_Slates) when you update the broadcast's status to live. After updating the status, you then need to send a [`liveCuepoints.insert`](https://developers.google.com/youtube/data/live/reference/rest/v3/liveCuepoints/insert) request that sets the cuepoint's eventState to end to remove the in-stream slate and make your broadcast stream visible to viewers."""
+    stereoLayout: _t.Literal['stereoLayoutUnspecified', 'mono', 'leftRight', 'topBottom']
+    """The 3D stereo layout of this broadcast. This defaults to mono."""
 
 class LiveBroadcastListResponse(_t.TypedDict, total=False):
     etag: _str
@@ -2356,16 +2368,14 @@ class ThirdPartyLinkListResponse(_t.TypedDict, total=False):
     kind: _str
     """Identifies what kind of resource this is. Value: the fixed string "youtube#thirdPartyLinkListResponse"."""
 
-ThirdPartyLinkSnippet = _t.TypedDict(
-    'ThirdPartyLinkSnippet',
-    {
-    'channelToAffiliateProgramLink': ChannelToAffiliateProgramLinkDetails,
-    'channelToStoreLink': ChannelToStoreLinkDetails,
-    'type': _t.Literal['linkUnspecified', 'channelToStoreLink', 'channelToAffiliateProgramLink'],
-    },
-    total=False,
-)
-"""Basic information about a third party account link, including its type and type-specific information."""
+class ThirdPartyLinkSnippet(_t.TypedDict, total=False):
+    """Basic information about a third party account link, including its type and type-specific information."""
+    channelToAffiliateProgramLink: ChannelToAffiliateProgramLinkDetails
+    """Information specific to a link between a channel and an affiliate program of a partner."""
+    channelToStoreLink: ChannelToStoreLinkDetails
+    """Information specific to a link between a channel and a store on a merchandising platform."""
+    type: _t.Literal['linkUnspecified', 'channelToStoreLink', 'channelToAffiliateProgramLink']
+    """Type of the link named after the entities that are being linked."""
 
 class ThirdPartyLinkStatus(_t.TypedDict, total=False):
     """The third-party link status object contains information about the status of the link."""

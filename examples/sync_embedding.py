@@ -8,9 +8,8 @@ import sys
 import urllib3
 from _where import api_key, endpoints
 
-from aiogoogle import GoogleAPI
+from aiogoogle import GoogleAPI, sansio
 from aiogoogle.excs import TransportError
-from aiogoogle.sansio import AuthInfo, CallOptions, DiscoveryEndpoints, Reply, call_flow, discovery_flow, run_sync
 
 verified = urllib3.PoolManager()  # TLS verified (system trust store / certifi)
 unverified = urllib3.PoolManager(cert_reqs="CERT_NONE")
@@ -27,19 +26,19 @@ def send(request):
                          timeout=timeout, assert_same_host=False)
     except urllib3.exceptions.HTTPError as exc:
         raise TransportError(f"urllib3: {type(exc).__name__}", url=request.url) from None
-    return Reply(r.status, r.headers.items(), r.stream(64 * 1024, decode_content=False), r.reason or "",
+    return sansio.Reply(r.status, r.headers.items(), r.stream(64 * 1024, decode_content=False), r.reason or "",
                  close=r.release_conn)
 
 
 def call(request, key=None):
     """Send an aiogoogle Request (with an API key) and return its Response."""
-    auth = AuthInfo(query=(("key", key),)) if key else AuthInfo()
-    return run_sync(call_flow(request, CallOptions()), send, authorize=lambda stale: auth)
+    auth = sansio.AuthInfo(query=(("key", key),)) if key else sansio.AuthInfo()
+    return sansio.run_sync(sansio.call_flow(request, sansio.CallOptions()), send, authorize=lambda stale: auth)
 
 
 def discover(name, version):
-    where = endpoints().get("discovery_endpoints", DiscoveryEndpoints())
-    return GoogleAPI(run_sync(discovery_flow(name, version, where, CallOptions(), None), send))
+    where = endpoints().get("discovery_endpoints", sansio.DiscoveryEndpoints())
+    return GoogleAPI(sansio.run_sync(sansio.discovery_flow(name, version, where, sansio.CallOptions(), None), send))
 
 
 def main(target, texts):

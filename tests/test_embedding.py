@@ -82,6 +82,8 @@ def test_the_embedding_example_imports_public_names_only() -> None:
     for module, name in ours:
         assert not any(part.startswith("_") for part in module.split(".")), module
         assert not name.startswith("_"), f"{module}.{name}"
+    used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "sansio"}
+    assert used and used <= set(sansio.__all__), used - set(sansio.__all__)
     # README promises at most 60 lines.
     assert len(EXAMPLE.read_text(encoding="utf-8").splitlines()) <= 60
 

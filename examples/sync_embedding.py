@@ -27,7 +27,7 @@ def send(request):
     except urllib3.exceptions.HTTPError as exc:
         raise TransportError(f"urllib3: {type(exc).__name__}", url=request.url) from None
     return sansio.Reply(r.status, r.headers.items(), r.stream(64 * 1024, decode_content=False), r.reason or "",
-                 close=r.release_conn)
+                        close=r.release_conn)
 
 
 def call(request, key=None):

@@ -92,7 +92,8 @@ def _pyright() -> str:
         pytest.skip("node and npm are needed for pyright (tests/typing_tools); not found on PATH")
     import fcntl
 
-    with open(TOOLS / ".install.lock", "w") as lock:
+    (TOOLS / "node_modules").mkdir(exist_ok=True)  # ignored by git, as the lock inside it
+    with open(TOOLS / "node_modules" / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent sessions install once
         installed = TOOLS / "node_modules" / ".package-lock.json"
         if not (installed.exists() and installed.stat().st_mtime >= (TOOLS / "package-lock.json").stat().st_mtime):

@@ -69,21 +69,44 @@ _DONE = object()
 
 
 class _PipeReader:
-    """Reads exact amounts from an async byte iterable, keeping what was read too much."""
+    """Reads exact amounts from a ``pipe_from`` source, keeping what was read too much.
 
-    __slots__ = ("_buffer", "_done", "_iterator")
+    A source is an async iterable of bytes, a plain iterable of bytes (a generator, a list
+    of chunks: what synchronous code has), or one bytes-like object (the whole body).
+    Anything else is a :class:`MediaError` naming ``pipe_from``, not an AttributeError.
+    """
 
-    def __init__(self, source: AsyncIterable[bytes]) -> None:
-        self._iterator: AsyncIterator[Any] = source.__aiter__()
+    __slots__ = ("_buffer", "_done", "_iterator", "_sync")
+
+    def __init__(self, source: Any) -> None:
         self._buffer = bytearray()
         self._done = False
+        self._sync: Iterator[Any] | None = None
+        self._iterator: AsyncIterator[Any] | None = None
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            self._buffer += source
+            self._done = True
+        elif hasattr(source, "__aiter__"):
+            self._iterator = source.__aiter__()
+        elif hasattr(source, "__iter__") and not isinstance(source, str):
+            self._sync = iter(source)
+        else:
+            raise MediaError(f"pipe_from is {type(source).__name__}; it must be bytes or an (async) iterable of bytes")
+
+    async def _next(self) -> Any:
+        if self._sync is not None:
+            return next(self._sync, _DONE)
+        assert self._iterator is not None
+        try:
+            return await self._iterator.__anext__()
+        except StopAsyncIteration:
+            return _DONE
 
     async def read(self, size: int) -> bytes:
         """Up to ``size`` bytes; fewer only at the end of the source; b"" once exhausted."""
         while len(self._buffer) < size and not self._done:
-            try:
-                chunk = await self._iterator.__anext__()
-            except StopAsyncIteration:
+            chunk = await self._next()
+            if chunk is _DONE:
                 self._done = True
                 break
             if isinstance(chunk, str):

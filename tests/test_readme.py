@@ -2,7 +2,8 @@
 
 The copy holds exactly the files git tracks (what a new user clones), so a file that was
 never committed, or a dependency that is only installed on a developer's machine, fails
-here. The test command is the same line ``.ci/run`` executes; here it runs with
+here. The main command's install is made once per session (tests/_fresh.py) and shared
+with tests/test_readme_venv.py, which runs README's blocks in it. The test command is the same line ``.ci/run`` executes; here it runs with
 ``PYTEST_ADDOPTS`` narrowing the selection (so the suite does not run itself twice).
 """
 
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests._fresh import clean_copy, main_command_install
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.rst").read_text(encoding="utf-8")
@@ -31,18 +33,21 @@ def readme_command(marker: str) -> str:
     return match.group(1)
 
 
+def main_command_steps() -> tuple[list[str], str]:
+    """The main command as its install steps and the step that starts the demo. Run one
+    after another in the same folder, they are the command as written (no step changes
+    directory or environment: ``test_readme_venv`` pins the install steps)."""
+    steps = [step.strip() for step in readme_command("main-command").split("&&")]
+    assert steps[-1].endswith("aiogoogle demo"), steps
+    assert any("pip install" in step for step in steps[:-1]), steps
+    return steps[:-1], steps[-1]
+
+
 @pytest.fixture(scope="module")
-def clean_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dest = tmp_path_factory.mktemp("clone")
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.split(b"\0")
-    for raw in filter(None, tracked):
-        rel = raw.decode()
-        src = ROOT / rel
-        if not src.exists():  # deleted in the working tree, not yet committed
-            continue
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dest / rel, follow_symlinks=False)
-    return dest
+def main_command_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clean copy after the main command's install (made once per session, shared with
+    tests/test_readme_venv.py)."""
+    return main_command_install(tmp_path_factory, main_command_steps()[0])
 
 
 def run(command: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -72,8 +77,8 @@ DEMO_STEPS = [
 ]
 
 
-def test_main_command_runs_the_demo(clean_copy: Path) -> None:
-    result = run(readme_command("main-command"), clean_copy)
+def test_main_command_runs_the_demo(main_command_copy: Path) -> None:
+    result = run(main_command_steps()[1], main_command_copy)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     out = result.stdout.lower()
     missing = [step for step in DEMO_STEPS if step not in out]
@@ -81,7 +86,8 @@ def test_main_command_runs_the_demo(clean_copy: Path) -> None:
     assert "traceback" not in (result.stdout + result.stderr).lower()
 
 
-def test_test_command_installs_and_runs_pytest(clean_copy: Path) -> None:
-    result = run(readme_command("test-command"), clean_copy, AIOGOOGLE_README_INNER="1", PYTEST_ADDOPTS="-k test_public_api -p no:cacheprovider")
+def test_test_command_installs_and_runs_pytest(tmp_path_factory: pytest.TempPathFactory) -> None:
+    copy = clean_copy(tmp_path_factory.mktemp("clone"))
+    result = run(readme_command("test-command"), copy, AIOGOOGLE_README_INNER="1", PYTEST_ADDOPTS="-k test_public_api -p no:cacheprovider")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert re.search(r"\d+ passed", result.stdout), result.stdout[-2000:]

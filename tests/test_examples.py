@@ -304,3 +304,15 @@ def test_readme_blocks_are_found() -> None:
         README = saved
         tmp.unlink()
     assert blocks == [(3, "print(1)\nif True:\n\n    print(2)\n", True), (14, "x = (\n", False)]
+
+
+def test_readme_embedding_block_is_the_example_the_tests_run() -> None:
+    """README's "Embedding the core" shows examples/sync_embedding.py as it is (that file runs
+    against ``serve`` in test_sync_embedding_on_urllib3), on public names only."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    section = lines.index("Embedding the core") + 1
+    example = (EXAMPLES / "sync_embedding.py").read_text(encoding="utf-8").rstrip("\n")
+    shown = [(line, code) for line, code, _ in readme_blocks() if "def send(request):" in code]
+    assert shown and shown[0][1].rstrip("\n") == example and shown[0][0] > section
+    assert len(example.splitlines()) <= 60
+    assert not re.search(r"aiogoogle(\.\w+)*\._", example) and "from aiogoogle._" not in example

@@ -39,17 +39,25 @@ class PeerUnavailable(Exception):
 
 def peer_python() -> str:
     """The Python of the aiogoogle 5.19 virtualenv, created on first use."""
+    import fcntl
+
     python = os.path.join(VENV, "bin", "python")
     ok = os.path.join(VENV, ".aiogoogle519-ok")
     if os.path.exists(ok):
         return python
-    if not os.path.exists(python):
-        subprocess.run([sys.executable, "-m", "venv", VENV], check=True, capture_output=True)
-    done = subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", REQUIREMENT], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise PeerUnavailable(f"pip install {REQUIREMENT} failed (is PyPI reachable?):\n{done.stderr[-2000:]}")
-    with open(ok, "w", encoding="utf-8") as fh:
-        fh.write(REQUIREMENT + "\n")
+    os.makedirs(os.path.dirname(VENV), exist_ok=True)
+    # pytest-xdist workers (and a benchmark) may get here together: one builds, the others wait.
+    with open(VENV + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(ok):
+            return python
+        if not os.path.exists(python):
+            subprocess.run([sys.executable, "-m", "venv", VENV], check=True, capture_output=True)
+        done = subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", REQUIREMENT], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise PeerUnavailable(f"pip install {REQUIREMENT} failed (is PyPI reachable?):\n{done.stderr[-2000:]}")
+        with open(ok, "w", encoding="utf-8") as fh:
+            fh.write(REQUIREMENT + "\n")
     return python
 
 

@@ -35,17 +35,20 @@ The discovery documents are those shipped with the package (a curated set, see
 Every request is recorded in :attr:`LocalGoogleServer.log` (:class:`Recorded`), with at
 most 1 MiB of its body kept (``body_size`` has the full size) so throughput benchmarks do
 not keep large bodies in memory.
+
+This module is the server's lifecycle (the thread and its event loop, the socket, TLS, the
+credential files) and its public face; the parts of the server class are in
+:mod:`aiogoogle.testing._server_replies` (scripts, handlers, routers, the log, the built-in
+routes), :mod:`aiogoogle.testing._server_discovery` and
+:mod:`aiogoogle.testing._server_collections`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import collections
 import contextlib
 import functools
-import gzip as _gzip
 import importlib
 import json
 import os
@@ -57,261 +60,29 @@ import ssl
 import sys
 import tempfile
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
-from aiogoogle.testing._documents import bundled_directory_items as _bundled_directory_items
-from aiogoogle.testing._documents import bundled_document as _bundled_document
+from aiogoogle.testing._server_collections import _Collections
+from aiogoogle.testing._server_discovery import _DiscoveryServing
+from aiogoogle.testing._server_replies import (
+    BODY_RECORD_LIMIT,
+    Handler,  # noqa: F401  (the handler and router types: importable from here)
+    Recorded,
+    Reply,
+    Router,  # noqa: F401
+    _Replies,
+    drain,
+    google_error,
+    pattern_bytes,
+)
 
 __all__ = ["BODY_RECORD_LIMIT", "CREDENTIAL_FILES", "LocalGoogleServer", "Recorded", "Reply", "google_error", "pattern_bytes", "serve",
            "write_credentials"]
 
-#: How much of each request body :class:`Recorded` keeps (the rest is counted, not kept).
-BODY_RECORD_LIMIT = 1 << 20
-
-# Per-request storage keys (typed keys avoid aiohttp's NotAppKeyWarning).
-_RECORDED: Any = getattr(web, "RequestKey", lambda name, t: name)("aiogoogle_recorded", object)
-_BODY_DONE: Any = getattr(web, "RequestKey", lambda name, t: name)("aiogoogle_body_done", bool)
 _HOSTS_ALLOWED = ("127.0.0.1", "localhost")
-
-# google.rpc.Code names for the HTTP statuses Google maps them to
-# (https://cloud.google.com/apis/design/errors#http_mapping).
-_STATUS_NAMES: dict[int, str] = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    409: "ALREADY_EXISTS",
-    412: "FAILED_PRECONDITION",
-    416: "OUT_OF_RANGE",
-    429: "RESOURCE_EXHAUSTED",
-    499: "CANCELLED",
-    500: "INTERNAL",
-    501: "UNIMPLEMENTED",
-    502: "UNAVAILABLE",
-    503: "UNAVAILABLE",
-    504: "DEADLINE_EXCEEDED",
-}
-_REASONS: dict[int, str] = {
-    400: "badRequest",
-    401: "authError",
-    403: "forbidden",
-    404: "notFound",
-    409: "conflict",
-    412: "conditionNotMet",
-    429: "rateLimitExceeded",
-    500: "backendError",
-    503: "backendError",
-}
-
-
-def google_error(status: int, message: str, reason: str | None = None, domain: str = "global") -> dict[str, Any]:
-    """The v2 error body Google APIs send (https://cloud.google.com/apis/design/errors#http_mapping)."""
-    return {
-        "error": {
-            "code": status,
-            "message": message,
-            "status": _STATUS_NAMES.get(status, "UNKNOWN"),
-            "errors": [{"message": message, "domain": domain, "reason": reason or _REASONS.get(status, "unknown")}],
-        }
-    }
-
-
-@dataclass
-class Reply:
-    """One scripted answer (see :meth:`LocalGoogleServer.expect`).
-
-    ``json`` (if not None) becomes the body with ``Content-Type: application/json``,
-    otherwise ``body`` is sent as is. Faults: ``delay`` seconds before answering;
-    ``drop_after`` sends the headers and that many body bytes, then aborts the connection
-    (a reset); ``truncate`` advertises the full ``Content-Length`` but sends only that many
-    bytes, then closes the connection cleanly; ``gzip`` compresses the body and sets
-    ``Content-Encoding: gzip`` (the byte counts of the faults then apply to the compressed
-    body).
-    """
-
-    status: int = 200
-    json: Any = None
-    body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    drop_after: int | None = None
-    truncate: int | None = None
-    gzip: bool = False
-
-    @classmethod
-    def error(cls, status: int, message: str, reason: str | None = None, **kwargs: Any) -> Reply:
-        """A Google-style JSON error: ``{"error": {"code", "message",
-        "status", "errors": [{"reason", ...}]}}``. ``reason`` defaults to the usual one for
-        the status (``notFound``, ``rateLimitExceeded``, ``backendError``...)."""
-        return cls(status=status, json=google_error(status, message, reason), **kwargs)
-
-    @classmethod
-    def redirect(cls, location: str, status: int = 302, **kwargs: Any) -> Reply:
-        """A redirect to ``location``."""
-        headers = {"Location": location, **dict(kwargs.pop("headers", {}))}
-        return cls(status=status, headers=headers, **kwargs)
-
-    def encoded(self) -> tuple[bytes, dict[str, str]]:
-        """The body bytes as sent and the headers to send with them."""
-        headers = dict(self.headers)
-        lower = {k.lower() for k in headers}
-        if self.json is not None:
-            body = json.dumps(self.json).encode()
-            if "content-type" not in lower:
-                headers["Content-Type"] = "application/json; charset=UTF-8"
-        else:
-            body = bytes(self.body)
-        if self.gzip:
-            body = _gzip.compress(body, compresslevel=1)
-            headers["Content-Encoding"] = "gzip"
-        return body, headers
-
-
-@dataclass
-class Recorded:
-    """One request the server received.
-
-    ``path`` is percent-decoded and ``raw_path`` is the request target as sent (still
-    encoded, query included); ``headers`` has lower-case names (repeated headers joined with
-    ``", "``); ``body`` keeps at most :data:`BODY_RECORD_LIMIT` bytes and ``body_size`` is
-    the full size; ``peer_port`` is the client's source port, the same for requests that
-    reused one connection.
-    """
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes = b""
-    body_size: int = 0
-    peer_port: int = 0
-    raw_path: str = ""
-
-    def json(self) -> Any:
-        """The body parsed as JSON."""
-        return json.loads(self.body)
-
-    def param(self, name: str) -> str | None:
-        """The first value of query parameter ``name``, or None."""
-        values = self.query.get(name)
-        return values[0] if values else None
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse | Reply] | web.StreamResponse | Reply]
-#: A router answers the requests it knows (a response) and passes on the others (None).
-Router = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
-
-
-# ---------------------------------------------------------------------------------------
-# Discovery documents (https://developers.google.com/discovery/v1/reference), loaded
-# lazily and shared by all servers: the shipped set, and google-api-python-client's.
-
-
-def _rewrite(document: Mapping[str, Any], root: str) -> dict[str, Any]:
-    """A shallow copy of ``document`` whose endpoints all point at ``root``."""
-    doc = dict(document)
-    doc["rootUrl"] = root
-    if "mtlsRootUrl" in doc:
-        doc["mtlsRootUrl"] = root
-    doc["baseUrl"] = root + str(doc.get("servicePath", ""))
-    if isinstance(doc.get("endpoints"), list):
-        doc["endpoints"] = [{**e, "endpointUrl": root} if isinstance(e, dict) else e for e in doc["endpoints"]]
-    return doc
-
-
-@dataclass
-class _Document:
-    body: bytes
-    v1: bool
-    v2: bool
-    item: dict[str, Any]
-
-
-# ---------------------------------------------------------------------------------------
-# In-memory collections (list/get/insert/patch/delete with pagination,
-# https://cloud.google.com/apis/design/design_patterns#list_pagination).
-
-
-class _Collection:
-    def __init__(
-        self,
-        prefix: str,
-        items: Iterable[Mapping[str, Any]],
-        *,
-        id_field: str,
-        items_field: str,
-        page_size: int,
-        max_page_size: int,
-        token_field: str,
-        repeat_token: bool,
-        kind: str | None,
-    ) -> None:
-        self.prefix = prefix
-        self.initial = [dict(item) for item in items]
-        self.id_field = id_field
-        self.items_field = items_field
-        self.page_size = page_size
-        self.max_page_size = max_page_size
-        self.token_field = token_field
-        self.repeat_token = repeat_token
-        self.kind = kind
-        self.items: dict[str, dict[str, Any]] = {}
-        self.next_id = 0
-        self.restore()
-
-    def restore(self) -> None:
-        self.items = {}
-        self.next_id = 0
-        for item in self.initial:
-            self.insert(dict(item))
-
-    def insert(self, item: dict[str, Any]) -> dict[str, Any]:
-        self.next_id += 1
-        if item.get(self.id_field) in (None, ""):
-            item[self.id_field] = str(self.next_id)
-        self.items[str(item[self.id_field])] = item
-        return item
-
-    def page(self, token: str | None, size: Any) -> web.Response:
-        try:
-            n = int(size) if size not in (None, "") else self.page_size
-        except (TypeError, ValueError):
-            return _error_response(400, f"Invalid page size {size!r}", "invalid")
-        n = max(1, min(n, self.max_page_size))
-        start = 0
-        if token:
-            try:
-                start = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("offset:"))
-            except ValueError:
-                return _error_response(400, "Invalid page token", "invalid")
-        values = list(self.items.values())
-        out: dict[str, Any] = {} if self.kind is None else {"kind": self.kind}
-        out[self.items_field] = values[start : start + n]
-        if self.repeat_token:
-            # A broken server that hands back the same token forever: the client must stop.
-            out[self.token_field] = _token(n)
-        elif start + n < len(values):
-            out[self.token_field] = _token(start + n)
-        return _json_response(200, out)
-
-
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
-
-
-def _json_response(status: int, obj: Any, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, body=json.dumps(obj).encode(), headers=headers,
-                        content_type="application/json", charset="UTF-8")
-
-
-def _error_response(status: int, message: str, reason: str | None = None) -> web.Response:
-    return _json_response(status, google_error(status, message, reason))
-
 
 # ---------------------------------------------------------------------------------------
 # TLS: one trustme CA per process (key generation is the slow part).
@@ -327,7 +98,7 @@ def _ca() -> Any:
 # ---------------------------------------------------------------------------------------
 
 
-class LocalGoogleServer:
+class LocalGoogleServer(_Replies, _DiscoveryServing, _Collections):
     """A Google-compatible server on ``127.0.0.1`` in a daemon thread (see the module docs).
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`. ``tls=True``
@@ -346,6 +117,7 @@ class LocalGoogleServer:
     PLUGINS: list[str] = ["aiogoogle.testing._server_media", "aiogoogle.testing._server_auth", "aiogoogle.testing._auth_doubles",
                           "aiogoogle.testing._server_apis"]
 
+
     def __init__(self, *, tls: bool = False, port: int = 0, record: bool = True, host: str = "127.0.0.1",
                  fake_apis: bool = False) -> None:
         if host not in _HOSTS_ALLOWED:
@@ -357,15 +129,9 @@ class LocalGoogleServer:
         self.port = 0
         self.url = ""
         self.ca_file: str | None = None
-        self.log: list[Recorded] = []
         self.state: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self._scripts: dict[tuple[str, str], collections.deque[Reply]] = {}
-        self._handlers: dict[tuple[str, str], Handler] = {}
-        self._collections: dict[str, _Collection] = {}
-        self._routers: dict[object, Router] = {}
-        self._documents: dict[tuple[str, str], _Document] = {}
-        self._served: dict[tuple[str, str], bytes] = {}  # rewritten bundled documents
+        super().__init__()  # the state of the scripts, the discovery documents, the collections
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -373,6 +139,7 @@ class LocalGoogleServer:
         self._transports: dict[Any, asyncio.Transport] = {}  # open connections, by handler
         self._tmpdir: str | None = None
         self._ssl: ssl.SSLContext | None = None
+
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -561,285 +328,27 @@ class LocalGoogleServer:
             raise RuntimeError("the server is not running with tls=True")
         return ssl.create_default_context(cafile=self.ca_file)
 
-    # -- scripting -----------------------------------------------------------------------
-
-    def expect(self, method: str, path: str, *replies: Reply) -> None:
-        """Queue ``replies`` for requests ``method path`` (exact path, decoded or as sent;
-        query ignored; ``method="*"`` matches any method). They are used first in, first out; after
-        that normal routing resumes."""
-        key = (method.upper(), _norm(path))
-        with self._lock:
-            self._scripts.setdefault(key, collections.deque()).extend(replies)
-
-    def pending(self, method: str | None = None, path: str | None = None) -> int:
-        """How many scripted replies are still unused (optionally for one method/path)."""
-        with self._lock:
-            return sum(len(q) for (m, p), q in self._scripts.items()
-                       if (method is None or m == method.upper()) and (path is None or p == _norm(path)))
-
-    def add_handler(self, method: str, path: str, handler: Handler) -> None:
-        """Route ``method path`` (exact; ``"*"`` for any method) to ``handler(request)``,
-        which may be sync or async and returns a :class:`Reply` or an aiohttp response.
-        Can be called while the server runs."""
-        with self._lock:
-            self._handlers[(method.upper(), _norm(path))] = handler
-
     def write_credentials(self, directory: str) -> dict[str, str]:
         """Write credentials this server accepts into ``directory``: a service account key,
         refreshable user credentials, an API key and an ``env.sh`` that exports them with
         ``AIOGOOGLE_ROOT_URL`` (see :func:`write_credentials`). Returns those variables."""
         return write_credentials(self, directory)
 
-    def add_router(self, router: Router, *, key: object = None) -> None:
-        """Ask ``router(request)`` about every request that no script, handler or collection
-        answered, before the built-in routes (in the order added); it returns a response, or
-        None to pass the request on. A router added with the ``key`` of an earlier one
-        replaces it (plugins add theirs under their module name each time the server
-        starts; the fake APIs are one). Can be called while the server runs."""
-        with self._lock:
-            self._routers[router if key is None else key] = router
-
-    def count(self, method: str | None = None, path: str | None = None) -> int:
-        """How many recorded requests match ``method`` and ``path`` (None matches all)."""
-        m = method.upper() if method else None
-        p = _norm(path) if path else None
-        return sum(1 for r in list(self.log) if (m is None or r.method == m) and (p is None or r.path == p))
-
-    def requests(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
-        """The recorded requests matching ``method`` and ``path``."""
-        m = method.upper() if method else None
-        p = _norm(path) if path else None
-        return [r for r in list(self.log) if (m is None or r.method == m) and (p is None or r.path == p)]
-
     def reset(self) -> None:
         """Forget scripts, handlers, the log and plugin state; collections go back to their
         initial items. Documents added with :meth:`add_document` stay."""
         with self._lock:
-            self._scripts.clear()
-            self._handlers.clear()
-            self.log.clear()
+            self._forget_replies()
             self.state.clear()
-            for coll in self._collections.values():
-                coll.restore()
-
-    # -- discovery -----------------------------------------------------------------------
-
-    def add_document(self, document: Mapping[str, Any], *, v1: bool = True, v2: bool = True,
-                     preferred: bool = True, rewrite: bool = True) -> dict[str, Any]:
-        """Serve ``document`` (its ``name`` and ``version``) at the v1 discovery URL and/or
-        the ``$discovery`` form (``v1=False`` makes clients fall back),
-        and list it in the directory. With ``rewrite`` its ``rootUrl`` (and ``mtlsRootUrl``,
-        ``baseUrl``, ``endpoints``) point at this server, which requires a started server.
-        Returns the document as served."""
-        api, version = str(document.get("name")), str(document.get("version"))
-        if rewrite:
-            if not self.url:
-                raise RuntimeError("start the server before add_document(rewrite=True)")
-            document = _rewrite(document, self.url)
-        doc = dict(document)
-        item = {
-            "kind": "discovery#directoryItem", "id": f"{api}:{version}", "name": api, "version": version,
-            "title": doc.get("title", api), "description": doc.get("description", ""),
-            "discoveryRestUrl": "", "preferred": preferred,
-        }
-        with self._lock:
-            self._documents[(api, version)] = _Document(json.dumps(doc).encode(), v1, v2, item)
-        return doc
-
-    def document(self, api: str, version: str) -> dict[str, Any]:
-        """The document the server serves for ``api`` ``version`` (rewritten); KeyError if none."""
-        body = self._document_body(api, version, v2=False) or self._document_body(api, version, v2=True)
-        if body is None:
-            raise KeyError(f"{api}.{version}")
-        result: dict[str, Any] = json.loads(body)
-        return result
-
-    def _document_body(self, api: str, version: str, v2: bool) -> bytes | None:
-        custom = self._documents.get((api, version))
-        if custom is not None:
-            return custom.body if (custom.v2 if v2 else custom.v1) else None
-        key = (api, version)
-        body = self._served.get(key)
-        if body is None:
-            original = _bundled_document(api, version)
-            if original is None:
-                return None
-            body = json.dumps(_rewrite(original, self.url)).encode()
-            self._served[key] = body
-        return body
-
-    def _directory(self, name: str | None, preferred: bool) -> dict[str, Any]:
-        custom = dict(self._documents)
-        items: list[dict[str, Any]] = []
-        for doc in custom.values():
-            items.append(self._directory_item(doc.item, v1=doc.v1))
-        for item in _bundled_directory_items():
-            key = (str(item.get("name")), str(item.get("version")))
-            if key not in custom:
-                items.append(self._directory_item(item, v1=True))
-        if name is not None:
-            items = [i for i in items if i.get("name") == name]
-        if preferred:
-            items = [i for i in items if i.get("preferred")]
-        return {"kind": "discovery#directoryList", "discoveryVersion": "v1", "items": items}
-
-    def _directory_item(self, item: Mapping[str, Any], v1: bool) -> dict[str, Any]:
-        api, version = quote(str(item.get("name")), safe=""), quote(str(item.get("version")), safe="")
-        url = (f"{self.url}discovery/v1/apis/{api}/{version}/rest" if v1
-               else f"{self.url}{api}/$discovery/rest?version={version}")
-        return {**item, "discoveryRestUrl": url, "discoveryLink": f"./apis/{api}/{version}/rest"}
-
-    # -- collections ---------------------------------------------------------------------
-
-    def add_collection(
-        self,
-        prefix: str,
-        items: Iterable[Mapping[str, Any]] = (),
-        *,
-        id_field: str = "id",
-        items_field: str = "items",
-        page_size: int = 10,
-        max_page_size: int = 1000,
-        token_field: str = "nextPageToken",
-        repeat_token: bool = False,
-        kind: str | None = None,
-    ) -> None:
-        """An in-memory resource collection at ``prefix`` (e.g. ``/storage/v1/b``):
-
-        * ``GET prefix`` lists ``items_field`` in pages: ``maxResults`` or ``pageSize`` (else
-          ``page_size``), ``pageToken``; the response carries ``token_field`` (default
-          ``nextPageToken``; BigQuery's ``tabledata.list`` uses ``pageToken``) until the
-          last page;
-        * ``POST prefix:search`` lists the same way, reading ``pageToken`` and
-          ``pageSize``/``maxResults`` from the JSON body (the 148 body-token methods);
-        * ``POST prefix`` inserts the JSON body (an ``id_field`` is assigned if missing);
-        * ``GET``/``PATCH``/``PUT``/``DELETE prefix/{id}``; unknown ids give a Google 404.
-
-        ``repeat_token=True`` always answers with the same token, to check that a client
-        stops when a server repeats itself.
-        """
-        prefix = _norm(prefix).rstrip("/") or "/"
-        with self._lock:
-            self._collections[prefix] = _Collection(
-                prefix, items, id_field=id_field, items_field=items_field, page_size=page_size,
-                max_page_size=max_page_size, token_field=token_field, repeat_token=repeat_token, kind=kind,
-            )
-
-    def collection(self, prefix: str) -> dict[str, dict[str, Any]]:
-        """The live items of the collection at ``prefix``, by id."""
-        return self._collections[_norm(prefix).rstrip("/") or "/"].items
-
-    async def _collection_route(self, request: web.Request, path: str) -> web.StreamResponse | None:
-        colls = self._collections
-        if not colls:
-            return None
-        method = request.method
-        coll = colls.get(path)
-        if coll is not None:
-            if method == "GET":
-                q = request.query
-                return coll.page(q.get("pageToken"), q.get("maxResults", q.get("pageSize")))
-            if method == "POST":
-                item = await self._json_body(request)
-                if not isinstance(item, dict):
-                    return _error_response(400, "The request body must be a JSON object", "parseError")
-                return _json_response(200, coll.insert(item))
-            return _error_response(405, f"{method} not allowed on {path}", "methodNotAllowed")
-        if path.endswith(":search"):
-            coll = colls.get(path[: -len(":search")])
-            if coll is not None and method == "POST":
-                body = await self._json_body(request)
-                body = body if isinstance(body, dict) else {}
-                return coll.page(body.get("pageToken"), body.get("pageSize", body.get("maxResults")))
-        parent, _, ident = path.rpartition("/")
-        coll = colls.get(parent or "/")
-        if coll is None:
-            return None
-        item = coll.items.get(ident)
-        if item is None:
-            await self.read_body(request)
-            return _error_response(404, f"Not Found: {ident}", "notFound")
-        if method == "GET":
-            return _json_response(200, item)
-        if method in ("PATCH", "PUT"):
-            patch = await self._json_body(request)
-            if not isinstance(patch, dict):
-                return _error_response(400, "The request body must be a JSON object", "parseError")
-            if method == "PUT":
-                item.clear()
-            item.update(patch)
-            item[coll.id_field] = ident
-            return _json_response(200, item)
-        if method == "DELETE":
-            del coll.items[ident]
-            return web.Response(status=204)
-        return _error_response(405, f"{method} not allowed on {path}", "methodNotAllowed")
-
-    async def _json_body(self, request: web.Request) -> Any:
-        raw = await self.read_body(request)
-        try:
-            return json.loads(raw) if raw else None
-        except ValueError:
-            return None
-
-    # -- bodies --------------------------------------------------------------------------
-
-    async def read_body(self, request: web.Request) -> bytes:
-        """Read the whole request body (plugins: use this rather than ``request.read()`` so
-        the log records it). Returns it in full."""
-        raw = await request.read()
-        rec = request.get(_RECORDED)
-        if rec is not None:
-            rec.body = raw[:BODY_RECORD_LIMIT]
-            rec.body_size = len(raw)
-            request[_BODY_DONE] = True
-        return raw
-
-    async def _drain(self, request: web.Request) -> None:
-        """Consume whatever is left of the body, keeping at most BODY_RECORD_LIMIT bytes."""
-        if request.get(_BODY_DONE):
-            return
-        request[_BODY_DONE] = True
-        rec: Recorded | None = request.get(_RECORDED)
-        if not request.body_exists:
-            return
-        content = request.content
-        if content.at_eof():
-            # Read already (request.read() caches its result) or streamed by a handler.
-            raw = await request.read()
-            if rec is not None:
-                rec.body, rec.body_size = raw[:BODY_RECORD_LIMIT], len(raw)
-            return
-        kept: list[bytes] = []
-        kept_size = size = 0
-        while True:
-            chunk = await content.readany()
-            if not chunk:
-                break
-            size += len(chunk)
-            if rec is not None and kept_size < BODY_RECORD_LIMIT:
-                chunk = chunk[: BODY_RECORD_LIMIT - kept_size]
-                kept.append(chunk)
-                kept_size += len(chunk)
-        if rec is not None:
-            rec.body, rec.body_size = b"".join(kept), size
+            self._restore_collections()
 
     # -- the app -------------------------------------------------------------------------
 
     def _build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=1 << 40)
         r = app.router
-        r.add_get("/discovery/v1/apis", self._h_directory)
-        r.add_get("/discovery/v1/apis/{api}/{version}/rest", self._h_document_v1)
-        r.add_get("/{api}/$discovery/rest", self._h_document_v2)
-        r.add_get("/{api}/{version}/$discovery/rest", self._h_document_v2)
-        r.add_get("/$discovery/rest", self._h_document_v2)
-        r.add_route("*", "/redirect", self._h_redirect)
-        r.add_route("*", "/resume308", self._h_resume308)
-        r.add_route("*", "/status/{code:\\d+}", self._h_status)
-        r.add_get("/gzip", self._h_gzip)
-        r.add_route("*", "/slow", self._h_slow)
-        r.add_get("/bytes/{n:\\d+}", self._h_bytes)
+        self._add_discovery_routes(r)
+        self._add_builtin_routes(r)
         for name in self.PLUGINS:
             try:
                 module = importlib.import_module(name)
@@ -853,56 +362,22 @@ class LocalGoogleServer:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        path = request.path
-        method = request.method
+        # Every request in the order the module docstring gives: scripts, handlers,
+        # collections, routers, then the app's routes. Each step is skipped when it has
+        # nothing registered (the throughput benchmark's server has none of them).
         if self.record:
-            peer = request.transport.get_extra_info("peername") if request.transport else None
-            headers: dict[str, str] = {}
-            for k, v in request.headers.items():
-                k = k.lower()
-                headers[k] = f"{headers[k]}, {v}" if k in headers else v
-            query: dict[str, list[str]] = {}
-            for k, v in request.query.items():
-                query.setdefault(k, []).append(v)
-            rec = Recorded(method, path, query, headers, peer_port=int(peer[1]) if peer else 0,
-                           raw_path=request.raw_path)
-            request[_RECORDED] = rec
-            self.log.append(rec)
-        reply: Reply | None = None
-        custom: Handler | None = None
-        if self._scripts or self._handlers:
-            raw = request.raw_path.split("?", 1)[0]
-            keys = [(method, path), ("*", path)]
-            if raw != path:  # percent-encoded paths match in either form
-                keys += [(method, raw), ("*", raw)]
-            with self._lock:
-                for key in keys:
-                    queue = self._scripts.get(key)
-                    if queue:
-                        reply = queue.popleft()
-                        break
-                if reply is None:
-                    for key in keys:
-                        custom = self._handlers.get(key)
-                        if custom is not None:
-                            break
+            self._record(request)
         try:
-            if reply is not None:
-                await self._drain(request)
-                return await self._send(request, reply)
-            if custom is not None:
-                result = custom(request)
-                if asyncio.iscoroutine(result) or isinstance(result, Awaitable):
-                    result = await result
-                if isinstance(result, Reply):
-                    await self._drain(request)
-                    return await self._send(request, result)
-                return result
-            response = await self._collection_route(request, path)
-            if response is not None:
-                return response
-            for router in list(self._routers.values()):
-                routed = await router(request)
+            if self._scripts or self._handlers:
+                scripted = await self._scripted_answer(request)
+                if scripted is not None:
+                    return scripted
+            if self._collections:
+                response = await self._collection_route(request, request.path)
+                if response is not None:
+                    return response
+            if self._routers:
+                routed = await self._route(request)
                 if routed is not None:
                     return routed
             return await handler(request)
@@ -916,152 +391,11 @@ class LocalGoogleServer:
                 transport.abort()
             return web.Response(status=499)
         finally:
-            await self._drain_quietly(request)
-
-    async def _drain_quietly(self, request: web.Request) -> None:
-        with contextlib.suppress(Exception):
-            await self._drain(request)
-
-    async def _send(self, request: web.Request, reply: Reply) -> web.StreamResponse:
-        """Answer with ``reply``, faults included."""
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
-        body, headers = reply.encoded()
-        if reply.drop_after is None and reply.truncate is None:
-            return web.Response(status=reply.status, body=body if reply.status not in (204, 304) else None, headers=headers)
-        cut = reply.drop_after if reply.drop_after is not None else reply.truncate
-        assert cut is not None
-        response = web.StreamResponse(status=reply.status, headers=headers)
-        response.content_length = len(body)
-        await response.prepare(request)
-        if cut:
-            await response.write(body[:cut])
-        transport = request.transport
-        if transport is not None:
-            if reply.drop_after is not None:
-                transport.abort()  # a reset mid-body
-            else:
-                transport.close()  # a clean close, short of Content-Length
-        return response
-
-    # -- built-in routes -----------------------------------------------------------------
-
-    async def _h_directory(self, request: web.Request) -> web.StreamResponse:
-        q = request.query
-        return _json_response(200, self._directory(q.get("name"), q.get("preferred", "false").lower() == "true"))
-
-    async def _h_document_v1(self, request: web.Request) -> web.StreamResponse:
-        api, version = request.match_info["api"], request.match_info["version"]
-        body = self._document_body(api, version, v2=False)
-        if body is None:
-            return _error_response(404, f"Discovery document not found for API service: {api} {version}", "notFound")
-        return web.Response(body=body, content_type="application/json", charset="UTF-8")
-
-    async def _h_document_v2(self, request: web.Request) -> web.StreamResponse:
-        api = request.match_info.get("api") or (request.host.split(".")[0] if request.host else "")
-        version = request.match_info.get("version") or request.query.get("version", "")
-        body = self._document_body(api, version, v2=True) if version else None
-        if body is None:
-            return _error_response(404, f"Discovery document not found for API service: {api} {version}", "notFound")
-        return web.Response(body=body, content_type="application/json", charset="UTF-8")
-
-    async def _h_redirect(self, request: web.Request) -> web.StreamResponse:
-        to = request.query.get("to")
-        if not to:
-            return _error_response(400, "redirect needs ?to=<url>", "required")
-        status = int(request.query.get("status", "302"))
-        if status not in (301, 302, 303, 307, 308):
-            return _error_response(400, f"not a redirect status: {status}", "invalid")
-        return web.Response(status=status, headers={"Location": to})
-
-    async def _h_resume308(self, request: web.Request) -> web.StreamResponse:
-        # Google's "Resume Incomplete" (https://cloud.google.com/storage/docs/performing-
-        # resumable-uploads#status-check): a 308 without Location that a
-        # client must not follow as a redirect.
-        received = request.query.get("received")
-        headers = {"Range": f"bytes=0-{int(received) - 1}"} if received and int(received) > 0 else {}
-        return web.Response(status=308, headers=headers)
-
-    async def _h_status(self, request: web.Request) -> web.StreamResponse:
-        code = int(request.match_info["code"])
-        if code < 400:
-            return web.Response(status=code)
-        return _error_response(code, request.query.get("message", f"status {code}"), request.query.get("reason"))
-
-    async def _h_gzip(self, request: web.Request) -> web.StreamResponse:
-        size = int(request.query.get("size", "64"))
-        payload = {"gzipped": True, "data": "x" * size}
-        body, headers = Reply(json=payload, gzip=True).encoded()
-        return web.Response(body=body, headers=headers)
-
-    async def _h_slow(self, request: web.Request) -> web.StreamResponse:
-        delay = float(request.query.get("delay", "1"))
-        await asyncio.sleep(delay)
-        return _json_response(200, {"slept": delay})
-
-    async def _h_bytes(self, request: web.Request) -> web.StreamResponse:
-        # n deterministic bytes (pattern_bytes), streamed; ?chunk=<bytes>&delay=<seconds>
-        # trickles them (a pause before each chunk after the first), for read timeouts.
-        n = int(request.match_info["n"])
-        try:
-            chunk_size = max(1, min(int(request.query.get("chunk", _MAX_CHUNK)), _MAX_CHUNK))
-            delay = float(request.query.get("delay", "0"))
-        except ValueError:
-            return _error_response(400, "chunk must be an integer and delay a number", "invalid")
-        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
-        response.content_length = n
-        await response.prepare(request)
-        if request.method == "HEAD":
-            # Headers only (RFC 9110 §9.3.2); a body here would desynchronise keep-alive clients.
-            await response.write_eof()
-            return response
-        sent = 0
-        while sent < n:
-            if sent and delay:
-                await asyncio.sleep(delay)
-            phase = sent % 251
-            chunk = _PATTERN[phase : phase + min(chunk_size, n - sent)]
-            await response.write(chunk)
-            sent += len(chunk)
-        await response.write_eof()
-        return response
-
-    async def _h_echo(self, request: web.Request) -> web.StreamResponse:
-        await self._drain(request)
-        rec: Recorded | None = request.get(_RECORDED)
-        out: dict[str, Any] = {
-            "method": request.method,
-            "path": request.path,
-            "query": {k: request.query.getall(k) for k in request.query},
-            "headers": {k.lower(): v for k, v in request.headers.items()},
-        }
-        if rec is not None:
-            out["body_size"] = rec.body_size
-            text = rec.body.decode("utf-8", "replace") if rec.body else ""
-            out["body"] = text
-            if "json" in request.headers.get("Content-Type", "") and rec.body:
-                with contextlib.suppress(ValueError):
-                    out["json"] = json.loads(rec.body)
-        return _json_response(200, out)
-
-
-def pattern_bytes(n: int, offset: int = 0) -> bytes:
-    """The deterministic bytes ``GET /bytes/{n}`` serves (byte ``i`` is ``i % 251``)."""
-    return bytes((i % 251) for i in range(offset, offset + n))
-
-
-# 251 is prime, so chunks never line up with a power-of-two buffer by accident.
-_PATTERN = pattern_bytes(251 * 262)  # ~64 KiB, a whole number of periods
-_MAX_CHUNK = len(_PATTERN) - 251  # a chunk may start at any phase of the period
-
-
-def _norm(path: str) -> str:
-    path = path.split("?", 1)[0]
-    return path if path.startswith("/") else "/" + path
+            with contextlib.suppress(Exception):
+                await drain(request)
 
 
 # ---------------------------------------------------------------------------------------
-
 
 #: The files :meth:`LocalGoogleServer.write_credentials` writes, and what they are for.
 CREDENTIAL_FILES = {

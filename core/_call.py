@@ -48,15 +48,22 @@ __all__ = [
 
 def call_flow(request: Request, options: CallOptions) -> Flow[Response]:
     """The whole call: dispatches media, batch and plain requests."""
+    if request.batch is None and request.media_upload is None and request.media_download is None:
+        # A plain request is plain_call_flow's own flow (which names the request in a
+        # RedirectError itself): one generator fewer for every effect to pass through.
+        return plain_call_flow(request, options)
+    return _special_call_flow(request, options)
+
+
+def _special_call_flow(request: Request, options: CallOptions) -> Flow[Response]:
+    """A batch, upload or download; a RedirectError names the user's request."""
     try:
         if request.batch is not None:
             # A batch yields one outcome per part; Aiogoogle._one unpacks the list.
             return (yield from batch_flow(request, options))  # type: ignore[return-value]
         if request.media_upload is not None:
             return (yield from upload_flow(request, options))
-        if request.media_download is not None:
-            return (yield from download_flow(request, options))
-        return (yield from plain_call_flow(request, options))
+        return (yield from download_flow(request, options))
     except RedirectError as exc:
         _name_request(exc, request)
         raise

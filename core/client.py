@@ -36,6 +36,7 @@ from ._call import CallOptions, call_flow
 from ._driver import Authorizer, Driver
 from ._http import DEFAULT_MAX_RESPONSE_SIZE, Timeout
 from ._transport import Session
+from .auth.creds import ApiKey
 from .auth.managers import ApiKeyManager, Oauth2Manager, OpenIdConnectManager, ServiceAccountManager
 from .data import DISCOVERY_SERVICE_V1_DISCOVERY_DOC
 from .discovery import DiscoveryCache, DiscoveryEndpoints, discovery_flow, list_api_flow
@@ -196,6 +197,12 @@ class Aiogoogle:
         self._session: Session | None = None
         self._entered = 0
         self._auth = ClientAuth(self, refresh_margin=refresh_margin, endpoints=auth_endpoints)
+        # The authorizers of as_user()/as_service_account() without per-call credentials
+        # (they read the client's credentials when a request is sent) and of as_api_key()
+        # for the last key, made once instead of for every call; and the pager of the last
+        # authorizer used. See _authorizer.
+        self._authorizers: dict[str, tuple[Any, Any, Authorizer]] = {}
+        self._last_pager: tuple[Authorizer | None, Callable[..., AsyncIterator[Any]]] | None = None
         self.oauth2 = self._auth.oauth2
         self.openid_connect = self._auth.openid_connect
         self.service_account_manager = self._auth.service_account_manager
@@ -366,7 +373,7 @@ class Aiogoogle:
         response type, e.g. ``FileList``), ``Response[T]`` with ``full_res=True`` (its pages
         are ``T``s); several requests, ``raise_for_status=False`` or
         ``return_exceptions=True`` give ``Any``."""
-        return await self._send(requests, self._auth.user(user_creds), timeout, full_res, raise_for_status, return_exceptions)
+        return await self._send(requests, self._authorizer("user", user_creds), timeout, full_res, raise_for_status, return_exceptions)
 
     @overload
     async def as_service_account(
@@ -417,7 +424,7 @@ class Aiogoogle:
         """Send requests as a service account (a key, Application Default Credentials or the
         metadata server)."""
         return await self._send(
-            requests, self._auth.service_account(service_account_creds), timeout, full_res, raise_for_status, return_exceptions
+            requests, self._authorizer("service_account", service_account_creds), timeout, full_res, raise_for_status, return_exceptions
         )
 
     async def id_token(self, audience: str, *, service_account_creds: Any = None) -> str:
@@ -533,7 +540,7 @@ class Aiogoogle:
         return_exceptions: bool = False,
     ) -> Any:
         """Send requests with an API key."""
-        return await self._send(requests, self._auth.api_key(api_key), timeout, full_res, raise_for_status, return_exceptions)
+        return await self._send(requests, self._authorizer("api_key", api_key), timeout, full_res, raise_for_status, return_exceptions)
 
     @overload
     async def as_anon(
@@ -590,6 +597,38 @@ class Aiogoogle:
         """Same as :meth:`as_anon` (seed API)."""
         return await self.as_anon(*requests, **kwargs)
 
+    def _authorizer(self, kind: str, given: Any) -> Authorizer:
+        """The authorizer of ``as_<kind>(..., <kind>=given)``.
+
+        :class:`~aiogoogle.auth._authorize.ClientAuth` makes a new one (a closure; for a key
+        also its two ``AuthInfo``) on every call: about 4 us of the core's ~50 us per call
+        (``benchmarks/bench_call_overhead.py``). It is reused whenever a new one could not
+        differ: without per-call credentials, the user and service-account authorizers read
+        the client's credentials each time a request is sent; a key's depends only on the
+        key's text (header or query is decided per request). Per-call credentials get a new
+        one, as before.
+        """
+        auth = self._auth
+        key: Any
+        if kind == "api_key":
+            value = given if given is not None else self.api_key
+            if type(value) is not str and not isinstance(value, ApiKey):
+                return auth.api_key(given)
+            key = (value, auth.api_key_manager)
+        elif given is not None:
+            return auth.user(given) if kind == "user" else auth.service_account(given)
+        else:
+            key = auth.service_account_manager if kind == "service_account" else None
+        entry = self._authorizers.get(kind)
+        if entry is not None and entry[0] is auth and entry[1] == key:
+            return entry[2]
+        if kind == "api_key":
+            authorize = auth.api_key(given)
+        else:
+            authorize = auth.user(None) if kind == "user" else auth.service_account(None)
+        self._authorizers[kind] = (auth, key, authorize)
+        return authorize
+
     async def _send(
         self,
         requests: Sequence[Any],
@@ -599,6 +638,12 @@ class Aiogoogle:
         raise_for_status: bool,
         return_exceptions: bool,
     ) -> Any:
+        if len(requests) == 1 and timeout is None and isinstance(requests[0], Request):
+            # The usual call: one request, awaited in the caller's task (no gather, no task).
+            session = self._session
+            if session is None:
+                session = await self._ensure_session()
+            return await self._one(session, requests[0], authorize, full_res, raise_for_status, return_exceptions)
         if not requests:
             raise ValidationError("no request to send")
         for i, req in enumerate(requests):
@@ -606,14 +651,10 @@ class Aiogoogle:
                 hint = " (call the method: api.res.method(...), not api.res.method)" if callable(req) else ""
                 raise ValidationError([(f"requests[{i}]", f"is a {type(req).__name__}, not an aiogoogle Request{hint}", req)])
         session = await self._ensure_session()
-        # One pager for every response of this call (it only needs the credentials).
-        pager = self._pager(authorize)
-        if len(requests) == 1 and timeout is None:
-            return await self._one(session, requests[0], authorize, full_res, raise_for_status, return_exceptions, pager)
         # partial objects instead of a closure and a wrapping coroutine per request.
         one = self._one
         results = await session.gather(
-            [partial(one, session, r, authorize, full_res, raise_for_status, return_exceptions, pager) for r in requests],
+            [partial(one, session, r, authorize, full_res, raise_for_status, return_exceptions) for r in requests],
             timeout=timeout,
         )
         return results[0] if len(requests) == 1 else results
@@ -629,15 +670,21 @@ class Aiogoogle:
         pager: Callable[..., AsyncIterator[Any]] | None = None,
     ) -> Any:
         try:
-            if pager is None:
-                pager = self._pager(authorize)
             total = request.timeout.total if isinstance(request.timeout, Timeout) else request.timeout
             if total is not None:
                 outcome = await self._run_with_total(session, request, authorize, total)
             else:
                 # No closure in this function: its captured variables would become cells,
                 # allocated for every request (and every live object adds to GC work).
-                outcome = await self.driver(session, authorize, request).run(call_flow(request, self._options))
+                limit = request.max_response_size
+                driver = Driver(
+                    session,
+                    authorize,
+                    max_response_size=self._options.max_response_size if limit is None else _size_limit(limit, "request.max_response_size"),
+                )
+                outcome = await driver.run(call_flow(request, self._options))
+            if pager is None:
+                pager = self._pager(authorize)
             if isinstance(outcome, list):  # a batch: one outcome per part, in request order
                 results: list[Any] = []
                 for part in outcome:
@@ -679,6 +726,11 @@ class Aiogoogle:
         return content
 
     def _pager(self, authorize: Authorizer | None) -> Callable[..., AsyncIterator[Any]]:
+        """What iterates the pages of a response sent with ``authorize``: made once per
+        authorizer (the last one is kept), not once per response."""
+        last = self._last_pager
+        if last is not None and last[0] is authorize:
+            return last[1]
         client = self
 
         def pager(response: Response, req_token_name: str | None, res_token_name: str | None, json_req: bool) -> AsyncIterator[Any]:
@@ -690,6 +742,7 @@ class Aiogoogle:
 
             return pages()
 
+        self._last_pager = (authorize, pager)
         return pager
 
     async def items(self, response: Response, field: str | None = None) -> AsyncIterator[Any]:

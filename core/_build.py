@@ -413,6 +413,9 @@ class _MethodBuilder:
     def _compiled(self) -> _Plan:
         """The method's plan, compiled on first use and kept (a DiscoveryError if its spec
         is broken)."""
+        # Kept because compiling costs more than ten calls: drive.v3 files.list compiles in
+        # about 70 us and then builds a request in about 6 us (tests/test_resource_split.py:
+        # a kept plan builds what a fresh one builds).
         plan = self._plan
         if plan is None:
             qual = f"{self._parent}.{self.name}" if self._parent else self.name

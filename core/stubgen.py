@@ -85,6 +85,7 @@ _IMPORTS = (
     ("_Timeout", "from aiogoogle import Timeout as _Timeout"),
     ("_Request", "from aiogoogle.models import Request as _Request"),
     ("_GoogleAPI", "from aiogoogle.resource import GoogleAPI as _GoogleAPI"),
+    ("_Method", "from aiogoogle.resource import Method as _Method"),
     ("_Resource", "from aiogoogle.resource import Resource as _Resource"),
 )
 _HELPERS = (
@@ -332,23 +333,45 @@ class _Generator:
         annotations: list[str] = []
         nested: list[tuple[Mapping[str, Any], str, str]] = []
         attrs: set[str] = set()
+        # Members no attribute reaches (a method named as a sibling resource: attribute
+        # access gives the resource; a name that is not an identifier; a name the runtime
+        # class already uses) are typed through get_resource()/get_method() overloads
+        # on their discovery names, which reach them at run time.
+        hidden: dict[str, list[tuple[str, str]]] = {"get_resource": [], "get_method": []}
         resources = _section(specs, "resources", where)
         for name, spec in resources.items():
-            attr = _attr(name)
-            if attr is None or attr in taken or attr in attrs or not isinstance(spec, Mapping):
+            if not isinstance(name, str) or not isinstance(spec, Mapping):
                 continue
-            attrs.add(attr)
+            attr = _attr(name)
             sub = self.names.take(cls + _camel(name))
             nested.append((spec, sub, f"{where}.resources.{name}" if where else f"resources.{name}"))
+            if attr is None or attr in taken or attr in attrs:
+                hidden["get_resource"].append((name, sub))
+                continue
+            attrs.add(attr)
             annotations.append(sub)
             members.append((attr, [f"    {attr}: {{{len(annotations) - 1}}}\n", _doc(spec.get("description"), "    ") or _doc(f"The {name} resource.", "    ")]))
         for name, spec in _section(specs, "methods", where).items():
+            if not isinstance(name, str) or not isinstance(spec, Mapping):
+                continue
             attr = _attr(name)
-            # A method named as a sibling resource: attribute access gives the resource.
-            if attr is None or attr in taken or attr in attrs or not isinstance(spec, Mapping):
+            method_where = f"{where}.methods.{name}" if where else f"methods.{name}"
+            if attr is None or attr in taken or attr in attrs:
+                hidden["get_method"].append((name, self.method_protocol(cls, name, spec, method_where)))
                 continue
             attrs.add(attr)
-            members.append((attr, self.method(attr, spec, annotations, f"{where}.methods.{name}" if where else f"methods.{name}")))
+            members.append((attr, self.method(attr, spec, annotations, method_where)))
+        for getter, fallback in (("get_resource", "_Resource"), ("get_method", "_t.Any")):
+            if not hidden[getter]:
+                continue
+            lines: list[str] = []
+            for name, typ in hidden[getter]:
+                annotations.append(typ)
+                literal = repr(name).replace("{", "{{").replace("}", "}}")
+                lines += ["    @_t.overload\n", f"    def {getter}(self, name: _t.Literal[{literal}]) -> {{{len(annotations) - 1}}}: ...\n"]
+            lines += ["    @_t.overload\n", f"    def {getter}(self, name: _str) -> {fallback}: ...\n"]
+            attrs.add(getter)
+            members.append((getter, lines))
         # A member named as a type the class body mentions would shadow it there: such
         # types are named through a private module-level alias.
         shadowed = attrs & {m for a in annotations for m in _type_names(a)}
@@ -367,9 +390,24 @@ class _Generator:
         for spec, sub, sub_where in nested:
             self.node(spec, sub, sub_where, _TAKEN_ON_RESOURCE, "_ResourceBase", _text(spec.get("description")))
 
-    def method(self, attr: str, spec: Mapping[str, Any], annotations: list[str], where: str) -> list[str]:
+    def method_protocol(self, cls: str, name: str, spec: Mapping[str, Any], where: str) -> str:
+        """A ``Protocol`` whose ``__call__`` is the method ``name`` of ``cls`` (for a
+        method no attribute reaches): what the class's ``get_method(name)`` returns."""
+        proto = self.names.take(f"{cls}{_camel(name)}Method")
+        annotations: list[str] = []
+        body = self.method("__call__", spec, annotations, where, hint=proto)
+        lines = [f"class {proto}(_t.Protocol):\n",
+                 _doc(f"The method {name} of {cls}, reached by ``get_method({name!r})``.", "    ")]
+        lines += [line.format(*annotations) if "{" in line and not line.lstrip().startswith('"""') else line for line in body]
+        self.classes.append("".join(lines))
+        self.runtime[proto] = "Method"
+        return proto
+
+    def method(self, attr: str, spec: Mapping[str, Any], annotations: list[str], where: str, hint: str | None = None) -> list[str]:
         """The stub lines of one method; its annotations are appended to ``annotations``
-        and referenced as ``{i}`` (so shadowed names can be replaced afterwards)."""
+        and referenced as ``{i}`` (so shadowed names can be replaced afterwards).
+        ``hint`` names the method's inline body and response classes (default: ``attr``)."""
+        hint = attr if hint is None else hint
 
         def ann(text: str) -> str:
             annotations.append(text)
@@ -407,7 +445,7 @@ class _Generator:
         extra: list[str] = []
         request = spec.get("request")
         if isinstance(request, Mapping):
-            body = ann(self.type_of(request, f"{attr}Request"))
+            body = ann(self.type_of(request, f"{hint}Request"))
             extra += [f"json: {body} | None = None", "data: _bytes | _str | _Mapping[_str, _t.Any] | None = None"]
         if spec.get("supportsMediaUpload") is True:
             extra += [
@@ -422,7 +460,7 @@ class _Generator:
         taken_kw = {p.split(":", 1)[0] for p in required + optional + extra}
         options = self.options_class(frozenset(k for k in self.option_fields if k in own_keys or k in taken_kw))
         response = spec.get("response")
-        result = ann(self.type_of(response, f"{attr}Response") if isinstance(response, Mapping) else "None")
+        result = ann(self.type_of(response, f"{hint}Response") if isinstance(response, Mapping) else "None")
         me = "self" if "self" not in taken_kw else "_self"
         text = _text(spec.get("description")).strip()
         if docs:
@@ -484,19 +522,21 @@ class _Generator:
             *(c + "\n" for c in self.classes),
         ])
         pyi = header + _prelude(body) + body
+        kinds = {"Method", "Resource"} & {self.runtime[n] for n in public[1:]}
         py = "".join([
             header,
             "from aiogoogle.resource import GoogleAPI as _GoogleAPI\n",
-            "from aiogoogle.resource import Resource as _Resource\n\n",
+            *(f"from aiogoogle.resource import {kind} as _{kind}\n" for kind in ("Method", "Resource") if kind in kinds),
+            "\n",
             f"__all__ = [{self.api_class!r}]\n\n\n",
             f"class {self.api_class}(_GoogleAPI):\n",
             _doc(api_doc, "    "),
             "    __slots__ = ()\n",
             f"    __discovery_id__ = {api_id!r}\n\n\n",
             "# Every other name of the stub, for imports outside TYPE_CHECKING: a schema is a\n",
-            "# dict at run time, a resource class a Resource.\n",
+            "# dict at run time, a resource class a Resource, a method's Protocol a Method.\n",
             "_RUNTIME = {\n",
-            *(f"    {n!r}: {self.runtime[n]},\n".replace(": Resource,", ": _Resource,") for n in public[1:]),
+            *(f"    {n!r}: {'_' if self.runtime[n] in kinds else ''}{self.runtime[n]},\n" for n in public[1:]),
             "}\n\n\n",
             "def __getattr__(name: str) -> object:\n",
             "    try:\n",
@@ -516,29 +556,19 @@ _CALL_OPTION_TYPES: dict[str, tuple[str, str]] = {
     "path_params_safe_chars": ("_Mapping[_str, _str]", "Per path parameter, characters to leave unencoded."),
 }
 
-# The members of GoogleAPI and Resource the typed classes keep (they are views of those
-# runtime classes; their __getattr__, which would make every misspelling Any, is left out).
+# The typed classes are the runtime classes (a typed API passes where a GoogleAPI is
+# annotated, a typed resource where a Resource is) less their __getattr__: a type checker
+# types an attribute the class does not declare by __getattr__'s result (Any here), so a
+# misspelled resource or method would pass. Declared as a non-callable attribute, it is
+# not consulted (mypy looks up __getattr__ only as a method; pyright reports the unknown
+# attribute), and a misspelling is an error in both. Pyright checks the redeclaration
+# against the base method, hence its rule-specific ignore.
 _BASES = '''
-class _NodeBase:
-    @property
-    def methods_available(self) -> _list[_str]: ...
-    @property
-    def resources_available(self) -> _list[_str]: ...
-    def get_resource(self, name: _str) -> _Resource: ...
-    def get_method(self, name: _str) -> _t.Any: ...
-    def __contains__(self, name: object) -> _bool: ...
+class _ApiBase(_GoogleAPI):
+    __getattr__: _t.Never  # pyright: ignore[reportIncompatibleMethodOverride]
 
-class _ApiBase(_NodeBase):
-    discovery_document: _Mapping[_str, _t.Any]
-    def __init__(self, discovery_document: _Mapping[_str, _t.Any], validate: _bool = True, *, root_url: _str | None = None) -> None: ...
-    @property
-    def root_url(self) -> _str: ...
-    def with_root_url(self, root_url: _str) -> _GoogleAPI: ...
-    def __getitem__(self, key: _str) -> _t.Any: ...
-
-class _ResourceBase(_NodeBase):
-    name: _str
-    def __getitem__(self, key: _str) -> _t.Any: ...
+class _ResourceBase(_Resource):
+    __getattr__: _t.Never  # pyright: ignore[reportIncompatibleMethodOverride]
 '''
 
 

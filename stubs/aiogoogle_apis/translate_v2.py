@@ -20,7 +20,7 @@ class TranslateV2(_GoogleAPI):
 
 
 # Every other name of the stub, for imports outside TYPE_CHECKING: a schema is a
-# dict at run time, a resource class a Resource.
+# dict at run time, a resource class a Resource, a method's Protocol a Method.
 _RUNTIME = {
     'DetectLanguageRequest': dict,
     'DetectionsListResponse': dict,

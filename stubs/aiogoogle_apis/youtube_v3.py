@@ -19,7 +19,7 @@ class YoutubeV3(_GoogleAPI):
 
 
 # Every other name of the stub, for imports outside TYPE_CHECKING: a schema is a
-# dict at run time, a resource class a Resource.
+# dict at run time, a resource class a Resource, a method's Protocol a Method.
 _RUNTIME = {
     'AbuseReport': dict,
     'AbuseType': dict,

@@ -24,7 +24,7 @@ sources, ``pipe_to`` targets) must be synchronous.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
 from aiogoogle import client as _client
 from aiogoogle.models import Request, Response
@@ -34,6 +34,9 @@ from aiogoogle.sansio import complete
 from .session import SyncSession
 
 __all__ = ["Aiogoogle", "SyncSession", "iterate"]
+
+_T = TypeVar("_T")
+_A = TypeVar("_A")
 
 
 def iterate(items: AsyncIterator[Any]) -> Iterator[Any]:
@@ -123,49 +126,155 @@ class Aiogoogle:
         """Close the connections. The client can be used again later."""
         complete(self.aio.close())
 
-    def discover(self, api_name: str, api_version: str | None = None, validate: bool = True, **kwargs: Any) -> GoogleAPI:
-        """See :meth:`aiogoogle.Aiogoogle.discover`."""
-        api: GoogleAPI = complete(self.aio.discover(api_name, api_version, validate, **kwargs))
-        return api
+    @overload
+    def discover(
+        self,
+        api_name: str,
+        api_version: str | None = None,
+        validate: bool = True,
+        *,
+        disco_doc_ver: int | None = None,
+        root_url: str | None = None,
+        typed: None = None,
+    ) -> GoogleAPI: ...
+
+    @overload
+    def discover(
+        self,
+        api_name: str,
+        api_version: str | None = None,
+        validate: bool = True,
+        *,
+        disco_doc_ver: int | None = None,
+        root_url: str | None = None,
+        typed: type[_A],
+    ) -> _A: ...
+
+    def discover(self, api_name: str, api_version: str | None = None, validate: bool = True, **kwargs: Any) -> Any:
+        """See :meth:`aiogoogle.Aiogoogle.discover`; ``typed=DriveV3`` (generated stubs)
+        returns the API as that class, as there."""
+        return complete(self.aio.discover(api_name, api_version, validate, **kwargs))
 
     def list_api(self, name: str | None = None, preferred: bool | None = None, fields: str | None = None) -> Any:
         """See :meth:`aiogoogle.Aiogoogle.list_api`."""
         return complete(self.aio.list_api(name, preferred, fields))
 
-    def as_user(self, *requests: Request, **kwargs: Any) -> Any:
+    # The overloads of every send method are the async client's (one Request[T] gives a
+    # T, or a Response[T] with full_res=True; several requests, raise_for_status=False or
+    # return_exceptions=True give Any), so typed stubs type synchronous calls alike.
+
+    @overload
+    def as_user(self, request: Request[_T], /, *, timeout: float | None = None, full_res: Literal[False] = False,
+                user_creds: Any = None, raise_for_status: Literal[True] = True, return_exceptions: Literal[False] = False) -> _T: ...
+
+    @overload
+    def as_user(self, request: Request[_T], /, *, timeout: float | None = None, full_res: Literal[True],
+                user_creds: Any = None, raise_for_status: bool = True, return_exceptions: Literal[False] = False) -> Response[_T]: ...
+
+    @overload
+    def as_user(self, *requests: Request[Any], timeout: float | None = None, full_res: bool = False, user_creds: Any = None,
+                raise_for_status: bool = True, return_exceptions: bool = False) -> Any: ...
+
+    def as_user(self, *requests: Request[Any], **kwargs: Any) -> Any:
         """See :meth:`aiogoogle.Aiogoogle.as_user`."""
         return complete(self.aio.as_user(*requests, **kwargs))
 
-    def as_service_account(self, *requests: Request, **kwargs: Any) -> Any:
+    @overload
+    def as_service_account(self, request: Request[_T], /, *, timeout: float | None = None, full_res: Literal[False] = False,
+                           service_account_creds: Any = None, raise_for_status: Literal[True] = True,
+                           return_exceptions: Literal[False] = False) -> _T: ...
+
+    @overload
+    def as_service_account(self, request: Request[_T], /, *, timeout: float | None = None, full_res: Literal[True],
+                           service_account_creds: Any = None, raise_for_status: bool = True,
+                           return_exceptions: Literal[False] = False) -> Response[_T]: ...
+
+    @overload
+    def as_service_account(self, *requests: Request[Any], timeout: float | None = None, full_res: bool = False,
+                           service_account_creds: Any = None, raise_for_status: bool = True, return_exceptions: bool = False) -> Any: ...
+
+    def as_service_account(self, *requests: Request[Any], **kwargs: Any) -> Any:
         """See :meth:`aiogoogle.Aiogoogle.as_service_account`."""
         return complete(self.aio.as_service_account(*requests, **kwargs))
 
-    def as_api_key(self, *requests: Request, **kwargs: Any) -> Any:
+    @overload
+    def as_api_key(self, request: Request[_T], /, *, timeout: float | None = None, full_res: Literal[False] = False,
+                   api_key: str | None = None, raise_for_status: Literal[True] = True, return_exceptions: Literal[False] = False) -> _T: ...
+
+    @overload
+    def as_api_key(self, request: Request[_T], /, *, timeout: float | None = None, full_res: Literal[True],
+                   api_key: str | None = None, raise_for_status: bool = True, return_exceptions: Literal[False] = False) -> Response[_T]: ...
+
+    @overload
+    def as_api_key(self, *requests: Request[Any], timeout: float | None = None, full_res: bool = False, api_key: str | None = None,
+                   raise_for_status: bool = True, return_exceptions: bool = False) -> Any: ...
+
+    def as_api_key(self, *requests: Request[Any], **kwargs: Any) -> Any:
         """See :meth:`aiogoogle.Aiogoogle.as_api_key`."""
         return complete(self.aio.as_api_key(*requests, **kwargs))
 
-    def as_anon(self, *requests: Request, **kwargs: Any) -> Any:
+    @overload
+    def as_anon(self, request: Request[_T], /, *, timeout: float | None = None, full_res: Literal[False] = False,
+                raise_for_status: Literal[True] = True, return_exceptions: Literal[False] = False) -> _T: ...
+
+    @overload
+    def as_anon(self, request: Request[_T], /, *, timeout: float | None = None, full_res: Literal[True],
+                raise_for_status: bool = True, return_exceptions: Literal[False] = False) -> Response[_T]: ...
+
+    @overload
+    def as_anon(self, *requests: Request[Any], timeout: float | None = None, full_res: bool = False,
+                raise_for_status: bool = True, return_exceptions: bool = False) -> Any: ...
+
+    def as_anon(self, *requests: Request[Any], **kwargs: Any) -> Any:
         """See :meth:`aiogoogle.Aiogoogle.as_anon`."""
         return complete(self.aio.as_anon(*requests, **kwargs))
 
-    def as_id_token(self, audience: str, *requests: Request, **kwargs: Any) -> Any:
+    @overload
+    def as_id_token(self, audience: str, request: Request[_T], /, *, timeout: float | None = None, full_res: Literal[False] = False,
+                    service_account_creds: Any = None, raise_for_status: Literal[True] = True,
+                    return_exceptions: Literal[False] = False) -> _T: ...
+
+    @overload
+    def as_id_token(self, audience: str, request: Request[_T], /, *, timeout: float | None = None, full_res: Literal[True],
+                    service_account_creds: Any = None, raise_for_status: bool = True,
+                    return_exceptions: Literal[False] = False) -> Response[_T]: ...
+
+    @overload
+    def as_id_token(self, audience: str, *requests: Request[Any], timeout: float | None = None, full_res: bool = False,
+                    service_account_creds: Any = None, raise_for_status: bool = True, return_exceptions: bool = False) -> Any: ...
+
+    def as_id_token(self, audience: str, *requests: Request[Any], **kwargs: Any) -> Any:
         """See :meth:`aiogoogle.Aiogoogle.as_id_token`."""
         return complete(self.aio.as_id_token(audience, *requests, **kwargs))
 
     def id_token(self, audience: str, **kwargs: Any) -> str:
         """See :meth:`aiogoogle.Aiogoogle.id_token`."""
-        return complete(self.aio.id_token(audience, **kwargs))
+        token: str = complete(self.aio.id_token(audience, **kwargs))
+        return token
 
-    def send(self, *requests: Request, **kwargs: Any) -> Any:
+    @overload
+    def send(self, request: Request[_T], /, *, timeout: float | None = None, full_res: Literal[False] = False,
+             raise_for_status: Literal[True] = True, return_exceptions: Literal[False] = False) -> _T: ...
+
+    @overload
+    def send(self, request: Request[_T], /, *, timeout: float | None = None, full_res: Literal[True],
+             raise_for_status: bool = True, return_exceptions: Literal[False] = False) -> Response[_T]: ...
+
+    @overload
+    def send(self, *requests: Request[Any], timeout: float | None = None, full_res: bool = False,
+             raise_for_status: bool = True, return_exceptions: bool = False) -> Any: ...
+
+    def send(self, *requests: Request[Any], **kwargs: Any) -> Any:
         """Same as :meth:`as_anon`."""
         return self.as_anon(*requests, **kwargs)
 
-    def pages(self, response: Response) -> Iterator[Any]:
+    def pages(self, response: Response[_T]) -> Iterator[_T]:
         """Every page of a ``full_res=True`` response, the first one included, as a plain
-        iterator (the next page is fetched as you iterate)."""
+        iterator (the next page is fetched as you iterate). Typed: the pages of a
+        ``Response[FileList]`` are ``FileList``s."""
         return iterate(response.__aiter__())
 
-    def items(self, response: Response, field: str | None = None) -> Iterator[Any]:
+    def items(self, response: Response[Any], field: str | None = None) -> Iterator[Any]:
         """Every item of every page (see :meth:`aiogoogle.Aiogoogle.items`)."""
         return iterate(self.aio.items(response, field))
 

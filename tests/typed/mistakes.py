@@ -6,9 +6,14 @@ from __future__ import annotations
 
 from aiogoogle_apis.calendar_v3 import CalendarV3
 from aiogoogle_apis.drive_v3 import DriveV3
-from aiogoogle_apis.storage_v1 import StorageV1
+from aiogoogle_apis.storage_v1 import Bucket, StorageV1
 
-from aiogoogle import Aiogoogle
+from aiogoogle import Aiogoogle, GoogleAPI
+from aiogoogle.sync import Aiogoogle as SyncAiogoogle
+
+
+def takes_any_api(api: GoogleAPI) -> None:
+    """A typed API passes where a GoogleAPI is annotated (no error)."""
 
 
 async def mistakes(ag: Aiogoogle) -> None:
@@ -21,3 +26,12 @@ async def mistakes(ag: Aiogoogle) -> None:
     storage.objects.list()  # error: missing required parameter [bucket]
     files = await ag.as_user(drive.files.list(pageSize=10))
     print(files["nextPageTokn"])  # error: wrong result field [nextPageTokn]
+    takes_any_api(drive)
+    drive.filez.list()  # error: misspelled resource [filez]
+
+
+def sync_mistakes(ag: SyncAiogoogle) -> None:
+    storage = ag.discover("storage", "v1", typed=StorageV1)
+    takes_any_api(storage)
+    bucket: Bucket = ag.as_user(storage.objects.list(bucket="b"))  # error: a list of objects is no bucket [Bucket]
+    print(bucket)

@@ -7,10 +7,11 @@ writes them; the ``aiogoogle-apis`` distribution ships them ready-made for the m
 
 What the type checker (mypy, pyright) sees, in the ``.pyi``:
 
-* one class per API (``DriveV3``, a :class:`~aiogoogle.resource.GoogleAPI`) and one per
-  resource (``DriveV3Files``, a :class:`~aiogoogle.resource.Resource`), whose attributes
-  are the nested resources and whose methods take keyword-only parameters typed from the
-  document: ``enum`` values as ``Literal``, integers as ``int``, ``int64``/``uint64``
+* one class per API (``DriveV3``, a :class:`~aiogoogle.resource.GoogleAPI` subclass, so it
+  passes where a ``GoogleAPI`` is annotated) and one per resource (``DriveV3Files``, a
+  :class:`~aiogoogle.resource.Resource`), whose attributes are the nested resources
+  (a misspelled one is an error: the classes hide the runtime ``__getattr__``) and whose
+  methods take keyword-only parameters typed from the document: ``enum`` values as ``Literal``, integers as ``int``, ``int64``/``uint64``
   parameters as ``int | str`` (both are accepted and sent as the same text), booleans as
   ``bool``, repeated parameters as one value or a list/tuple/set; required parameters
   (and every path parameter) have no default. Names are spelled as calls accept them:
@@ -27,6 +28,10 @@ What the type checker (mypy, pyright) sees, in the ``.pyi``:
   ``readOnly``, or a description that starts with "Output only" / "[Output Only]") are
   wrapped in ``typing_extensions.ReadOnly`` (PEP 705). Body ``int64`` fields are ``str``,
   the JSON form Google sends (https://protobuf.dev/programming-guides/proto3/#json);
+* members no attribute reaches (a method named as a sibling resource, which attribute
+  access gives; a name the runtime class already has) are typed through overloads of
+  ``get_method``/``get_resource`` on their discovery names: ``get_method("accounts")``
+  returns a ``Protocol`` whose ``__call__`` is the method's signature;
 * docstrings from the descriptions.
 
 The ``.py`` is what runs: the API class (a ``GoogleAPI`` subclass that

@@ -161,7 +161,7 @@ def _run_checkers(shared: Path) -> dict[str, Any]:
         try:
             stdout, stderr = proc.communicate(timeout=900)
             found = _mypy_diagnostics(stdout, stderr, proc.returncode) if name == "mypy" else _pyright_diagnostics(stdout, stderr)
-            out[name] = {"diagnostics": found}
+            out[name] = {"diagnostics": found, "seconds": round(time.perf_counter() - started, 1)}
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             proc.kill()
             out[name] = {"fail": f"{name}: {exc}"}

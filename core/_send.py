@@ -46,6 +46,7 @@ from ._http import (
     StreamBody,
     Timeout,
 )
+from ._providers import RandomBytes, system_random_bytes
 from .excs import RedirectError, TransportError, ValidationError, redact_url
 from .models import Request, Response, asks_not_modified, decode_body
 from .retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy, RetryState, retry_after_flow, wait_flow
@@ -72,6 +73,9 @@ class CallOptions:
     max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE
     user_agent: str = USER_AGENT
     extra_headers: tuple[tuple[str, str], ...] = ()
+    #: ``random_bytes(n) -> n bytes``: the one source of randomness of the flows (multipart
+    #: and batch boundaries, batch Content-IDs). Fix it for byte-identical requests.
+    random_bytes: RandomBytes = field(default=system_random_bytes, compare=False, repr=False)
 
     def policy_for(self, request: Request) -> RetryPolicy:
         retry = request.retry

@@ -7,7 +7,6 @@ See :mod:`aiogoogle.media` for the protocols, their choice and how sources are d
 from __future__ import annotations
 
 import json as _json
-import random as _random
 from collections.abc import AsyncIterable
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
@@ -23,6 +22,7 @@ from ._http import (
 )
 from ._page_tokens import with_query_param as _with_query_param
 from ._parse import ascii_int
+from ._providers import RandomBytes, hex_token
 from ._send import (
     _CREDENTIAL_HEADERS,
     CallOptions,
@@ -144,9 +144,11 @@ def _content_type(media: MediaUpload, request: Request) -> str:
     return media.content_type or request.upload_file_content_type or "application/octet-stream"
 
 
-def _new_boundary() -> str:
-    # 128 random bits: the chance that streamed media contains the delimiter is nil.
-    return f"aiogoogle-{_random.SystemRandom().getrandbits(128):032x}"
+def _new_boundary(random_bytes: RandomBytes) -> str:
+    # 128 random bits: the chance that streamed media contains the delimiter is nil, so
+    # the media (which may be a stream) is not scanned for it (RFC 2046 §5.1.1 asks only
+    # that the boundary not occur in the parts).
+    return f"aiogoogle-{hex_token(random_bytes, 16)}"
 
 
 def multipart_body(metadata: bytes, media: Segment, media_type: str, boundary: str) -> tuple[StreamBody, str]:
@@ -202,7 +204,7 @@ def upload_flow(request: Request, options: CallOptions) -> Flow[Response]:
         segment = source.segment(0, source.size or 0)
     if protocol == "multipart":
         assert metadata is not None
-        body, headers["content-type"] = multipart_body(metadata, segment, ctype, _new_boundary())
+        body, headers["content-type"] = multipart_body(metadata, segment, ctype, _new_boundary(options.random_bytes))
     else:
         body = StreamBody.of(segment)
         headers["content-type"] = ctype

@@ -26,7 +26,6 @@ by the same rule as single calls (:mod:`aiogoogle.retry`).
 
 from __future__ import annotations
 
-import random as _random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -34,8 +33,9 @@ from urllib.parse import urlsplit
 from ._effects import Authorize, Flow, Now
 from ._http import Headers, HttpRequest, HttpResponse
 from ._parse import ascii_int
+from ._providers import RandomBytes, hex_token
 from ._send import CallOptions, build_response, exchange_timeout, send_flow, to_http
-from .excs import AiogoogleError, BatchError
+from .excs import AiogoogleError, BatchError, ValidationError
 from .models import Request, Response
 from .retry import RetryPolicy, RetryState, retry_after_flow, wait_flow
 
@@ -59,8 +59,25 @@ def batch_limit(batch_url: str) -> int:
     return _LIMITS.get(api, DEFAULT_LIMIT)
 
 
-def _new_prefix() -> str:
-    return f"{_random.SystemRandom().getrandbits(96):024x}"
+def _new_prefix(random_bytes: RandomBytes) -> str:
+    # 96 random bits, fresh per batch request: a reply's Content-IDs are matched to this
+    # request's parts by it (https://developers.google.com/drive/api/guides/performance#batch-request-format).
+    return hex_token(random_bytes, 12)
+
+
+#: Fresh boundaries drawn before giving up. With 96 random bits a second draw is already
+#: all but impossible; the bound keeps a constant injected ``random_bytes`` from looping.
+_BOUNDARY_DRAWS = 8
+
+
+def _new_boundary(parts: Sequence[HttpRequest], random_bytes: RandomBytes) -> str:
+    """A boundary that occurs in no part's body (RFC 2046 §5.1.1 requires it)."""
+    for _ in range(_BOUNDARY_DRAWS):
+        boundary = f"batch_{_new_prefix(random_bytes)}"
+        needle = boundary.encode()
+        if not any(isinstance(p.body, bytes) and needle in p.body for p in parts):
+            return boundary
+    raise ValidationError([("random_bytes", f"gave {_BOUNDARY_DRAWS} batch boundaries in a row that occur in a part's body; it must return random bytes")])
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,10 +311,8 @@ def _send_chunk(
     refreshed = False
     while pending:
         auth = yield Authorize(None)
-        prefix = _new_prefix()
-        boundary = f"batch_{_new_prefix()}"
-        while any(boundary.encode() in w.body for i in pending if isinstance((w := wires[i]).body, bytes)):
-            boundary = f"batch_{_new_prefix()}"
+        prefix = _new_prefix(options.random_bytes)
+        boundary = _new_boundary([wires[i] for i in pending], options.random_bytes)
         body, ctype = encode_batch([wires[i] for i in pending], batch_url, boundary=boundary, prefix=prefix)
         headers = {n.lower(): v for n, v in to_http(request, options, url=batch_url).headers}
         headers["content-type"] = ctype

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import calendar
 import pickle
-import random as _random
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import Any
 from ._effects import Flow, Now, Sleep
 from ._http import HttpResponse
 from ._parse import ascii_int
+from ._providers import jitter_fraction
 from .excs import ConnectError, ResponseTooLarge, TransportError, error_info
 
 __all__ = ["DEFAULT_RETRY", "NO_RETRY", "RetryPolicy", "RetryState", "parse_retry_after", "retry_after_flow", "wait_flow"]
@@ -124,7 +124,7 @@ class RetryPolicy:
     rate_limit_reasons: frozenset[str] = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
     retry_non_idempotent: bool = False
     respect_retry_after: bool = True
-    random: Callable[[], float] = field(default=_random.random, compare=False, repr=False)
+    random: Callable[[], float] = field(default=jitter_fraction, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -140,7 +140,7 @@ class RetryPolicy:
         try:
             pickle.dumps(self.random)
         except Exception:
-            state["random"] = _random.random
+            state["random"] = jitter_fraction
         return state
 
     def backoff(self, retry_number: int) -> float:

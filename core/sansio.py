@@ -81,6 +81,7 @@ from ._http import (
     StreamBody,
     Timeout,
 )
+from ._providers import monotonic_clock, wall_clock
 from ._transport import AsyncFile, RawResponse, Session
 from .auth._adc import default_creds_flow, metadata_token_flow, source_for_creds
 from .auth._device import device_code_flow, device_token_flow
@@ -367,8 +368,8 @@ def run_sync(
     sleep: Callable[[float], None] = time.sleep,
     authorize: SyncAuthorize | None = None,
     files: Any = None,
-    clock: Callable[[], float] = time.time,
-    monotonic: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] = wall_clock,
+    monotonic: Callable[[], float] = monotonic_clock,
     max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
 ) -> T:
     """Run ``flow`` to its end with a blocking ``send`` and return its result.
@@ -392,8 +393,8 @@ def iterate_sync(
     sleep: Callable[[float], None] = time.sleep,
     authorize: SyncAuthorize | None = None,
     files: Any = None,
-    clock: Callable[[], float] = time.time,
-    monotonic: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] = wall_clock,
+    monotonic: Callable[[], float] = monotonic_clock,
     max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
 ) -> Iterator[Any]:
     """Like :func:`run_sync`, yielding every item the flow emits (the pages of
@@ -418,8 +419,8 @@ async def run_async(
     sleep: Callable[[float], Awaitable[None]],
     authorize: AsyncAuthorize | None = None,
     files: Any = None,
-    clock: Callable[[], float] = time.time,
-    monotonic: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] = wall_clock,
+    monotonic: Callable[[], float] = monotonic_clock,
     max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
 ) -> T:
     """Run ``flow`` to its end with an async ``send`` (any event loop) and return its
@@ -437,8 +438,8 @@ async def iterate_async(
     sleep: Callable[[float], Awaitable[None]],
     authorize: AsyncAuthorize | None = None,
     files: Any = None,
-    clock: Callable[[], float] = time.time,
-    monotonic: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] = wall_clock,
+    monotonic: Callable[[], float] = monotonic_clock,
     max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
 ) -> AsyncIterator[Any]:
     """Like :func:`run_async`, yielding every item the flow emits."""

@@ -14,12 +14,13 @@ so the managers work with Google, with any OpenID Connect provider and with loca
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from .._call import CallOptions
 from .._driver import Driver
 from .._effects import Flow
+from .._providers import RandomBytes
+from .._providers import wall_clock as _wall_clock
 from .._transport import Session
 from ..excs import AuthError
 from ..models import Request
@@ -28,7 +29,7 @@ from . import _flows as flows
 from .creds import ApiKey, IdToken, UserCreds
 from .data import OAUTH2_V2_DISCVOCERY_DOC, WELLKNOWN_OPENID_CONFIGS
 from .endpoints import Endpoints
-from .utils import create_secret, pkce_challenge
+from .utils import create_secret, pkce_challenge, pkce_pair
 
 __all__ = ["ApiKeyManager", "Oauth2Manager", "OpenIdConnectManager", "ServiceAccountManager"]
 
@@ -75,7 +76,7 @@ def __getattr__(name: str) -> Any:
 
 def wall_clock() -> float:
     """The current UNIX time (the managers' default clock; inject another for tests)."""
-    return datetime.now(UTC).timestamp()
+    return _wall_clock()
 
 
 def _default_session_factory() -> Session:
@@ -94,6 +95,7 @@ class _Manager:
         endpoints: Endpoints | None = None,
         client: Any = None,
         clock: Callable[[], float] | None = None,
+        random_bytes: RandomBytes | None = None,
     ) -> None:
         self.session_factory = session_factory or _default_session_factory
         self._client = client
@@ -101,6 +103,7 @@ class _Manager:
         self._session: Session | None = None
         self._openid_config: Mapping[str, Any] | None = None
         self.clock: Callable[[], float] = clock or wall_clock
+        self._random_bytes = random_bytes
 
     @property
     def endpoints(self) -> Endpoints:
@@ -120,7 +123,18 @@ class _Manager:
     def options(self) -> CallOptions:
         if self._client is not None:
             return self._client.options  # type: ignore[no-any-return]
+        if self._random_bytes is not None:
+            return CallOptions(random_bytes=self._random_bytes)
         return CallOptions()
+
+    @property
+    def random_bytes(self) -> RandomBytes:
+        """The source of the generated ``state``, ``nonce`` and PKCE verifier: the manager's
+        ``random_bytes=`` when given, else its call options' (the client's
+        ``CallOptions.random_bytes``; by default the operating system's CSPRNG)."""
+        if self._random_bytes is not None:
+            return self._random_bytes
+        return self.options.random_bytes
 
     async def _run(self, flow: Flow[T]) -> T:
         if self._client is not None:
@@ -189,7 +203,9 @@ class Oauth2Manager(_Manager):
         client_creds: default :class:`~aiogoogle.auth.creds.ClientCreds`.
 
     Keyword-only (beyond the seed): ``endpoints`` (an
-    :class:`~aiogoogle.auth.endpoints.Endpoints`, default Google's), ``clock``.
+    :class:`~aiogoogle.auth.endpoints.Endpoints`, default Google's), ``clock`` and
+    ``random_bytes`` (``random_bytes(n) -> bytes``, the source of generated ``state``,
+    ``nonce`` and PKCE verifiers; fix it to make authorization URLs reproducible).
 
     PKCE: pass ``code_verifier=`` (e.g. from :func:`aiogoogle.auth.utils.pkce_pair`) to
     :meth:`authorization_url` and the same verifier to :meth:`build_user_creds`, or pass
@@ -205,8 +221,9 @@ class Oauth2Manager(_Manager):
         endpoints: Endpoints | None = None,
         client: Any = None,
         clock: Callable[[], float] | None = None,
+        random_bytes: RandomBytes | None = None,
     ) -> None:
-        super().__init__(session_factory, endpoints=endpoints, client=client, clock=clock)
+        super().__init__(session_factory, endpoints=endpoints, client=client, clock=clock, random_bytes=random_bytes)
         self._client_creds = client_creds
 
     @property
@@ -259,13 +276,11 @@ class Oauth2Manager(_Manager):
         scope_list = list(scopes if scopes is not None else (creds.get("scopes") or []))
         if state is None:
             # Documented: a generated state is stored in the client creds for the callback check.
-            state = create_secret(32)
+            state = create_secret(32, random_bytes=self.random_bytes)
             if isinstance(creds, dict):
                 creds["state"] = state
         if pkce and code_verifier is None:
-            from .utils import pkce_pair
-
-            code_verifier, _challenge = pkce_pair()
+            code_verifier, _challenge = pkce_pair(random_bytes=self.random_bytes)
             if isinstance(creds, dict):
                 creds["code_verifier"] = code_verifier
         params: list[tuple[str, Any]] = [
@@ -439,7 +454,7 @@ class OpenIdConnectManager(Oauth2Manager):
         :meth:`build_user_creds`)."""
         creds, params = self._auth_params(client_creds, state, response_type, scopes, code_verifier, pkce, redirect_uri)
         if nonce is None:
-            nonce = create_secret(32)
+            nonce = create_secret(32, random_bytes=self.random_bytes)
             if isinstance(creds, dict):
                 creds["nonce"] = nonce
         params += [

@@ -126,6 +126,6 @@ def test_every_credentials_type_passed_as_service_account_creds_has_its_source()
     workforce = {"type": "external_account_authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "r",
                  "token_url": "https://sts.googleapis.com/v1/oauthtoken"}
     assert isinstance(source_for_creds(workforce), ExternalAuthorizedUserSource)
-    with pytest.raises(AuthError, match="service_account_creds of type external_account.*audience"):
+    with pytest.raises(AuthError, match=r"service_account_creds of type external_account.*audience"):
         source_for_creds({**external, "audience": 7})
     assert source_for_creds({"scopes": ["s"]}) is None

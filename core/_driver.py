@@ -142,7 +142,7 @@ class Driver:
         self.session = session
         self.max_response_size = max_response_size
         self._authorize = authorize
-        self._pipes: dict[int, _PipeReader] = {}
+        self._pipes: dict[int, _PipeReader] | None = None  # made by the first pipe_from read
         self.clock = clock
         self.monotonic = monotonic
 
@@ -225,9 +225,12 @@ class Driver:
         raise TypeError(f"a flow yielded {effect!r}, which is not an effect")
 
     def _reader(self, source: AsyncIterable[bytes]) -> _PipeReader:
-        reader = self._pipes.get(id(source))
+        pipes = self._pipes
+        if pipes is None:
+            pipes = self._pipes = {}
+        reader = pipes.get(id(source))
         if reader is None:
-            reader = self._pipes[id(source)] = _PipeReader(source)
+            reader = pipes[id(source)] = _PipeReader(source)
         return reader
 
     # ------------------------------------------------------------------ HTTP
@@ -260,7 +263,27 @@ class Driver:
                     finally:
                         await _aclose(chunks)
                     return HttpResponse(raw.status, headers, b"", raw.reason, request.url, streamed=count)
-                body = await self._buffer(raw, headers, decoder, request.url)
+                if decoder is not None:
+                    body = await self._buffer_decoded(raw, decoder, request.url)
+                else:
+                    # The usual body, read here rather than in another coroutine.
+                    limit = self.max_response_size
+                    if limit is not None:
+                        _refuse_declared_size(headers, limit, request.url)
+                    # An adapter may offer read(limit) (the body, stopping once past the
+                    # limit; same errors as chunks()): cheaper than an async generator for
+                    # the usual small body.
+                    read = getattr(raw, "read", None)
+                    if read is not None:
+                        body = await read(limit)
+                    else:
+                        chunks = raw.chunks()
+                        try:
+                            body = await _join_chunks(chunks, limit)
+                        finally:
+                            await _aclose(chunks)
+                    if limit is not None and len(body) > limit:
+                        raise too_large(limit, request.url)
                 return HttpResponse(raw.status, headers, body, raw.reason, request.url)
             finally:
                 await raw.aclose()
@@ -273,32 +296,11 @@ class Driver:
                     # the connection; the generator's own finally closes its file then.
                     pass
 
-    async def _buffer(self, raw: Any, headers: Headers, decoder: ContentDecoder | None, url: str) -> bytes:
-        """The whole body in memory, never more than ``max_response_size`` decoded bytes
-        (plus one read): reading stops, and the caller closes the connection, as soon as
-        the limit is passed."""
+    async def _buffer_decoded(self, raw: Any, decoder: ContentDecoder, url: str) -> bytes:
+        """The whole decoded body in memory, never more than ``max_response_size`` decoded
+        bytes (plus one read): reading stops, and the caller closes the connection, as soon
+        as the limit is passed."""
         limit = self.max_response_size
-        if decoder is None:
-            if limit is not None:
-                declared = headers.get("content-length")
-                # Refused before reading when the server announces too much (ASCII digits
-                # only: RFC 9110 §8.6; a malformed value is the transport's to reject).
-                if declared and declared.isascii() and declared.isdigit() and (len(declared) > 20 or int(declared) > limit):
-                    raise too_large(limit, url)
-            # An adapter may offer read(limit) (the body, stopping once past the limit; same
-            # errors as chunks()): cheaper than an async generator for the usual small body.
-            read = getattr(raw, "read", None)
-            if read is not None:
-                body: bytes = await read(limit)
-            else:
-                chunks = raw.chunks()
-                try:
-                    body = await _join_chunks(chunks, limit)
-                finally:
-                    await _aclose(chunks)
-            if limit is not None and len(body) > limit:
-                raise too_large(limit, url)
-            return body
         parts: list[bytes] = []
         size = 0
         chunks = raw.chunks()
@@ -473,6 +475,15 @@ async def _aclose(chunks: AsyncIterator[bytes]) -> None:
     close = getattr(chunks, "aclose", None)
     if close is not None:
         await close()
+
+
+def _refuse_declared_size(headers: Headers, limit: int, url: str) -> None:
+    """Refuse a body before reading it when the server announces more than ``limit``
+    bytes (ASCII digits only: RFC 9110 §8.6; a malformed value is the transport's to
+    reject). Only for bodies without a content coding, whose length is the decoded size."""
+    declared = headers.get("content-length")
+    if declared and declared.isascii() and declared.isdigit() and (len(declared) > 20 or int(declared) > limit):
+        raise too_large(limit, url)
 
 
 async def _join_chunks(chunks: AsyncIterator[bytes], limit: int | None) -> bytes:

@@ -226,13 +226,17 @@ def apply_auth(http: HttpRequest, auth: AuthInfo) -> HttpRequest:
         extra = query_pairs
         # A parameter name can only be among the query's if it occurs in the URL: the URL
         # is parsed only then (a third of this function's time went to parsing it).
-        if "?" in url and any(k in url for k, _ in extra):
-            query = urlsplit(url).query
-            if query:
-                existing = {pair.split("=", 1)[0] for pair in query.split("&") if pair}
-                extra = tuple((k, v) for k, v in extra if k not in existing)
+        has_query = "?" in url
+        if has_query:
+            for k, _ in extra:
+                if k in url:
+                    query = urlsplit(url).query
+                    if query:
+                        existing = {pair.split("=", 1)[0] for pair in query.split("&") if pair}
+                        extra = tuple((k, v) for k, v in extra if k not in existing)
+                    break
         if extra:
-            url = f"{url}{'&' if '?' in url else '?'}{_encoded_auth_query(extra)}"
+            url = f"{url}{'&' if has_query else '?'}{_encoded_auth_query(extra)}"
     headers = http.headers
     if auth_headers:
         headers = _with_auth_headers(headers, auth_headers)
@@ -259,9 +263,23 @@ def _with_auth_headers(headers: tuple[tuple[str, str], ...], auth_headers: tuple
     return merged
 
 
-@functools.lru_cache(maxsize=32)
+# The last (pairs, encoded) seen: the same key is appended to every request of a client,
+# in the same AuthInfo, so an identity check finds it without hashing the pairs.
+_last_query: tuple[tuple[tuple[str, str], ...], str] = ((), "")
+
+
 def _encoded_auth_query(pairs: tuple[tuple[str, str], ...]) -> str:
-    # The same key is appended to every request of a client: encode it once.
+    global _last_query
+    last = _last_query
+    if last[0] is pairs:
+        return last[1]
+    encoded = _encoded_auth_query_of(pairs)
+    _last_query = (pairs, encoded)
+    return encoded
+
+
+@functools.lru_cache(maxsize=32)
+def _encoded_auth_query_of(pairs: tuple[tuple[str, str], ...]) -> str:
     return urlencode(pairs)
 
 
@@ -439,8 +457,9 @@ def send_flow(
     state: RetryState | None = None
     stale: str | None = None
     auth_retried = False
+    # The URLs and (method, URL) pairs requested so far: made by the first redirect.
     chain: list[str] | None = None
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] | None = None
     if http.method in _BODY_METHODS and not _has_body(http.body):
         http = _with_empty_length(http)
     current = http
@@ -469,9 +488,9 @@ def send_flow(
         if status < 400:
             if status in answers or (status == 304 and asks_not_modified(current.url, (n for n, _ in current.headers))):
                 return response
-            if chain is None:
+            if chain is None or seen is None:
                 chain = [current.url]
-                seen.add((current.method, current.url))
+                seen = {(current.method, current.url)}
             nxt = _redirected(current, response, chain, seen, max_redirects, cross_origin)
             if not _same_origin(current.url, nxt.url):
                 authorize = False

@@ -27,7 +27,7 @@ all of them: when it expires everything still running is cancelled and
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any, Literal, TypeVar, overload
@@ -629,7 +629,24 @@ class Aiogoogle:
         self._authorizers[kind] = (auth, key, authorize)
         return authorize
 
-    async def _send(
+    def _send(
+        self,
+        requests: Sequence[Any],
+        authorize: Authorizer | None,
+        timeout: float | None,
+        full_res: bool,
+        raise_for_status: bool,
+        return_exceptions: bool,
+    ) -> Awaitable[Any]:
+        """What ``as_*`` awaits. The usual call, one request without a total timeout on an
+        open session, is that request's own coroutine, awaited in the caller's task: no
+        gather, no task, no coroutine around it."""
+        session = self._session
+        if session is not None and len(requests) == 1 and timeout is None and isinstance(requests[0], Request):
+            return self._one(session, requests[0], authorize, full_res, raise_for_status, return_exceptions)
+        return self._send_all(requests, authorize, timeout, full_res, raise_for_status, return_exceptions)
+
+    async def _send_all(
         self,
         requests: Sequence[Any],
         authorize: Authorizer | None,
@@ -638,12 +655,6 @@ class Aiogoogle:
         raise_for_status: bool,
         return_exceptions: bool,
     ) -> Any:
-        if len(requests) == 1 and timeout is None and isinstance(requests[0], Request):
-            # The usual call: one request, awaited in the caller's task (no gather, no task).
-            session = self._session
-            if session is None:
-                session = await self._ensure_session()
-            return await self._one(session, requests[0], authorize, full_res, raise_for_status, return_exceptions)
         if not requests:
             raise ValidationError("no request to send")
         for i, req in enumerate(requests):
@@ -651,6 +662,8 @@ class Aiogoogle:
                 hint = " (call the method: api.res.method(...), not api.res.method)" if callable(req) else ""
                 raise ValidationError([(f"requests[{i}]", f"is a {type(req).__name__}, not an aiogoogle Request{hint}", req)])
         session = await self._ensure_session()
+        if len(requests) == 1 and timeout is None:
+            return await self._one(session, requests[0], authorize, full_res, raise_for_status, return_exceptions)
         # partial objects instead of a closure and a wrapping coroutine per request.
         one = self._one
         results = await session.gather(

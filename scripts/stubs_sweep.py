@@ -74,7 +74,8 @@ def main(argv: list[str]) -> int:
                            "--cache-dir", os.path.join(out, ".mypy_cache"), *pyi], env=env, capture_output=True, text=True, check=False)
     errors = [line for line in mypy.stdout.splitlines() if ": error:" in line]
     print(f"mypy --strict: {len(errors)} errors in {time.perf_counter() - t:.0f} s")
-    print("\n".join("  " + e for e in errors[:20]))
+    for e in errors[:20]:
+        print("  " + e)
     status |= bool(errors) or mypy.returncode not in (0, 1)
     pyright = os.path.join(ROOT, "tests", "typing_tools", "node_modules", ".bin", "pyright")
     if not os.path.exists(pyright):

@@ -189,3 +189,45 @@ def test_one_request_is_sent_without_gather_and_gives_what_gather_gives() -> Non
         assert session.gathered == 1
 
     run(scenario())
+
+
+# ------------------------------------------------------------------ h11 request heads
+
+_HEAD_TUPLES = [
+    (("user-agent", "aiogoogle"), ("accept", "application/json")),
+    (("accept", "*/*"),),
+    (("Host", "other.example"), ("x-a", "1")),
+    (),
+]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(_HEAD_TUPLES) - 1), st.booleans(), st.sampled_from(["h.example", "h.example:8080"]), st.sampled_from([b"", b"{}"])),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_h11_heads_from_kept_headers_are_the_plain_bytes(steps: list[tuple[int, bool, str, bytes]]) -> None:
+    """Bodiless requests reuse h11's validated headers of the last one with the same header
+    tuple and Host: the bytes sent are those of a head built from the plain header list."""
+    import ssl
+
+    import h11
+
+    from aiogoogle.sessions._h11 import ConnectionPool, _request_headers
+
+    class NoIO:
+        errors = ()
+
+    pool = ConnectionPool(NoIO(), ssl.create_default_context())  # type: ignore[arg-type]
+    for index, copy, host, body in steps:
+        headers = _HEAD_TUPLES[index]
+        if copy:  # an equal tuple that is another object: never taken for the kept one
+            headers = tuple(list(headers))
+        request = HttpRequest("POST" if body else "GET", f"http://{host}/p?q=1", headers, body)
+        head, keep = pool._head(request, host)
+        got = h11.Connection(h11.CLIENT).send(pool._request_event(request, "/p?q=1", head, keep))
+        plain = h11.Connection(h11.CLIENT).send(h11.Request(method=request.method, target="/p?q=1", headers=_request_headers(request, host)))
+        assert got == plain
+        assert (keep is None) == bool(body)

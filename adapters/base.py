@@ -24,7 +24,7 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from contextlib import AbstractAsyncContextManager
@@ -34,7 +34,7 @@ from aiogoogle._effects import FileOp
 from aiogoogle._http import HttpRequest
 from aiogoogle._transport import RawResponse
 
-__all__ = ["BaseSession", "FileAccess", "LocalFiles", "Runtime", "ThreadFile", "Transport", "process_environ"]
+__all__ = ["BaseSession", "FileAccess", "LocalFiles", "Runtime", "ThreadFile", "Transport", "default_cache_dir", "process_environ"]
 
 T = TypeVar("T")
 
@@ -169,6 +169,19 @@ def process_environ() -> dict[str, str]:
     e.g. with a dict in tests).
     """
     return dict(os.environ)
+
+
+def default_cache_dir(environ: Mapping[str, str] | None = None) -> str:
+    """Where the client caches discovery documents by default: ``$AIOGOOGLE_CACHE_DIR``,
+    else ``$XDG_CACHE_HOME/aiogoogle/discovery`` (the XDG Base Directory specification),
+    else ``~/.cache/aiogoogle/discovery``. ``environ`` defaults to the process environment;
+    the core never reads either itself."""
+    env = os.environ if environ is None else environ
+    explicit = env.get("AIOGOOGLE_CACHE_DIR")
+    if explicit:
+        return explicit
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "aiogoogle", "discovery")
 
 
 class FileAccess:

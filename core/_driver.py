@@ -16,7 +16,6 @@ an ``await`` on a :class:`~aiogoogle._transport.Session` method. Its jobs, all m
 from __future__ import annotations
 
 import inspect
-import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -46,6 +45,7 @@ from ._http import (
     StreamBody,
     too_large,
 )
+from ._providers import monotonic_clock, wall_clock
 from ._transport import AsyncFile, Session
 from .excs import LocalFileError, MediaError
 
@@ -135,8 +135,8 @@ class Driver:
         session: Session,
         authorize: Authorizer | None = None,
         *,
-        clock: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = wall_clock,
+        monotonic: Callable[[], float] = monotonic_clock,
         max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self.session = session

@@ -26,7 +26,6 @@ all of them: when it expires everything still running is cancelled and
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
@@ -35,6 +34,7 @@ from typing import Any, Literal, TypeVar, overload
 from ._call import CallOptions, call_flow
 from ._driver import Authorizer, Driver
 from ._http import DEFAULT_MAX_RESPONSE_SIZE, Timeout
+from ._providers import RandomBytes, system_random_bytes
 from ._transport import Session
 from .auth.creds import ApiKey
 from .auth.managers import ApiKeyManager, Oauth2Manager, OpenIdConnectManager, ServiceAccountManager
@@ -85,12 +85,11 @@ def _default_session_factory() -> Session:
 
 def default_cache_dir() -> str:
     """``$AIOGOOGLE_CACHE_DIR``, else ``$XDG_CACHE_HOME/aiogoogle/discovery``, else
-    ``~/.cache/aiogoogle/discovery``."""
-    explicit = os.environ.get("AIOGOOGLE_CACHE_DIR")
-    if explicit:
-        return explicit
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "aiogoogle", "discovery")
+    ``~/.cache/aiogoogle/discovery``. The environment and the home folder are read at the
+    edge, by the adapter layer (:func:`aiogoogle.sessions.base.default_cache_dir`)."""
+    from aiogoogle.sessions.base import default_cache_dir as from_environment
+
+    return from_environment()
 
 
 def _typed_api_class(typed: Any) -> type[GoogleAPI]:
@@ -143,6 +142,10 @@ class Aiogoogle:
         max_redirects: how many redirects (301, 302, 303, 307) one exchange follows; one
             more, or a loop, raises :class:`~aiogoogle.excs.RedirectError` listing the chain
             (``0``: none is followed).
+        random_bytes: ``n -> n random bytes``, the one source of the randomness requests
+            carry (multipart and batch boundaries, batch Content-IDs, OAuth ``state``,
+            ``nonce`` and PKCE verifiers); default :func:`secrets.token_bytes`. Fixed, the
+            same calls give byte-identical requests.
     """
 
     def __init__(
@@ -162,6 +165,7 @@ class Aiogoogle:
         auth_endpoints: Any = None,
         max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
         max_redirects: int = 10,
+        random_bytes: RandomBytes | None = None,
     ) -> None:
         from .auth._authorize import ClientAuth
 
@@ -185,6 +189,7 @@ class Aiogoogle:
             timeout=timeout or Timeout(),
             max_response_size=_size_limit(max_response_size),
             max_redirects=max_redirects,
+            random_bytes=random_bytes or system_random_bytes,
         )
         self.discovery_endpoints = discovery_endpoints or DiscoveryEndpoints()
         if discovery_cache is True:

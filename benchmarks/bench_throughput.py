@@ -5,6 +5,7 @@ the same run.
     python benchmarks/bench_throughput.py                       # both patterns, every client
     python benchmarks/bench_throughput.py --pattern per-call --repeat 5
     python benchmarks/bench_throughput.py --clients "raw aiohttp,asyncio" --requests 4000
+    python benchmarks/bench_throughput.py --compare /path/to/old   # each adapter also as it was
 
 Two call patterns (``--pattern``):
 
@@ -62,6 +63,8 @@ ADAPTERS = [name for name, entry in TABLE.items() if not entry.blocking]
 RAW = ("raw aiohttp", "raw trio+h11")
 PEER = "aiogoogle 5.19"
 PATTERNS = ("per-call", "batched")
+#: Suffix of the clients run from --compare.
+BEFORE = " (before)"
 #: Requests per call in the batched pattern.
 CONCURRENCY = 50
 
@@ -262,7 +265,12 @@ def run_client(name: str, url: str, pattern: str, args: argparse.Namespace) -> d
     else:
         cmd = [sys.executable, os.path.abspath(__file__), "--worker", name, "--url", url, "--pattern", pattern,
                "--requests", numbers[0], "--batches", numbers[1], "--workers", numbers[2]]
-    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=VENVS if name == PEER else None)
+    env = None
+    if name.endswith(BEFORE):
+        # The same worker, importing aiogoogle from --compare (another checkout).
+        env = {**os.environ, "PYTHONPATH": args.compare}
+        cmd[cmd.index("--worker") + 1] = name[: -len(BEFORE)]
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=VENVS if name == PEER else None, env=env)
     if proc.returncode != 0:
         return (proc.stderr.strip().splitlines() or ["failed"])[-1]
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -280,7 +288,7 @@ def summary(results: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def label(name: str) -> str:
-    return f"ours, {name}" if name in ADAPTERS else name
+    return f"ours, {name}" if name in ADAPTERS or name.endswith(BEFORE) else name
 
 
 def report(pattern: str, clients: list[str], found: dict[str, list[dict[str, Any]]], errors: dict[str, str], args: argparse.Namespace) -> None:
@@ -288,18 +296,18 @@ def report(pattern: str, clients: list[str], found: dict[str, list[dict[str, Any
     base, floor = figures.get("raw aiohttp"), figures.get("raw trio+h11")
     what = f"{args.workers} tasks, one request per call" if pattern == "per-call" else f"rounds of {CONCURRENCY} requests per call"
     print(f"\n{pattern}: {what}; best of {args.batches} batches of {args.requests} x {args.repeat} processes")
-    print(f"{'client':20} {'requests/s':>10} {'vs aiohttp':>10} {'vs trio+h11':>11} {'CPU us/req':>10} {'CPU vs aiohttp':>14} {'CPU vs trio+h11':>15}")
+    print(f"{'client':29} {'requests/s':>10} {'vs aiohttp':>10} {'vs trio+h11':>11} {'CPU us/req':>10} {'CPU vs aiohttp':>14} {'CPU vs trio+h11':>15}")
     for name in clients:
         f = figures.get(name)
         if f is None:
-            print(f"{label(name):20} {'-':>10}  ({errors.get(name, 'no result')})")
+            print(f"{label(name):29} {'-':>10}  ({errors.get(name, 'no result')})")
             continue
 
         def ratio(x: float, ref: dict[str, float] | None, key: str) -> str:
             return f"{x / ref[key]:.2f}x" if ref else "-"
 
         print(
-            f"{label(name):20} {f['rps']:10.0f} {ratio(f['rps'], base, 'rps'):>10} {ratio(f['rps'], floor, 'rps'):>11} "
+            f"{label(name):29} {f['rps']:10.0f} {ratio(f['rps'], base, 'rps'):>10} {ratio(f['rps'], floor, 'rps'):>11} "
             f"{f['cpu_us']:10.1f} {ratio(f['cpu_us'], base, 'cpu_us'):>14} {ratio(f['cpu_us'], floor, 'cpu_us'):>15}"
         )
 
@@ -313,6 +321,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="processes per client, alternating between clients")
     parser.add_argument("--workers", type=int, default=50, help="concurrent tasks of the per-call pattern")
     parser.add_argument("--json", help="also write every measurement to this file")
+    parser.add_argument("--compare", metavar="DIR", help="also run each adapter with aiogoogle imported from DIR (another "
+                        "version, e.g. a directory holding an 'aiogoogle' package), as '<adapter> (before)'")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -329,6 +339,8 @@ def main() -> int:
     for c in clients:
         if c not in (*RAW, *ADAPTERS, PEER):
             parser.error(f"unknown client {c!r}")
+    if args.compare:
+        clients = [x for c in clients for x in ((c, c + BEFORE) if c in ADAPTERS else (c,))]
 
     os.makedirs(VENVS, exist_ok=True)
     server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)

@@ -3,8 +3,11 @@
 The copy holds exactly the files git tracks (what a new user clones), so a file that was
 never committed, or a dependency that is only installed on a developer's machine, fails
 here. The main command's install is made once per session (tests/_fresh.py) and shared
-with tests/test_readme_venv.py, which runs README's blocks in it. The test command is the same line ``.ci/run`` executes; here it runs with
-``PYTEST_ADDOPTS`` narrowing the selection (so the suite does not run itself twice).
+with tests/test_readme_venv.py, which runs README's blocks in it. The test command is the
+same line ``.ci/run`` executes: run from the virtualenv it makes, this session is its
+result and the test checks that environment; run from elsewhere, the command runs in a
+fresh virtualenv with ``PYTEST_ADDOPTS`` narrowing the selection (so the suite does not
+run itself twice).
 """
 
 from __future__ import annotations

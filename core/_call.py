@@ -50,7 +50,9 @@ def call_flow(request: Request, options: CallOptions) -> Flow[Response]:
     """The whole call: dispatches media, batch and plain requests."""
     if request.batch is None and request.media_upload is None and request.media_download is None:
         # A plain request is plain_call_flow's own flow (which names the request in a
-        # RedirectError itself): one generator fewer for every effect to pass through.
+        # RedirectError itself): one generator fewer to make and for every effect to pass
+        # through (with the client's cuts of the same change, 198k -> 168k instructions per
+        # call in benchmarks/bench_call_overhead.py, counted by callgrind).
         return plain_call_flow(request, options)
     return _special_call_flow(request, options)
 

@@ -33,11 +33,11 @@ if TYPE_CHECKING:
 
     from .retry import RetryPolicy
 
-    _R = TypeVar("_R", covariant=True, default=Any)
+    _R_co = TypeVar("_R_co", covariant=True, default=Any)
 else:
     from typing import TypeVar
 
-    _R = TypeVar("_R", covariant=True)
+    _R_co = TypeVar("_R_co", covariant=True)
 
 __all__ = ["MediaDownload", "MediaUpload", "Request", "Response", "ResumableUpload"]
 
@@ -245,7 +245,7 @@ class MediaDownload:
         return state
 
 
-class Request(Generic[_R]):
+class Request(Generic[_R_co]):
     """An unsent API call.
 
     ``Request[T]``: sending it gives a ``T`` (``Response[T]`` with ``full_res=True``), the
@@ -360,7 +360,7 @@ class Request(Generic[_R]):
             raise ValidationError("this response carries no request")
         return req.copy()
 
-    def copy(self) -> Request[_R]:
+    def copy(self) -> Request[_R_co]:
         return Request(
             method=self.method,
             url=self.url,
@@ -422,7 +422,7 @@ def asks_not_modified(url: str, header_names: Iterable[str]) -> bool:
     return bool(_NOT_MATCH_QUERY.search(url))
 
 
-class Response(Generic[_R]):
+class Response(Generic[_R_co]):
     """An HTTP response as returned with ``full_res=True``.
 
     ``Response[T]`` (from a ``Request[T]``): its pages are ``T``s.
@@ -506,7 +506,7 @@ class Response(Generic[_R]):
             raise AuthError(msg, req=self.req, res=self)
         raise HTTPError(msg, req=self.req, res=self)
 
-    def next_page(self, req_token_name: str | None = None, res_token_name: str | None = None, json_req: bool = False) -> Request[_R] | None:
+    def next_page(self, req_token_name: str | None = None, res_token_name: str | None = None, json_req: bool = False) -> Request[_R_co] | None:
         """The request for the next page, or ``None`` on the last page.
 
         The token is read from the response field ``res_token_name`` (default
@@ -524,7 +524,7 @@ class Response(Generic[_R]):
         req_token_name: str | None = None,
         res_token_name: str | None = None,
         json_req: bool = False,
-    ) -> AsyncIterator[_R]:
+    ) -> AsyncIterator[_R_co]:
         """Iterate over this page and the following ones, with custom token names.
 
         ``async for page in response(res_token_name="pageToken")`` (BigQuery). Pages are
@@ -538,7 +538,7 @@ class Response(Generic[_R]):
             )
         return self._pager(self, req_token_name, res_token_name, json_req)
 
-    def __aiter__(self) -> AsyncIterator[_R]:
+    def __aiter__(self) -> AsyncIterator[_R_co]:
         return self()
 
     def __repr__(self) -> str:

@@ -322,8 +322,14 @@ def test_the_progress_line_ends_before_interrupted(served: Served, tmp_path: Pat
 
         slow.add_handler("GET", "/download/storage/v1/b/b/o/slow.bin", trickle)  # media downloads go to /download/...
         primary, replica = pty.openpty()
+        # Ctrl-C as on a terminal: SIGINT at its default in the child even when this test
+        # runs under a parent that ignores it (a job started in the background by a
+        # non-interactive shell passes SIGINT ignored to every descendant, and Python then
+        # leaves it ignored).
+        as_on_a_terminal = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                            "sys.argv[0] = 'aiogoogle'; runpy.run_module('aiogoogle', run_name='__main__', alter_sys=True)")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "aiogoogle", "call", "storage", "v1", "objects.get", "bucket=b", "object=slow.bin", "--anon",
+            [sys.executable, "-c", as_on_a_terminal, "call", "storage", "v1", "objects.get", "bucket=b", "object=slow.bin", "--anon",
              "--download", str(tmp_path / "slow.bin"), "--root-url", slow.url, "--no-cache"],
             env={**served.env(), "COLUMNS": "200"}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=replica)
         os.close(replica)

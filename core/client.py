@@ -251,7 +251,7 @@ class Aiogoogle:
     def options(self) -> CallOptions:
         return self._options
 
-    def driver(self, session: Session, authorize: Authorizer | None = None, request: Request | None = None) -> Driver:
+    def _driver_for(self, session: Session, authorize: Authorizer | None = None, request: Request | None = None) -> Driver:
         """A driver for one call on ``session``: the client's response-size limit, or
         ``request``'s own."""
         limit = self._options.max_response_size
@@ -264,7 +264,7 @@ class Aiogoogle:
     async def list_api(self, name: str | None = None, preferred: bool | None = None, fields: str | None = None) -> Any:
         """``discovery.apis.list``: APIs (and versions) known to the Discovery Service."""
         session = await self._ensure_session()
-        return await self.driver(session).run(list_api_flow(name, preferred, fields, self.discovery_endpoints, self._options))
+        return await self._driver_for(session).run(list_api_flow(name, preferred, fields, self.discovery_endpoints, self._options))
 
     @overload
     async def discover(
@@ -315,7 +315,7 @@ class Aiogoogle:
         """
         cls = _typed_api_class(typed)
         session = await self._ensure_session()
-        document = await self.driver(session).run(
+        document = await self._driver_for(session).run(
             discovery_flow(api_name, api_version, self.discovery_endpoints, self._options, self._cache, disco_doc_ver)
         )
         if cls is not GoogleAPI:
@@ -724,7 +724,7 @@ class Aiogoogle:
     async def _run_with_total(self, session: Session, request: Request, authorize: Authorizer | None, total: Any) -> Any:
         if isinstance(total, bool) or not isinstance(total, (int, float)):
             raise ValidationError([("timeout", "must be seconds (a number) or aiogoogle.Timeout", total)])
-        driver = self.driver(session, authorize, request)
+        driver = self._driver_for(session, authorize, request)
         [outcome] = await session.gather([lambda: driver.run(call_flow(request, self._options))], timeout=float(total))
         return outcome
 
@@ -755,7 +755,7 @@ class Aiogoogle:
         def pager(response: Response, req_token_name: str | None, res_token_name: str | None, json_req: bool) -> AsyncIterator[Any]:
             async def pages() -> AsyncIterator[Any]:
                 async with client._temporary_session() as session:
-                    it = client.driver(session, authorize, response.req).iterate(pages_flow(response, client._options, req_token_name, res_token_name, json_req))
+                    it = client._driver_for(session, authorize, response.req).iterate(pages_flow(response, client._options, req_token_name, res_token_name, json_req))
                     async for page in it:
                         yield page
 

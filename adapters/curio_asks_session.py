@@ -304,6 +304,13 @@ class CurioAsksSession(CurioSessionBase):
                 raise exc.__cause__ from None
             if isinstance(exc, (AsksTimeout, *_IO_ERRORS)):
                 raise _io_error(exc, url, "while waiting for the response") from None
+            if isinstance(exc, TypeError):
+                # asks unpacks what its timeout helper returns; anyio 2.2 can end that
+                # helper's cancel scope with neither an answer nor an error (the swallowed
+                # cancellation above, seen when curio's and anyio's timers fire together on
+                # a loaded machine): asks then fails unpacking None. The exchange gave no
+                # response; say so in our terms instead of leaking asks' TypeError.
+                raise TransportError("asks ended the exchange without a response or an error (anyio 2.2 lost a timeout)", url=url) from None
             raise
         response = _Response(pool, resp, url, timeout.read)
         try:

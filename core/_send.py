@@ -264,24 +264,9 @@ def _with_auth_headers(headers: tuple[tuple[str, str], ...], auth_headers: tuple
     return merged
 
 
-# The last (pairs, encoded) seen: the same key is appended to every request of a client,
-# in the same AuthInfo, so an identity check finds it without hashing the pairs (0.13 ->
-# 0.08 us; the lru_cache below serves the others).
-_last_query: tuple[tuple[tuple[str, str], ...], str] = ((), "")
-
-
-def _encoded_auth_query(pairs: tuple[tuple[str, str], ...]) -> str:
-    global _last_query
-    last = _last_query
-    if last[0] is pairs:
-        return last[1]
-    encoded = _encoded_auth_query_of(pairs)
-    _last_query = (pairs, encoded)
-    return encoded
-
-
+# The same key is appended to every request of a client: encode it once.
 @functools.lru_cache(maxsize=32)
-def _encoded_auth_query_of(pairs: tuple[tuple[str, str], ...]) -> str:
+def _encoded_auth_query(pairs: tuple[tuple[str, str], ...]) -> str:
     return urlencode(pairs)
 
 

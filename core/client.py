@@ -686,7 +686,6 @@ class Aiogoogle:
         full_res: bool,
         raise_for_status: bool,
         return_exceptions: bool = False,
-        pager: Callable[..., AsyncIterator[Any]] | None = None,
     ) -> Any:
         try:
             total = request.timeout.total if isinstance(request.timeout, Timeout) else request.timeout
@@ -695,15 +694,8 @@ class Aiogoogle:
             else:
                 # No closure in this function: its captured variables would become cells,
                 # allocated for every request (and every live object adds to GC work).
-                limit = request.max_response_size
-                driver = Driver(
-                    session,
-                    authorize,
-                    max_response_size=self._options.max_response_size if limit is None else _size_limit(limit, "request.max_response_size"),
-                )
-                outcome = await driver.run(call_flow(request, self._options))
-            if pager is None:
-                pager = self._pager(authorize)
+                outcome = await self._driver_for(session, authorize, request).run(call_flow(request, self._options))
+            pager = self._pager(authorize)
             if isinstance(outcome, list):  # a batch: one outcome per part, in request order
                 results: list[Any] = []
                 for part in outcome:

@@ -66,8 +66,10 @@ class Timer(Protocol):
 
     def arm(self, seconds: float | None) -> None: ...
 
-    async def wait(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-        """``await fn(*args)`` within the armed time."""
+    def wait(self, fn: Callable[..., Awaitable[T]], *args: Any) -> Awaitable[T]:
+        """What to await for ``fn(*args)`` within the armed time (a timer whose block
+        already bounds every wait, as trio's cancel scope does, may return ``fn(*args)``
+        itself: no coroutine around it)."""
         ...
 
 

@@ -6,7 +6,8 @@ here they run against ``aiogoogle serve`` (the real entry point, a subprocess), 
 environment of the ``env.sh`` it writes and nothing else: the root URL and credentials the
 server issued. The fake Google keeps state and checks credentials, so an example only
 prints the data when it sent the right requests with the right credentials; the data is
-put there first with ``aiogoogle call``, as README's Examples section does. An example
+put there first with ``aiogoogle call``, as README's Examples section does (run in this
+process, ``Served.cli``: the examples are what these tests check). An example
 that names a framework (curio, trio) runs on it.
 
 README.rst convention: every ``.. code-block:: python`` block runs as a script (in a
@@ -82,7 +83,7 @@ def test_every_example_is_in_the_readme() -> None:
 
 
 def test_storage_with_a_service_account(served: Served) -> None:
-    served.aiogoogle("call", "storage", "v1", "buckets.insert", "project=p", "--json", '{"name": "sa-bucket"}')
+    served.cli("call", "storage", "v1", "buckets.insert", "project=p", "--json", '{"name": "sa-bucket"}')
     sizes = {}
     for i in range(5):
         name = f"logs/{i}.txt"
@@ -105,8 +106,8 @@ def test_storage_with_a_service_account(served: Served) -> None:
 def test_drive_files(served: Served) -> None:
     data = os.urandom(200_000)
     (served.workdir / "report.pdf").write_bytes(data)
-    served.aiogoogle("call", "drive", "v3", "files.create", "--json", '{"id": "report-1", "name": "report.pdf"}',
-                     "--upload", "report.pdf")
+    served.cli("call", "drive", "v3", "files.create", "--json", '{"id": "report-1", "name": "report.pdf"}',
+               "--upload", "report.pdf")
     served.api("POST", "drive/v3/files", {"name": "notes.txt", "mimeType": "text/plain"})
     listed = served.example("list_drive_files.py").stdout.splitlines()
     assert {"report.pdf", "notes.txt"} <= set(listed)
@@ -116,7 +117,7 @@ def test_drive_files(served: Served) -> None:
     upload = served.workdir / "my_cool_gif.gif"
     upload.write_bytes(b"GIF89a" + os.urandom(150_000))
     file_id = served.example("upload_drive_file.py", str(upload)).stdout.strip()
-    got = json.loads(served.aiogoogle("call", "drive", "v3", "files.get", f"fileId={file_id}", "fields=id,name,mimeType,size").stdout)
+    got = json.loads(served.cli("call", "drive", "v3", "files.get", f"fileId={file_id}", "fields=id,name,mimeType,size").stdout)
     assert got == {"id": file_id, "name": "Untitled", "mimeType": "image/gif", "size": str(upload.stat().st_size)}
     again = served.workdir / "again.gif"
     served.example("download_drive_file.py", file_id, str(again))

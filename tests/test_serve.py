@@ -1,6 +1,10 @@
 """``aiogoogle serve`` as another program's fake Google, and the command line's habits, through
-the real entry points: ``python -m aiogoogle`` subprocesses against ``aiogoogle serve`` in a
-subprocess.
+the real entry points: ``aiogoogle serve`` in a subprocess, and against it ``python -m
+aiogoogle`` subprocesses wherever the entry point itself is under test (exit statuses, the one
+line on stderr, signals, resource limits, shadowed imports). Commands whose check is what they
+do (the state they leave, what they print) run through ``aiogoogle.cli.main`` in this process
+(``Served.cli``: same argv, environment and work directory), since a new interpreter per
+command costs about 0.5 s of CPU and these tests run dozens of commands.
 
 * State across calls: what one command stores, the next one lists, gets, downloads,
   patches and deletes; the credentials ``serve`` writes are the ones it accepts, also
@@ -46,8 +50,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 def call(served: Served, *argv: str, **extra: str) -> Any:
-    """``aiogoogle call ARGV`` (must succeed); its JSON output."""
-    out = served.aiogoogle("call", *argv, **extra).stdout
+    """``aiogoogle call ARGV`` (must succeed, run in this process); its JSON output."""
+    out = served.cli("call", *argv, **extra).stdout
     return json.loads(out) if out.strip() else None
 
 
@@ -287,15 +291,15 @@ def test_retries_are_announced_with_their_reason_and_wait(served: Served) -> Non
 
 def test_apis_says_it_lists_the_cache_and_lists_each_api_once(served: Served, tmp_path: Path) -> None:
     cache = str(tmp_path / "cache")
-    served.aiogoogle("describe", "storage", "v1", AIOGOOGLE_CACHE_DIR=cache)
+    served.cli("describe", "storage", "v1", AIOGOOGLE_CACHE_DIR=cache)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}/"
     # The same document fetched from a second address: a second cache file.
-    served.aiogoogle("describe", "storage", "v1", "--discovery-url", served.url.replace("127.0.0.1", "localhost"),
-                     AIOGOOGLE_CACHE_DIR=cache)
+    served.cli("describe", "storage", "v1", "--discovery-url", served.url.replace("127.0.0.1", "localhost"),
+               AIOGOOGLE_CACHE_DIR=cache)
     assert len(os.listdir(cache)) == 2
-    result = served.aiogoogle("apis", "--format", "json", "--root-url", closed, "--retries", "0", AIOGOOGLE_CACHE_DIR=cache)
+    result = served.cli("apis", "--format", "json", "--root-url", closed, "--retries", "0", AIOGOOGLE_CACHE_DIR=cache)
     assert [(i["name"], i["version"]) for i in json.loads(result.stdout)] == [("storage", "v1")]
     assert re.search(rf"the Discovery directory at {re.escape(closed)} cannot be reached \(.+\); listing the 1 API version in "
                      rf"the local cache \({re.escape(cache)}\) instead", result.stderr), result.stderr

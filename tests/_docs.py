@@ -77,3 +77,24 @@ def sample_methods(n: int, seed: int = 6570) -> list[tuple[str, tuple[str, ...]]
     rng.shuffle(rest)
     chosen.update(rest[: max(0, n - len(chosen))])
     return sorted(chosen)
+
+
+def methods_with_a_body(n: int, seed: int, limit: int) -> list[tuple[str, tuple[str, ...]]]:
+    """The first ``limit`` methods of ``sample_methods(n, seed)`` that take a request body.
+
+    Test modules compute this at import, so every pytest-xdist worker pays for it while
+    collecting: it stops at ``limit`` and builds each document's API once, instead of
+    building one per sampled method and keeping the first ``limit`` (same result).
+    """
+    from aiogoogle import GoogleAPI
+
+    found: list[tuple[str, tuple[str, ...]]] = []
+    built: tuple[str, Any] | None = None
+    for doc_name, path in sample_methods(n, seed):
+        if len(found) == limit:
+            break
+        if built is None or built[0] != doc_name:
+            built = (doc_name, GoogleAPI(load(doc_name)))
+        if "request" in resolve(built[1], path)._method_specs:
+            found.append((doc_name, path))
+    return found

@@ -28,7 +28,7 @@ from aiogoogle.models import MediaDownload, Request
 from aiogoogle.testing.strategies import body_for
 from aiogoogle.validate import _INT_RANGES, SchemaCompiler, _interpret, scalar_check
 
-from ._docs import load, resolve, sample_methods
+from ._docs import load, methods_with_a_body, resolve
 
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=40) | st.text("ab /?#&=+%~._-\u00e9\u20ac", max_size=20)
 
@@ -58,7 +58,7 @@ def test_lone_surrogate_is_refused_like_urllib() -> None:
 
 # ------------------------------------------------------------------ validation predicates
 
-FAST_METHODS = [m for m in sample_methods(1500, seed=11) if "request" in resolve(GoogleAPI(load(m[0])), m[1])._method_specs][:80]
+FAST_METHODS = methods_with_a_body(1500, seed=11, limit=80)
 
 
 class _Text(str):

@@ -14,7 +14,7 @@ from aiogoogle.excs import ValidationError
 from aiogoogle.testing.strategies import body_for
 from aiogoogle.validate import MAX_DEPTH, scalar_check, validate
 
-from ._docs import load, resolve, sample_methods
+from ._docs import load, methods_with_a_body, resolve
 
 
 def ok(check: Any, value: Any) -> bool:
@@ -162,7 +162,7 @@ def test_secret_values_are_not_shown_in_messages() -> None:
 
 # ------------------------------------------------------------------ properties over real schemas
 
-BODY_METHODS = [m for m in sample_methods(900, seed=7) if "request" in resolve(GoogleAPI(load(m[0])), m[1])._method_specs][:60]
+BODY_METHODS = methods_with_a_body(900, seed=7, limit=60)
 
 
 def _mutations(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:

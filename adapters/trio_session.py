@@ -86,6 +86,8 @@ class _SocketStream(trio.abc.Stream):
             await trio.lowlevel.cancel_shielded_checkpoint()
 
     async def wait_send_all_might_not_block(self) -> None:
+        if self._socket.fileno() == -1:
+            raise trio.ClosedResourceError("the connection was closed")
         try:
             await trio.lowlevel.wait_writable(self._socket)
         except OSError as exc:

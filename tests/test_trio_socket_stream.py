@@ -117,6 +117,9 @@ def test_errors_are_trio_stream_errors() -> None:
             await stream.send_all(b"after close")
         with pytest.raises(trio.ClosedResourceError):
             await stream.receive_some(1)
+        with pytest.raises(trio.ClosedResourceError):
+            await stream.wait_send_all_might_not_block()
+        await stream.aclose()  # closing twice is harmless
 
     trio.run(main)
 

@@ -50,3 +50,6 @@ peer_port; _.running; _.discovery_root; _.add_handler; _.add_document; _.collect
 
 # The pytest plugin's hooks and fixtures (aiogoogle.testing.contract), called by pytest.
 pytest_addoption; pytest_generate_tests; clean_server; tls_server; other_server
+
+# trio.abc.Stream's abstract method on TrioSession's socket stream, called by trio's SSLStream.
+_.wait_send_all_might_not_block

@@ -59,6 +59,15 @@ class _SocketStream(trio.abc.Stream):
         self._socket = sock
         self._quick = 0
 
+    def _completed_at_once(self) -> bool:
+        """Count an operation that did not wait; whether it is time to yield. (A plain
+        method, not a coroutine: one fewer coroutine per operation, on every request.)"""
+        self._quick += 1
+        if self._quick < _QUICK_RUN:
+            return False
+        self._quick = 0
+        return True
+
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         await trio.lowlevel.checkpoint_if_cancelled()
         sock = self._socket
@@ -79,10 +88,7 @@ class _SocketStream(trio.abc.Stream):
                 return
         except OSError as exc:
             raise _stream_error(sock, exc) from exc
-        # Completed at once (inline rather than a helper coroutine: this runs per request).
-        self._quick += 1
-        if self._quick >= _QUICK_RUN:
-            self._quick = 0
+        if self._completed_at_once():
             await trio.lowlevel.cancel_shielded_checkpoint()
 
     async def wait_send_all_might_not_block(self) -> None:
@@ -112,9 +118,7 @@ class _SocketStream(trio.abc.Stream):
                 return data
         except OSError as exc:
             raise _stream_error(sock, exc) from exc
-        self._quick += 1
-        if self._quick >= _QUICK_RUN:
-            self._quick = 0
+        if self._completed_at_once():
             await trio.lowlevel.cancel_shielded_checkpoint()
         return data
 

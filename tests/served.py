@@ -79,10 +79,7 @@ class Served:
         """``aiogoogle ARGV`` with the server's environment, in the work directory."""
         result = subprocess.run([sys.executable, "-m", "aiogoogle", *argv], env=self.env(**extra), cwd=self.workdir,
                                 capture_output=True, text=True, timeout=timeout, check=False)
-        if check:
-            assert result.returncode == 0, f"aiogoogle {shlex.join(argv)}:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
-            assert "Traceback" not in result.stderr, result.stderr
-        return result
+        return _checked(result, argv) if check else result
 
     def cli(self, *argv: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
         """``aiogoogle ARGV`` run by ``aiogoogle.cli.main`` (what ``python -m aiogoogle``
@@ -114,10 +111,7 @@ class Served:
             stream.flush()
             texts.append(stream.buffer.getvalue().decode("utf-8", "replace"))  # type: ignore[attr-defined]
         result = subprocess.CompletedProcess(["aiogoogle", *argv], code, texts[0], texts[1])
-        if check:
-            assert result.returncode == 0, f"aiogoogle {shlex.join(argv)}:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
-            assert "Traceback" not in result.stderr, result.stderr
-        return result
+        return _checked(result, argv) if check else result
 
     def api(self, method: str, path: str, body: Any = None, **query: str) -> Any:
         """One API call straight over HTTP with the server's API key (to put data in place
@@ -154,3 +148,10 @@ class Served:
         assert self.proc.returncode == 0, err
         assert "Traceback" not in err, err
         return err
+
+
+def _checked(result: subprocess.CompletedProcess[str], argv: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+    """``result`` of ``aiogoogle ARGV``, which must have succeeded without a traceback."""
+    assert result.returncode == 0, f"aiogoogle {shlex.join(argv)}:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
